@@ -1,0 +1,375 @@
+"""The one SQLite connection Tipline uses, and the schema migrations applied when it opens.
+
+Why it looks like this:
+
+* One aiosqlite connection per process, opened in autocommit mode (``isolation_level=None``)
+  so that *we* decide where transactions start and end. Python's sqlite3 default silently
+  opens transactions before DML and commits them at odd times, which is how writes get lost.
+* Write transactions use ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
+  writers never both read and then fail to upgrade (SQLITE_BUSY mid-transaction).
+  ``busy_timeout`` makes a second process wait for the lock instead of failing.
+* ``synchronous=FULL`` with WAL: a tip the bot has acknowledged survives a power cut.
+* ``secure_delete=ON``: deleted tips are overwritten with zeros rather than left readable in
+  free pages of the file.
+* Tasks of one process share the connection, so :meth:`Database.transaction` holds an
+  :class:`asyncio.Lock`; statements issued by *other* tasks wait until the transaction ends
+  instead of silently joining it (and being rolled back with it).
+
+Usage for modules built on top of this (tips, outbox, officers, ...)::
+
+    db = await open_database(path)
+    row = await db.fetchone("SELECT body FROM tips WHERE tip_id = ?", (tip_id,))
+    async with db.transaction():
+        await db.execute("UPDATE tips SET status = ? WHERE tip_id = ?", ("closed", tip_id))
+        await db.execute("INSERT INTO outbox (tip_id) VALUES (?)", (tip_id,))
+    await db.close()
+
+Always pass values as bound parameters (``?`` or ``:name``); never format SQL strings.
+
+Migrations are files ``storage/migrations/NNNN_name.sql`` (four digits, lower-case name),
+applied in number order, each in its own ``BEGIN IMMEDIATE`` transaction together with its
+row in ``schema_version``. A migration file must not contain BEGIN/COMMIT itself. Because it
+runs inside a transaction, ``PRAGMA foreign_keys`` cannot be changed by a migration; rebuild
+tables in a way that keeps foreign keys valid throughout. Never edit or renumber a migration
+that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_PACKAGE = "storage.migrations"
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_FILE = re.compile(r"\A(\d{4})_([a-z0-9_]+)\.sql\Z")
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+# (statement that sets, statement that reads back, expected value). Each is verified because
+# SQLite ignores unknown or inapplicable pragmas without an error. Literal statements only:
+# PRAGMA takes no bound parameters, and no SQL here is built by formatting.
+_PRAGMAS: tuple[tuple[str, str, object], ...] = (
+    # busy_timeout first: the others may need to wait for another process's lock.
+    ("PRAGMA busy_timeout = 5000", "PRAGMA busy_timeout", BUSY_TIMEOUT_MS),
+    ("PRAGMA journal_mode = WAL", "PRAGMA journal_mode", "wal"),
+    ("PRAGMA synchronous = FULL", "PRAGMA synchronous", 2),
+    ("PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", 1),
+    ("PRAGMA secure_delete = ON", "PRAGMA secure_delete", 1),
+)
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or set up as Tipline requires."""
+
+
+class MigrationError(DatabaseError):
+    """The migrations on disk and the schema recorded in the database disagree."""
+
+
+class NestedTransactionError(RuntimeError):
+    """``db.transaction()`` was entered while this task already had one open.
+
+    Raised rather than flattened: a silently flattened inner block would look atomic on its
+    own but be committed or rolled back with the outer one.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteResult:
+    """What is left of a cursor after a write: rows touched and the last inserted rowid."""
+
+    rowcount: int
+    lastrowid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+
+class Database:
+    """Thin async wrapper around one aiosqlite connection; rows come back as ``sqlite3.Row``.
+
+    Create it with :func:`open_database`, not directly.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while the current task is inside ``db.transaction()``."""
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    async def execute(self, sql: str, params: Params = ()) -> ExecuteResult:
+        """Run one statement. Outside a transaction it commits on its own (autocommit)."""
+        async with self._turn(), self._conn.execute(sql, params) as cursor:
+            return ExecuteResult(cursor.rowcount, cursor.lastrowid)
+
+    async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> ExecuteResult:
+        """Run one statement for each parameter set. Wrap in a transaction for atomicity."""
+        async with self._turn(), self._conn.executemany(sql, seq_of_params) as cursor:
+            return ExecuteResult(cursor.rowcount, cursor.lastrowid)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of a query, or None."""
+        async with self._turn(), self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a query (fine for the small result sets this bot deals in)."""
+        async with self._turn(), self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """``async with db.transaction():`` — BEGIN IMMEDIATE, COMMIT on success, else ROLLBACK.
+
+        Statements of this task inside the block belong to the transaction; other tasks'
+        statements wait for it to finish. Nesting raises :class:`NestedTransactionError`.
+        Tasks spawned inside the block and awaited there would deadlock on the lock: do
+        the database work in the task that opened the transaction.
+        """
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
+            raise NestedTransactionError("db.transaction() is already open in this task")
+        async with self._lock:
+            self._owner = task
+            try:
+                await self._control("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                    await self._control("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._control("ROLLBACK")
+                    raise
+            finally:
+                self._owner = None
+
+    async def close(self) -> None:
+        """Close the connection (waits for a running transaction of another task)."""
+        async with self._lock:
+            await self._conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _control(self, statement: str) -> None:
+        async with self._conn.execute(statement):
+            pass
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """Hold the lock for one statement, unless this task's own transaction holds it."""
+        if self.in_transaction:
+            yield
+            return
+        async with self._lock:
+            yield
+
+
+async def open_database(
+    path: str | Path, *, migrations: Sequence[Migration] | None = None
+) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    ``migrations`` replaces the packaged migrations; it exists for tests.
+    """
+    path = Path(path)
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        raise ValueError("open_database needs a file path (WAL does not apply to :memory:)")
+    _make_private_parents(path.parent)
+    _create_private_file(path)
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    db = Database(conn, path)
+    try:
+        await _apply_pragmas(conn)
+        await apply_migrations(db, load_migrations() if migrations is None else migrations)
+    except BaseException:
+        await conn.close()
+        raise
+    return db
+
+
+def load_migrations(package: str = MIGRATIONS_PACKAGE) -> list[Migration]:
+    """Read ``NNNN_name.sql`` files from a package, ordered by number.
+
+    A ``.sql`` file whose name does not fit the pattern, or two files with one number, is an
+    error rather than being skipped: a skipped migration is a schema silently missing.
+    """
+    found: dict[int, Migration] = {}
+    for entry in resources.files(package).iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _MIGRATION_FILE.match(entry.name)
+        if match is None:
+            raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
+        version = int(match.group(1))
+        if version == 0:
+            raise MigrationError("migration numbers start at 0001")
+        if version in found:
+            raise MigrationError(f"two migration files are numbered {version:04d}")
+        found[version] = Migration(version, match.group(2), entry.read_text(encoding="utf-8"))
+    return [found[version] for version in sorted(found)]
+
+
+async def apply_migrations(db: Database, migrations: Sequence[Migration]) -> list[int]:
+    """Apply the migrations not yet recorded in ``schema_version``; return their versions.
+
+    Each one runs in its own BEGIN IMMEDIATE transaction and the version is re-checked
+    inside it, so when two processes open a new file at once, one applies and the other
+    waits on the lock, then sees the version already recorded and skips it.
+    """
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)"
+    )
+    ordered = sorted(migrations, key=lambda m: m.version)
+    if len({m.version for m in ordered}) != len(ordered):
+        raise MigrationError("two migrations share a version number")
+    await _check_recorded(db, ordered)
+    applied: list[int] = []
+    for migration in ordered:
+        async with db.transaction():
+            row = await db.fetchone(
+                "SELECT name FROM schema_version WHERE version = ?", (migration.version,)
+            )
+            if row is not None:
+                _check_same_name(migration, row["name"])
+                continue
+            for statement in split_sql(migration.sql):
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, utc_now()),
+            )
+        log.info("applied migration %04d_%s", migration.version, migration.name)
+        applied.append(migration.version)
+    return applied
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into statements, honouring strings, comments and trigger bodies.
+
+    Needed because ``sqlite3.executescript`` COMMITs any open transaction first, which would
+    break the one-transaction-per-migration guarantee.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if _has_code(buffer):
+                statements.append(buffer.strip())
+            buffer = ""
+    # The split adds one ';' too many at the very end; what remains is comments/whitespace
+    # or an unterminated statement (which must fail loudly, not vanish).
+    remainder = buffer[:-1]
+    if _has_code(remainder):
+        raise MigrationError("migration ends with an incomplete SQL statement")
+    return statements
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO 8601 text, the format used for every *_at column."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _has_code(sql: str) -> bool:
+    """True if ``sql`` has anything besides whitespace, comments and semicolons."""
+    text = re.sub(r"--[^\n]*", "", sql)
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
+    return bool(text.replace(";", "").strip())
+
+
+async def _check_recorded(db: Database, migrations: Sequence[Migration]) -> None:
+    """Refuse a database whose schema is newer than this code, or whose history differs."""
+    known = {m.version: m for m in migrations}
+    for row in await db.fetchall("SELECT version, name FROM schema_version ORDER BY version"):
+        migration = known.get(row["version"])
+        if migration is None:
+            raise MigrationError(
+                f"the database has schema version {row['version']:04d} ({row['name']}), "
+                "which this version of Tipline does not know: it was written by newer code"
+            )
+        _check_same_name(migration, row["name"])
+
+
+def _check_same_name(migration: Migration, recorded_name: str) -> None:
+    if recorded_name != migration.name:
+        raise MigrationError(
+            f"migration {migration.version:04d} is recorded as {recorded_name!r} but the "
+            f"file is named {migration.name!r}; shipped migrations must not be renamed"
+        )
+
+
+async def _apply_pragmas(conn: aiosqlite.Connection) -> None:
+    for setter, getter, expected in _PRAGMAS:
+        async with conn.execute(setter) as cursor:
+            await cursor.fetchall()
+        async with conn.execute(getter) as cursor:
+            row = await cursor.fetchone()
+        actual = None if row is None else row[0]
+        if isinstance(actual, str):
+            actual = actual.lower()
+        if actual != expected:
+            raise DatabaseError(f"{getter} is {actual!r}, expected {expected!r}")
+
+
+def _make_private_parents(folder: Path) -> None:
+    """Create missing folders (and only those) with mode 0o700: the file names who reported."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for each in reversed(missing):
+        try:
+            each.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # another process created it meanwhile
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file as 0o600 before SQLite does (SQLite copies the mode to the
+    -wal and -shm files). An empty file is a valid empty SQLite database."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
