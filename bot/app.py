@@ -1,0 +1,67 @@
+"""Builds the python-telegram-bot Application: settings, services, handlers, command menus.
+
+Shared services (the database, the keys, the areas) live in `bot_data["services"]`: they open in
+`post_init` and close in `post_shutdown`, and handlers take them from there instead of importing
+globals, so the same code runs under the tests, the sandbox and production.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+from bot.config import Config
+from bot.delivery import start_delivery, stop_delivery
+from bot.services import Services, open_services
+from bot.telegram_request import RetryingRequest
+from handlers import register_handlers
+from handlers.menus import publish_command_menus
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config) -> Application:
+    """The bot as it runs: long polling against `config.api_base_url`."""
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        tzinfo=config.timezone,
+    )
+    application = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.api_file_url)
+        .defaults(defaults)
+        .request(RetryingRequest(connection_pool_size=64))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["config"] = config
+    register_handlers(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    config: Config = application.bot_data["config"]
+    services = await open_services(config, bot_username=application.bot.username)
+    application.bot_data["services"] = services
+    await publish_command_menus(application.bot, services)
+    start_delivery(application)
+    log.info("bot @%s ready", application.bot.username)
+
+
+async def _post_stop(application: Application) -> None:
+    await stop_delivery(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services | None = application.bot_data.pop("services", None)
+    if services is not None:
+        await services.close()
+    log.info("bot stopped")

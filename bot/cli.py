@@ -1,0 +1,111 @@
+"""The command line: `python -m bot [run | keygen | officers add | officers list]`.
+
+Exit status 2 means "the settings or the arguments are wrong": every problem is printed as one
+line naming the variable or argument, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from bot.areas import AreasFileError, load_areas
+from bot.config import Config, ConfigError, load_config, read_environment
+from bot.logs import configure_logging
+from storage.keyring import WrongMasterKeyError, generate_master_key
+
+log = logging.getLogger("bot")
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Tipline: an anonymous crime tip-off line on Telegram.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling); the default")
+    commands.add_parser("keygen", help="print a new master key for TIPBOT_KEY")
+
+    officers = commands.add_parser("officers", help="register and list officers")
+    officer_commands = officers.add_subparsers(dest="officers_command", metavar="ACTION")
+    officer_commands.required = True
+    add = officer_commands.add_parser(
+        "add", help="add an officer (again: replaces their areas)"
+    )
+    add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--area", action="append", metavar="CODE", help="an area code (repeat)")
+    scope.add_argument("--all-areas", action="store_true", help="covers every area")
+    add.add_argument("--name", help="display name shown to other officers (never to residents)")
+    officer_commands.add_parser("list", help="list officers, their areas and state")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "keygen":
+        print(generate_master_key())
+        return 0
+    environ = read_environment()
+    try:
+        config = load_config(environ, need_token=command == "run")
+    except ConfigError as error:
+        return _report_problems(error.problems)
+    configure_logging(config.log_level, secrets=[config.token])
+    try:
+        if command == "run":
+            return _run(config)
+        if command == "officers":
+            from bot import officers_cli
+
+            return asyncio.run(officers_cli.run(config, args))
+    except WrongMasterKeyError as error:
+        return _report_problems([f"TIPBOT_KEY: {error}"])
+    except AreasFileError as error:
+        return _report_problems([f"TIPBOT_AREAS_FILE: {error}"])
+    return EXIT_USAGE
+
+
+def _report_problems(problems: list[str]) -> int:
+    print("tipline: cannot start:", file=sys.stderr)
+    for line in problems:
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _run(config: Config) -> int:
+    """Run until SIGINT/SIGTERM; keep retrying with backoff while Telegram cannot be reached."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+
+    load_areas(config.areas_file)  # fail before connecting if the areas file is wrong
+    delay = 1.0
+    while True:
+        application = build_application(config)
+        started = time.monotonic()
+        try:
+            application.run_polling(
+                allowed_updates=Update.ALL_TYPES,
+                close_loop=False,
+                bootstrap_retries=-1,
+            )
+            return 0
+        except InvalidToken:
+            return _report_problems(["TIPBOT_TOKEN: Telegram rejected this token"])
+        except NetworkError as error:
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            log.warning(
+                "Telegram unreachable (%s); retrying in %.0f s", type(error).__name__, delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 60.0)

@@ -1,0 +1,238 @@
+"""Configuration from the environment and an optional `.env` file.
+
+Every setting is read and checked here, once, at start. A deployment fails loudly and clearly:
+each missing or malformed value becomes one line that names the variable and says what is
+wrong, and the program exits with status 2 without a traceback (a traceback in front of a
+district IT officer hides the one line that matters).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+N = TypeVar("N", int, float)
+CHANNEL_PATTERN = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
+LANGUAGES = ("vi", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DB = "data/tipline.db"
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
+
+#: Variables that only the sandbox sets for itself; it ignores these from any `.env`.
+SANDBOX_OVERRIDDEN = (
+    "TIPBOT_TOKEN",
+    "TIPBOT_KEY",
+    "TIPBOT_DB",
+    "TIPBOT_API_BASE_URL",
+    "TIPBOT_API_FILE_URL",
+)
+
+
+class ConfigError(Exception):
+    """One or more settings are missing or malformed; `problems` has one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Config:
+    """The checked settings. Secrets are excluded from `repr` so they never reach a log."""
+
+    token: str = field(repr=False)
+    master_key: bytes = field(repr=False)
+    db_path: Path
+    admin_ids: frozenset[int]
+    api_base_url: str
+    api_file_url: str
+    language: str
+    timezone: ZoneInfo
+    areas_file: Path | None
+    ack_minutes: float
+    max_attachments: int
+    channels: tuple[str, ...]
+    broadcast_rate: float
+    log_level: str
+    retention_days: int
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> dict[str, str]:
+    """Merge the `.env` file of the working folder under the environment (the environment wins)."""
+    merged: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def load_config(
+    environ: Mapping[str, str], *, need_token: bool = True, need_key: bool = True
+) -> Config:
+    """Check every setting and return them, or raise ConfigError listing every problem.
+
+    `need_token` is False for command-line tools (such as `officers add`) that never talk to
+    Telegram; `need_key` is False for those that never open the database.
+    """
+    problems: list[str] = []
+
+    def get(name: str) -> str:
+        return environ.get(name, "").strip()
+
+    token = get("TIPBOT_TOKEN")
+    if not token:
+        if need_token:
+            problems.append("TIPBOT_TOKEN: missing; get the bot's token from @BotFather")
+    elif not TOKEN_PATTERN.match(token):
+        problems.append(
+            "TIPBOT_TOKEN: malformed; expected <digits>:<letters, digits, _ or -> as BotFather"
+            " gives it"
+        )
+
+    master_key = b""
+    key_text = get("TIPBOT_KEY")
+    if not key_text:
+        if need_key:
+            problems.append("TIPBOT_KEY: missing; `python -m bot keygen` prints a new one")
+    else:
+        try:
+            master_key = base64.b64decode(key_text, validate=True)
+        except (binascii.Error, ValueError):
+            problems.append("TIPBOT_KEY: not valid base64; `python -m bot keygen` prints one")
+        else:
+            if len(master_key) != 32:
+                problems.append(
+                    f"TIPBOT_KEY: decodes to {len(master_key)} bytes, expected 32;"
+                    " `python -m bot keygen` prints one"
+                )
+
+    admin_ids: set[int] = set()
+    for part in filter(None, (p.strip() for p in get("TIPBOT_ADMIN_IDS").split(","))):
+        if re.fullmatch(r"\d{1,20}", part):
+            admin_ids.add(int(part))
+        else:
+            problems.append(
+                f"TIPBOT_ADMIN_IDS: {part!r} is not a numeric Telegram user id"
+                " (comma-separated numbers expected)"
+            )
+
+    base_url = get("TIPBOT_API_BASE_URL") or TELEGRAM_BASE_URL
+    file_url = get("TIPBOT_API_FILE_URL")
+    if not re.match(r"^https?://", base_url):
+        problems.append("TIPBOT_API_BASE_URL: must start with http:// or https://")
+    if not file_url:
+        file_url = derive_file_url(base_url)
+    elif not re.match(r"^https?://", file_url):
+        problems.append("TIPBOT_API_FILE_URL: must start with http:// or https://")
+
+    language = get("TIPBOT_LANGUAGE") or "vi"
+    if language not in LANGUAGES:
+        problems.append(f"TIPBOT_LANGUAGE: {language!r} is not one of vi, en")
+
+    tz_name = get("TIPBOT_TIMEZONE") or "Asia/Ho_Chi_Minh"
+    timezone = ZoneInfo("UTC")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"TIPBOT_TIMEZONE: {tz_name!r} is not a known IANA time zone (e.g. Asia/Ho_Chi_Minh)"
+        )
+
+    areas_text = get("TIPBOT_AREAS_FILE")
+    areas_file = Path(areas_text) if areas_text else None
+    if areas_file is not None and not areas_file.is_file():
+        problems.append(f"TIPBOT_AREAS_FILE: no such file: {areas_text}")
+
+    ack_minutes = _number(get, "TIPBOT_ACK_MINUTES", "60", float, problems, minimum=0.0)
+    if ack_minutes == 0:
+        problems.append("TIPBOT_ACK_MINUTES: must be greater than 0")
+    max_attachments = _number(get, "TIPBOT_MAX_ATTACHMENTS", "10", int, problems, minimum=0)
+    broadcast_rate = _number(get, "TIPBOT_BROADCAST_RATE", "25", float, problems, minimum=0.1)
+    if broadcast_rate > 30:
+        problems.append("TIPBOT_BROADCAST_RATE: must stay below Telegram's 30 messages/s")
+    retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
+
+    channels: list[str] = []
+    for part in filter(None, (p.strip() for p in get("TIPBOT_CHANNELS").split(","))):
+        if CHANNEL_PATTERN.match(part):
+            channels.append(part)
+        else:
+            problems.append(
+                f"TIPBOT_CHANNELS: {part!r} is neither a numeric chat id nor an @username"
+            )
+
+    log_level = (get("TIPBOT_LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"TIPBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+
+    if get("TIPBOT_WEBHOOK_URL"):
+        problems.append(
+            "TIPBOT_WEBHOOK_URL: webhook mode is not available in this version; unset it to use"
+            " long polling"
+        )
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        token=token,
+        master_key=master_key,
+        db_path=Path(get("TIPBOT_DB") or DEFAULT_DB),
+        admin_ids=frozenset(admin_ids),
+        api_base_url=base_url,
+        api_file_url=file_url,
+        language=language,
+        timezone=timezone,
+        areas_file=areas_file,
+        ack_minutes=ack_minutes,
+        max_attachments=max_attachments,
+        channels=tuple(channels),
+        broadcast_rate=broadcast_rate,
+        log_level=log_level,
+        retention_days=retention_days,
+    )
+
+
+def derive_file_url(base_url: str) -> str:
+    """`http://host:8081/bot` serves files at `http://host:8081/file/bot`, as Telegram does."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("/bot")] + "/file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+def _number(
+    get: Callable[[str], str],
+    name: str,
+    default: str,
+    kind: Callable[[str], N],
+    problems: list[str],
+    *,
+    minimum: float,
+) -> N:
+    """Parse a numeric setting, adding a problem line (and returning the default) if it is bad."""
+    text = get(name) or default
+    try:
+        value = kind(text)
+    except ValueError:
+        word = "a number" if kind is float else "a whole number"
+        problems.append(f"{name}: {text!r} is not {word}")
+        return kind(default)
+    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+        problems.append(f"{name}: {text!r} is not a finite number")
+        return kind(default)
+    if value < minimum:
+        problems.append(f"{name}: {text!r} must be at least {minimum}")
+        return kind(default)
+    return value

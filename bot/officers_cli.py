@@ -1,0 +1,63 @@
+"""`python -m bot officers add|list`: staffing from the command line.
+
+Works before the bot ever ran (it creates and migrates the database), needs TIPBOT_KEY and
+TIPBOT_DB but no token, is safe while the bot runs (SQLite's lock and one transaction per
+change), and is idempotent: adding again replaces the officer's areas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.areas import load_areas
+from bot.config import Config
+from storage.store import open_store
+
+EXIT_USAGE = 2
+
+
+async def run(config: Config, args: argparse.Namespace) -> int:
+    areas = load_areas(config.areas_file)
+    if args.officers_command == "add":
+        unknown = [code for code in args.area or [] if code not in areas]
+        if unknown:
+            print(
+                f"tipline: unknown area code(s): {', '.join(unknown)}\n"
+                f"valid codes: {', '.join(areas.codes)}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if args.name is not None and not args.name.strip():
+            print("tipline: --name must not be empty", file=sys.stderr)
+            return EXIT_USAGE
+    store = await open_store(config.db_path, config.master_key)
+    try:
+        if args.officers_command == "add":
+            await store.staff.upsert_officer(
+                args.telegram_id,
+                areas=tuple(args.area or ()),
+                all_areas=bool(args.all_areas),
+                display_name=args.name.strip()[:64] if args.name else None,
+            )
+            member = await store.staff.get(args.telegram_id)
+            assert member is not None
+            scope = "all areas" if member.all_areas else ", ".join(member.areas)
+            print(f"officer {member.user_id} ({member.display_name}): {scope}; {member.reach}")
+            if member.reach == "pending":
+                print("  they must open the bot once (any message) before tips can reach them")
+            return 0
+        for member in await store.staff.all():
+            flags = (("officer", member.is_officer), ("admin", member.is_admin))
+            roles = [role for role, on in flags if on]
+            if member.user_id in config.admin_ids:
+                roles.append("admin (permanent)")
+            scope = "all areas" if member.all_areas else ", ".join(member.areas) or "-"
+            state = member.reach if member.active else "deactivated"
+            print(
+                f"{member.user_id}\t{member.display_name}\t{'+'.join(roles) or '-'}\t"
+                f"{scope}\t{state}"
+            )
+        return 0
+    finally:
+        await store.close()

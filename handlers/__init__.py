@@ -1,0 +1,72 @@
+"""All handlers, registered in one place, top to bottom. Order matters:
+
+group -1  the gatekeeper: groups, channels, edited messages and bots stop here;
+group  0  commands, then buttons by their data prefix, then any other private message.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+GATE_GROUP = -1
+
+
+def register_handlers(application: Application) -> None:
+    from handlers import (
+        admin_invite,
+        common,
+        conversation,
+        resident_report,
+        resident_status,
+    )
+
+    application.add_handler(TypeHandler(Update, common.gatekeeper), group=GATE_GROUP)
+
+    private = filters.ChatType.PRIVATE
+    commands = {
+        "start": common.start,
+        "help": common.help_command,
+        "language": common.language_command,
+        "report": resident_report.report_command,
+        "status": resident_status.status_command,
+        "cancel": conversation.cancel_command,
+        "forget": conversation.forget_command,
+        "invite": admin_invite.invite_command,
+        "areas": admin_invite.areas_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+
+    buttons = {
+        r"^m:": common.menu_button,
+        r"^lang:": common.language_chosen,
+        r"^r:": resident_report.on_button,
+        r"^st:": resident_status.on_button,
+        r"^inv:": admin_invite.on_button,
+    }
+    for pattern, callback in buttons.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(_stale_button))
+
+    application.add_handler(MessageHandler(private & filters.COMMAND, conversation.unknown_command))
+    application.add_handler(
+        MessageHandler(private & ~filters.UpdateType.EDITED, conversation.on_private_message)
+    )
+    application.add_error_handler(common.on_error)
+
+
+async def _stale_button(update: Update, context) -> None:  # type: ignore[no-untyped-def]
+    """Buttons this version does not know (forged, or from an older version): expired."""
+    from bot.catalog import plain
+    from handlers.context import language_of
+
+    language = await language_of(context, update.effective_user)
+    await update.callback_query.answer(plain(language, "button_expired"))

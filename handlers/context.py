@@ -1,0 +1,80 @@
+"""What every handler needs from an update: the services, the user's language and role.
+
+One place resolves the language (chosen with /language, else Telegram's when it is Vietnamese or
+English, else TIPBOT_LANGUAGE) and one place checks a role, at the moment a handler runs, so
+forged or stale buttons cannot act with rights their presser no longer has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update, User
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> str:
+    """The language to answer `user` in."""
+    services = services_of(context)
+    if user is None:
+        return services.config.language
+    chosen = await services.store.preferences.language(user.id)
+    if chosen:
+        return chosen
+    telegram_language = (user.language_code or "").lower()
+    for language in ("vi", "en"):
+        if telegram_language == language or telegram_language.startswith(language + "-"):
+            return language
+    return services.config.language
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a user may do right now: resident always; officer and admin from the database."""
+
+    user_id: int
+    is_officer: bool
+    is_admin: bool
+    is_permanent_admin: bool
+    areas: frozenset[str]
+    all_areas: bool
+
+    def covers(self, area: str | None) -> bool:
+        """May this user see and act on a tip of `area`? Admins see every area."""
+        if self.is_admin or (self.is_officer and self.all_areas):
+            return True
+        return self.is_officer and area is not None and area in self.areas
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_officer or self.is_admin
+
+
+async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
+    services = services_of(context)
+    permanent = user_id in services.config.admin_ids
+    member = await services.store.staff.get(user_id)
+    if member is None or not member.active:
+        return Role(user_id, False, permanent, permanent, frozenset(), False)
+    return Role(
+        user_id=user_id,
+        is_officer=member.is_officer,
+        is_admin=permanent or member.is_admin,
+        is_permanent_admin=permanent,
+        areas=frozenset(member.areas),
+        all_areas=member.all_areas,
+    )
+
+
+def private_user(update: Update) -> User | None:
+    """The user of an update from a private chat, else None."""
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return None
+    return update.effective_user

@@ -1,0 +1,64 @@
+"""Where a resident's free message lands: routed to the flow in progress, else a kind hint.
+
+Stickers, polls, contacts or GIFs where text is expected, and any message outside a flow, get a
+short answer in the user's language; nothing changes and nothing is kept.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.catalog import text
+from handlers import resident_report, resident_status
+from handlers.context import language_of, private_user, services_of
+
+
+async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = private_user(update)
+    if user is None or update.effective_message is None:
+        return
+    services = services_of(context)
+    draft = await services.store.drafts.load(user.id)
+    if draft and draft.get("flow") == "report":
+        await resident_report.on_message(update, context, draft)
+        return
+    if draft and draft.get("flow") == "status":
+        await resident_status.on_message(update, context, draft)
+        return
+    language = await language_of(context, user)
+    await update.effective_message.reply_text(text(language, "unknown_input"))
+
+
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/cancel`: end whatever is in progress (a report draft is deleted, nothing is sent)."""
+    user = private_user(update)
+    if user is None:
+        return
+    if await resident_report.cancel_report(update, context):
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    draft = await services.store.drafts.load(user.id)
+    if draft is not None:
+        await services.store.drafts.clear(user.id)
+        await update.effective_message.reply_text(text(language, "status_closed"))
+        return
+    await update.effective_message.reply_text(text(language, "nothing_to_cancel"))
+
+
+async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/forget`: remove this chat from every tip's notification link."""
+    user = private_user(update)
+    if user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    count = await services.store.tips.forget_notify_chat(update.effective_chat.id)
+    await update.effective_message.reply_text(text(language, "forget_done", count=count))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command this bot does not have: never taken as report text."""
+    language = await language_of(context, update.effective_user)
+    await update.effective_message.reply_text(text(language, "unknown_input"))

@@ -1,0 +1,127 @@
+"""The tip card an officer receives: reference, category, area, when, urgency, the text, the
+location pin and the evidence, each file sent again by its Telegram file id.
+
+Evidence is never forwarded (a forward shows its sender) nor copied from the resident's chat
+(that would need the resident's chat and message ids to be kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot
+
+from bot.areas import Areas
+from bot.catalog import Html, plain, text
+from storage.tips import ThreadMessage, Tip
+
+Progress = Callable[[], Awaitable[None]]
+CHUNK = 3500  # characters of resident text per message, well inside 4096 after escaping
+
+_SENDERS = {
+    "photo": ("send_photo", "photo"),
+    "video": ("send_video", "video"),
+    "voice": ("send_voice", "voice"),
+    "audio": ("send_audio", "audio"),
+    "document": ("send_document", "document"),
+    "animation": ("send_animation", "animation"),
+    "video_note": ("send_video_note", "video_note"),
+}
+
+
+def chunks(body: str, size: int = CHUNK) -> list[str]:
+    """Split long text on line or word boundaries where possible."""
+    parts: list[str] = []
+    while len(body) > size:
+        cut = body.rfind("\n", size // 2, size)
+        if cut == -1:
+            cut = body.rfind(" ", size // 2, size)
+        if cut == -1:
+            cut = size
+        parts.append(body[:cut])
+        body = body[cut:].lstrip("\n ")
+    parts.append(body)
+    return parts
+
+
+def card_texts(tip: Tip, language: str, areas: Areas) -> list[Html]:
+    """The card (and continuation messages when the text is long), in `language`."""
+    content = tip.content
+    body = content.get("text") or ""
+    pieces = chunks(body)
+    area = areas.name(tip.area, language) or plain(language, "area_unsure")
+    when = content.get("when")
+    first = text(
+        language,
+        "card",
+        ref=tip.ref,
+        urgent=Html(text(language, "card_urgent")) if tip.urgent else "",
+        category=plain(language, f"cat_{tip.category}"),
+        area=area,
+        when=plain(language, f"when_{when}") if when else plain(language, "not_given"),
+        place=content.get("place") or plain(language, "not_given"),
+        files=len(content.get("attachments", [])),
+        pin=plain(language, "card_pin_follows") if content.get("location") else "",
+        description=pieces[0],
+    )
+    rest = [
+        text(language, "card_continued", ref=tip.ref, part=i + 2, parts=len(pieces), body=p)
+        for i, p in enumerate(pieces[1:])
+    ]
+    return [first, *rest]
+
+
+async def send_card(
+    bot: Bot, chat_id: int, tip: Tip, language: str, areas: Areas, progress: Progress
+) -> None:
+    """Send the whole card; raises the first Telegram error (the outbox retries the row).
+
+    `progress` is awaited before each message, so the outbox can keep the row claimed.
+    """
+    for body in card_texts(tip, language, areas):
+        await progress()
+        await bot.send_message(chat_id, body)
+    location = tip.content.get("location")
+    if location:
+        await progress()
+        await bot.send_location(chat_id, latitude=location["lat"], longitude=location["lon"])
+    attachments = tip.content.get("attachments", [])
+    await send_attachments(bot, chat_id, tip.ref, attachments, language, progress)
+
+
+async def send_addition(
+    bot: Bot, chat_id: int, tip: Tip, message: ThreadMessage, language: str, progress: Progress
+) -> None:
+    """A resident's follow-up to a tip the officer holds."""
+    body = message.body.get("text") or ""
+    pieces = chunks(body) if body else [""]
+    for i, piece in enumerate(pieces):
+        await progress()
+        await bot.send_message(
+            chat_id,
+            text(language, "card_addition", ref=tip.ref, body=piece or "—")
+            if i == 0
+            else text(language, "card_continued", ref=tip.ref, part=i + 1, parts=len(pieces),
+                      body=piece),
+        )
+    attachments = message.body.get("attachments", [])
+    await send_attachments(bot, chat_id, tip.ref, attachments, language, progress)
+
+
+async def send_attachments(
+    bot: Bot,
+    chat_id: int,
+    ref: str,
+    attachments: list[dict[str, str]],
+    language: str,
+    progress: Progress,
+) -> None:
+    for number, attachment in enumerate(attachments, start=1):
+        await progress()
+        method, field = _SENDERS.get(attachment.get("kind", ""), ("send_document", "document"))
+        kwargs: dict[str, object] = {field: attachment["file_id"]}
+        if method != "send_video_note":
+            kwargs["caption"] = text(
+                language, "card_evidence", ref=ref, number=number, total=len(attachments)
+            )
+        await getattr(bot, method)(chat_id, **kwargs)

@@ -1,0 +1,595 @@
+"""The resident's guided report: category, area, place, when, what happened, evidence,
+follow-up, summary, send.
+
+The conversation is a small state machine whose state is a draft in the database (encrypted,
+found by a keyed hash of the user): every step's state is committed before the bot answers it,
+so a restart (kill -9 included) resumes exactly where the resident was. Button data are short
+plain strings `r:<step>:<value>` that are checked against the current step when pressed; a
+button of another step says it expired and offers to continue.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.catalog import CATEGORIES, Html, escape, plain, text
+from bot.routing import plan_delivery
+from handlers.context import language_of, private_user, services_of
+from storage.tips import NewTip
+
+log = logging.getLogger(__name__)
+
+STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
+WHEN_CHOICES = ("now", "today", "earlier")
+AREAS_PER_PAGE = 8
+MAX_TEXT_CHARS = 8000
+MAX_PART_CHARS = 4096
+SUMMARY_TEXT_CHARS = 2500
+EDITABLE = ("category", "area", "place", "when", "text", "evidence", "followup")
+ATTACHMENT_KINDS = ("photo", "video", "voice", "audio", "document", "animation", "video_note")
+
+
+# --- entry points --------------------------------------------------------------------------
+
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await start_report(update, context)
+
+
+async def start_report(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    category: str | None = None,
+    campaign: str | None = None,
+) -> None:
+    """Open a new report (or resume the one in progress) for the user of `update`."""
+    user = private_user(update)
+    if user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    if not await _line_is_staffed(context):
+        await _say(update, text(language, "report_not_staffed"))
+        return
+    draft = await services.store.drafts.load(user.id)
+    if draft and draft.get("flow") == "report" and category is None:
+        await _say(update, text(language, "report_resuming"))
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    draft = {"flow": "report", "step": "category", "attachments": [], "text": []}
+    if campaign:
+        draft["campaign"] = campaign
+    if category in CATEGORIES:
+        draft["category"] = category
+        draft["step"] = "area"
+    await services.store.drafts.save(user.id, draft)
+    await _say(update, text(language, "report_intro"))
+    await _prompt(update, context, draft, language, new_message=True)
+
+
+async def cancel_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """`/cancel` inside a report; True when there was one."""
+    user = private_user(update)
+    if user is None:
+        return False
+    services = services_of(context)
+    draft = await services.store.drafts.load(user.id)
+    if not draft or draft.get("flow") != "report":
+        return False
+    await services.store.drafts.clear(user.id)
+    await _say(update, text(await language_of(context, user), "report_cancelled"))
+    return True
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on `r:...`: act if it belongs to the current step, else say it expired."""
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    parts = (query.data or "").split(":", 2)
+    step, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    draft = await services.store.drafts.load(user.id)
+    if draft is None or draft.get("flow") != "report":
+        await query.answer(plain(language, "button_expired"))
+        if step != "resume":
+            await _offer_new(update, language)
+        return
+    if step == "resume":
+        await query.answer()
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    if step == "x" and value == "cancel":
+        await query.answer()
+        await services.store.drafts.clear(user.id)
+        await _edit_or_say(update, text(language, "report_cancelled"), None)
+        return
+    if step == "x" and value == "back":
+        if draft.get("editing") or draft["step"] == "category":
+            await _expired(update, language)
+            return
+        await query.answer()
+        draft["step"] = _previous_step(draft["step"], services.config.max_attachments)
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language)
+        return
+    handler = _BUTTONS.get(step)
+    if handler is None or _BUTTON_STEP.get(step) != draft["step"]:
+        await _expired(update, language)
+        return
+    changed = await handler(update, context, draft, value, language)
+    if changed is None:
+        await _expired(update, language)
+        return
+    await query.answer()
+    if changed:
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language)
+
+
+async def _expired(update: Update, language: str) -> None:
+    """A stale or forged button: nothing changes; offer to continue where the report is."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(plain(language, "button_expired"))
+    await update.effective_chat.send_message(
+        text(language, "report_continue_hint"),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(plain(language, "btn_continue"), callback_data="r:resume:")]]
+        ),
+    )
+
+
+async def _offer_new(update: Update, language: str) -> None:
+    await update.effective_chat.send_message(
+        text(language, "report_none_in_progress"),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(plain(language, "menu_report"), callback_data="m:report")]]
+        ),
+    )
+
+
+async def _pick_category(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value not in CATEGORIES:
+        return None
+    draft["category"] = value
+    _advance(draft, "area")
+    return True
+
+
+async def _pick_area(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    areas = services_of(context).areas
+    if value != "unsure" and value not in areas:
+        return None
+    draft["area"] = value
+    _advance(draft, "place")
+    return True
+
+
+async def _area_page(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    pages = _page_count(len(services_of(context).areas))
+    if not value.isdigit() or not 0 <= int(value) < pages:
+        return None
+    draft["area_page"] = int(value)
+    return True
+
+
+async def _place(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value != "skip":
+        return None
+    draft["place"] = None
+    draft["location"] = None
+    _advance(draft, "when")
+    return True
+
+
+async def _when(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value not in (*WHEN_CHOICES, "skip"):
+        return None
+    draft["when"] = None if value == "skip" else value
+    _advance(draft, "text")
+    return True
+
+
+async def _text_done(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value != "done" or not draft.get("text"):
+        return None
+    max_attachments = services_of(context).config.max_attachments
+    _advance(draft, "evidence" if max_attachments > 0 else "followup")
+    return True
+
+
+async def _evidence(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value not in ("done", "skip", "clear"):
+        return None
+    if value == "clear":
+        draft["attachments"] = []
+        return True
+    _advance(draft, "followup")
+    return True
+
+
+async def _followup(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value not in ("anon", "notify"):
+        return None
+    draft["followup"] = value
+    _advance(draft, "summary")
+    return True
+
+
+async def _summary(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value == "send":
+        await _submit(update, context, draft, language)
+        return False
+    if value == "edit":
+        draft["step"] = "summary"
+        draft["choosing_edit"] = True
+        return True
+    return None
+
+
+async def _edit_field(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    if value not in EDITABLE or not draft.get("choosing_edit"):
+        return None
+    if value == "evidence" and services_of(context).config.max_attachments == 0:
+        return None
+    draft.pop("choosing_edit", None)
+    draft["editing"] = True
+    if value == "text":
+        draft["text"] = []
+    if value == "evidence":
+        draft["attachments"] = []
+    draft["step"] = value
+    return True
+
+
+_BUTTONS = {
+    "cat": _pick_category,
+    "area": _pick_area,
+    "ap": _area_page,
+    "place": _place,
+    "when": _when,
+    "text": _text_done,
+    "ev": _evidence,
+    "fu": _followup,
+    "sum": _summary,
+    "edit": _edit_field,
+}
+_BUTTON_STEP = {
+    "cat": "category",
+    "area": "area",
+    "ap": "area",
+    "place": "place",
+    "when": "when",
+    "text": "text",
+    "ev": "evidence",
+    "fu": "followup",
+    "sum": "summary",
+    "edit": "summary",
+}
+
+
+def _advance(draft: dict[str, Any], next_step: str) -> None:
+    """Go to the next step, or back to the summary when the resident was editing one field."""
+    if draft.pop("editing", False):
+        draft["step"] = "summary"
+    else:
+        draft["step"] = next_step
+
+
+def _previous_step(step: str, max_attachments: int) -> str:
+    index = STEPS.index(step)
+    previous = STEPS[max(0, index - 1)]
+    if previous == "evidence" and max_attachments == 0:
+        previous = "text"
+    return previous
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message while a report is in progress: used by the text-taking steps, else a hint."""
+    user = update.effective_user
+    message = update.effective_message
+    services = services_of(context)
+    language = await language_of(context, user)
+    step = draft["step"]
+    if step == "place" and (message.text or message.location):
+        if message.location:
+            draft["location"] = {
+                "lat": message.location.latitude,
+                "lon": message.location.longitude,
+            }
+        else:
+            if len(message.text) > 500:
+                await message.reply_text(text(language, "report_place_too_long"))
+                return
+            draft["place"] = message.text
+        _advance(draft, "when")
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    if step == "text" and message.text:
+        parts: list[str] = draft.setdefault("text", [])
+        used = sum(len(p) for p in parts)
+        if used + len(message.text) > MAX_TEXT_CHARS:
+            await message.reply_text(text(language, "report_text_full", limit=MAX_TEXT_CHARS))
+            return
+        parts.append(message.text[:MAX_PART_CHARS])
+        await services.store.drafts.save(user.id, draft)
+        await message.reply_text(
+            text(language, "report_text_added", count=len(parts)),
+            reply_markup=_keyboard_for(draft, language, services),
+        )
+        return
+    if step == "evidence" and (attachment := attachment_of(message)):
+        limit = services.config.max_attachments
+        attachments: list[dict[str, Any]] = draft.setdefault("attachments", [])
+        if len(attachments) >= limit:
+            await message.reply_text(text(language, "report_evidence_full", limit=limit))
+            return
+        attachments.append(attachment)
+        if message.caption:
+            draft.setdefault("text", []).append(message.caption[:1024])
+        await services.store.drafts.save(user.id, draft)
+        await message.reply_text(
+            text(language, "report_evidence_added", count=len(attachments), limit=limit),
+            reply_markup=_keyboard_for(draft, language, services),
+        )
+        return
+    await message.reply_text(
+        text(language, f"report_hint_{step}"), reply_markup=_keyboard_for(draft, language, services)
+    )
+
+
+def attachment_of(message: Message) -> dict[str, Any] | None:
+    """The evidence file of a message as {kind, file_id}: resent later by file id only."""
+    if message.photo:
+        return {"kind": "photo", "file_id": message.photo[-1].file_id}
+    for kind in ATTACHMENT_KINDS[1:]:
+        media = getattr(message, kind, None)
+        if media is not None:
+            return {"kind": kind, "file_id": media.file_id}
+    return None
+
+
+# --- prompts -------------------------------------------------------------------------------
+
+
+async def _prompt(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    language: str,
+    *,
+    new_message: bool = False,
+) -> None:
+    """Show the current step: edit the pressed message, or send a new one."""
+    services = services_of(context)
+    body = _step_text(draft, language, services)
+    keyboard = _keyboard_for(draft, language, services)
+    if new_message or update.callback_query is None:
+        await update.effective_chat.send_message(body, reply_markup=keyboard)
+    else:
+        await _edit_or_say(update, body, keyboard)
+
+
+async def _edit_or_say(
+    update: Update, body: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
+    query = update.callback_query
+    if query is None or query.message is None:
+        await update.effective_chat.send_message(body, reply_markup=keyboard)
+        return
+    try:
+        await query.edit_message_text(body, reply_markup=keyboard)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            # The old message may be gone or too old to edit: say it anew.
+            await update.effective_chat.send_message(body, reply_markup=keyboard)
+
+
+def _step_text(draft: dict[str, Any], language: str, services) -> Html:  # type: ignore[no-untyped-def]
+    step = draft["step"]
+    if step == "area":
+        pages = _page_count(len(services.areas))
+        return text(
+            language, "report_ask_area", page=draft.get("area_page", 0) + 1, pages=pages
+        )
+    if step == "evidence":
+        return text(
+            language, "report_ask_evidence", limit=services.config.max_attachments,
+            count=len(draft.get("attachments", [])),
+        )
+    if step == "summary":
+        if draft.get("choosing_edit"):
+            return text(language, "report_ask_edit")
+        return summary_text(draft, language, services)
+    return text(language, f"report_ask_{step}")
+
+
+def summary_text(draft: dict[str, Any], language: str, services) -> Html:  # type: ignore[no-untyped-def]
+    description = "\n".join(draft.get("text", []))
+    if len(description) > SUMMARY_TEXT_CHARS:
+        description = description[:SUMMARY_TEXT_CHARS] + "…"
+    place = draft.get("place") or ""
+    if draft.get("location"):
+        place = (place + " " if place else "") + plain(language, "report_pin_attached")
+    area = draft.get("area")
+    area_name = (
+        plain(language, "area_unsure")
+        if area in (None, "unsure")
+        else services.areas.name(area, language)
+    )
+    return text(
+        language,
+        "report_summary",
+        category=plain(language, f"cat_{draft.get('category', 'other')}"),
+        area=area_name,
+        place=place or plain(language, "not_given"),
+        when=plain(language, f"when_{draft['when']}") if draft.get("when") else plain(
+            language, "not_given"
+        ),
+        description=description,
+        attachments=len(draft.get("attachments", [])),
+        followup=plain(language, f"followup_{draft.get('followup', 'anon')}"),
+    )
+
+
+def _keyboard_for(
+    draft: dict[str, Any], language: str, services  # type: ignore[no-untyped-def]
+) -> InlineKeyboardMarkup:
+    step = draft["step"]
+    rows: list[list[InlineKeyboardButton]] = []
+
+    def button(key: str, data: str, **values: object) -> InlineKeyboardButton:
+        return InlineKeyboardButton(plain(language, key, **values), callback_data=data)
+
+    if step == "category":
+        buttons = [button(f"cat_{c}", f"r:cat:{c}") for c in CATEGORIES]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    elif step == "area":
+        areas = list(services.areas)
+        page = min(draft.get("area_page", 0), _page_count(len(areas)) - 1)
+        shown = areas[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
+        buttons = [
+            InlineKeyboardButton(a.name(language), callback_data=f"r:area:{a.code}")
+            for a in shown
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        nav = []
+        if page > 0:
+            nav.append(button("btn_prev", f"r:ap:{page - 1}"))
+        if page < _page_count(len(areas)) - 1:
+            nav.append(button("btn_next", f"r:ap:{page + 1}"))
+        if nav:
+            rows.append(nav)
+        rows.append([button("area_unsure", "r:area:unsure")])
+    elif step == "place":
+        rows = [[button("btn_skip", "r:place:skip")]]
+    elif step == "when":
+        rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
+        rows.append([button("btn_skip", "r:when:skip")])
+    elif step == "text":
+        if draft.get("text"):
+            rows = [[button("btn_text_done", "r:text:done")]]
+    elif step == "evidence":
+        if draft.get("attachments"):
+            rows = [
+                [button("btn_evidence_done", "r:ev:done")],
+                [button("btn_evidence_clear", "r:ev:clear")],
+            ]
+        else:
+            rows = [[button("btn_skip", "r:ev:skip")]]
+    elif step == "followup":
+        rows = [
+            [button("followup_anon", "r:fu:anon")],
+            [button("followup_notify", "r:fu:notify")],
+        ]
+    elif step == "summary":
+        if draft.get("choosing_edit"):
+            fields = [
+                f for f in EDITABLE
+                if f != "evidence" or services.config.max_attachments > 0
+            ]
+            buttons = [button(f"edit_{f}", f"r:edit:{f}") for f in fields]
+            rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        else:
+            rows = [
+                [button("btn_send", "r:sum:send")],
+                [button("btn_edit", "r:sum:edit")],
+            ]
+    footer = [button("btn_cancel", "r:x:cancel")]
+    if step != "category" and not draft.get("editing") and not draft.get("choosing_edit"):
+        footer.insert(0, button("btn_back", "r:x:back"))
+    rows.append(footer)
+    return InlineKeyboardMarkup(rows)
+
+
+def _page_count(count: int) -> int:
+    return max(1, -(-count // AREAS_PER_PAGE))
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+async def _submit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+) -> None:
+    """Store the tip and its deliveries in one transaction, then give the receipt code.
+
+    The resident is told "received" only after the commit: if anything fails before, the
+    draft is still there and they can press send again.
+    """
+    user = update.effective_user
+    services = services_of(context)
+    store = services.store
+    area = draft.get("area")
+    area = None if area in (None, "unsure") else area
+    delivery = await plan_delivery(store, area, services.config.admin_ids)
+    if delivery is None:
+        await _edit_or_say(update, text(language, "report_not_staffed"), None)
+        return
+    content = {
+        "place": draft.get("place"),
+        "location": draft.get("location"),
+        "when": draft.get("when"),
+        "text": "\n".join(draft.get("text", [])),
+        "attachments": draft.get("attachments", []),
+        "language": language,
+    }
+    new_tip = NewTip(
+        category=draft.get("category", "other"),
+        area=area,
+        urgent=draft.get("when") == "now",
+        content=content,
+        notify_chat=update.effective_chat.id if draft.get("followup") == "notify" else None,
+        campaign=draft.get("campaign"),
+    )
+    async with store.db.transaction():
+        tip, code = await store.tips.insert(new_tip, delivery)
+        await store.drafts.clear(user.id)
+    log.info("tip %s stored, tier %s, %s deliveries", tip.ref, delivery.tier, len(
+        delivery.recipients
+    ))
+    await _edit_or_say(update, text(language, "report_sent_summary"), None)
+    await update.effective_chat.send_message(
+        text(
+            language,
+            "report_receipt",
+            code=code,
+            notify=Html(text(language, f"receipt_followup_{draft.get('followup', 'anon')}")),
+        )
+    )
+    from bot.delivery import wake_delivery
+
+    wake_delivery(context.application)
+
+
+async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Someone can receive a tip: a reachable officer, or any admin not known unreachable."""
+    staff = services_of(context).store.staff
+    if await staff.any_reachable_officer():
+        return True
+    return bool(await staff.admins(services_of(context).config.admin_ids))
+
+
+async def _say(update: Update, body: str) -> None:
+    await update.effective_chat.send_message(body)
+
+
+__all__ = ["attachment_of", "escape", "on_button", "on_message", "start_report"]

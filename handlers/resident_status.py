@@ -1,0 +1,187 @@
+"""`/status`: a resident opens their tip with the receipt code, reads the thread, adds more.
+
+The receipt code is the only credential a resident holds, so guessing is rate limited: at most
+5 wrong codes per user in 10 minutes, then "try again later" and no lookup at all. The user is
+counted by a keyed hash with the rate-limit key (see storage/ratelimits.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.catalog import Html, plain, text
+from handlers.context import language_of, private_user, services_of
+from handlers.resident_report import attachment_of
+from storage.receipt_codes import normalise_receipt_code
+from storage.tips import Tip
+
+log = logging.getLogger(__name__)
+
+WRONG_CODE_LIMIT = 5
+WRONG_CODE_WINDOW = 600.0
+THREAD_ITEM_CHARS = 600
+STATUS_TEXT_BUDGET = 3500
+
+
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = private_user(update)
+    if user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    typed = " ".join(context.args or []) if update.callback_query is None else ""
+    if typed:
+        await _look_up(update, context, typed, language)
+        return
+    await services.store.drafts.save(user.id, {"flow": "status", "step": "code"})
+    await update.effective_chat.send_message(text(language, "status_ask_code"))
+
+
+async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message while /status is open: the code, or an addition to the opened tip."""
+    message = update.effective_message
+    language = await language_of(context, update.effective_user)
+    if draft.get("step") == "code":
+        if not message.text:
+            await message.reply_text(text(language, "status_ask_code"))
+            return
+        await _look_up(update, context, message.text, language)
+        return
+    if draft.get("step") == "add":
+        await _add(update, context, draft, language)
+        return
+    await message.reply_text(text(language, "status_hint_open"), reply_markup=_open_keyboard(
+        language
+    ))
+
+
+async def _look_up(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, typed: str, language: str
+) -> None:
+    user = update.effective_user
+    services = services_of(context)
+    limits = services.store.ratelimits
+    if await limits.recent_failures(user.id, "receipt", WRONG_CODE_WINDOW) >= WRONG_CODE_LIMIT:
+        await update.effective_chat.send_message(text(language, "status_rate_limited"))
+        return
+    code = normalise_receipt_code(typed)
+    tip = await services.store.tips.by_receipt_code(code) if code else None
+    if tip is None:
+        await limits.record_failure(user.id, "receipt", WRONG_CODE_WINDOW)
+        await services.store.drafts.save(user.id, {"flow": "status", "step": "code"})
+        await update.effective_chat.send_message(text(language, "status_wrong_code"))
+        return
+    await services.store.drafts.save(
+        user.id, {"flow": "status", "step": "open", "tip_id": tip.tip_id}
+    )
+    await update.effective_chat.send_message(
+        await render_status(context, tip, language), reply_markup=_open_keyboard(language)
+    )
+
+
+async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: str) -> Html:
+    """The tip as its resident sees it: no officer names, ids or references to staff."""
+    services = services_of(context)
+    thread = await services.store.tips.thread(tip.tip_id)
+    items: list[str] = []
+    budget = STATUS_TEXT_BUDGET
+    for entry in reversed(thread):
+        body = entry.body.get("text") or ""
+        if len(body) > THREAD_ITEM_CHARS:
+            body = body[:THREAD_ITEM_CHARS] + "…"
+        files = len(entry.body.get("attachments", []))
+        key = "status_item_officer" if entry.author == "officer" else "status_item_you"
+        item = text(language, key, when=_date(entry.created_at), text=body, files=files)
+        if len(item) > budget:
+            break
+        budget -= len(item)
+        items.append(item)
+    items.reverse()
+    area = services.areas.name(tip.area, language) or plain(language, "area_unsure")
+    return text(
+        language,
+        "status_view",
+        category=plain(language, f"cat_{tip.category}"),
+        area=area,
+        sent=_date(tip.created_at),
+        updated=_date(tip.updated_at),
+        status=plain(language, f"status_{tip.status}"),
+        thread=Html("\n".join(items)) if items else plain(language, "status_no_messages"),
+    )
+
+
+def _date(iso: str) -> str:
+    return iso[:16].replace("T", " ") + " UTC"
+
+
+def _open_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, "btn_status_add"), callback_data="st:add")],
+            [InlineKeyboardButton(plain(language, "btn_status_close"), callback_data="st:close")],
+        ]
+    )
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    draft = await services.store.drafts.load(user.id)
+    action = (query.data or "").removeprefix("st:")
+    if draft is None or draft.get("flow") != "status" or "tip_id" not in draft:
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    if action == "add" and draft.get("step") == "open":
+        draft["step"] = "add"
+        await services.store.drafts.save(user.id, draft)
+        await update.effective_chat.send_message(
+            text(language, "status_ask_addition"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(plain(language, "btn_evidence_done"),
+                                       callback_data="st:close")]]
+            ),
+        )
+    elif action == "close":
+        await services.store.drafts.clear(user.id)
+        await update.effective_chat.send_message(text(language, "status_closed"))
+    else:
+        await query.answer(plain(language, "button_expired"))
+
+
+async def _add(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+) -> None:
+    """Store one addition (text or a file) and queue it for the tip's officers."""
+    message = update.effective_message
+    services = services_of(context)
+    attachment = attachment_of(message)
+    body_text = (message.text or message.caption or "")[:4000]
+    if attachment is None and not body_text:
+        await message.reply_text(text(language, "status_addition_hint"))
+        return
+    tip = await services.store.tips.by_id(draft["tip_id"])
+    if tip is None:
+        await services.store.drafts.clear(update.effective_user.id)
+        await message.reply_text(text(language, "status_closed"))
+        return
+    recipients = await services.store.outbox.holders(tip.tip_id)
+    if not recipients:
+        recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
+    body = {"text": body_text, "attachments": [attachment] if attachment else []}
+    await services.store.tips.add_resident_message(tip, body, tuple(recipients))
+    log.info("tip %s: resident added information", tip.ref)
+    await message.reply_text(text(language, "status_addition_received"))
+    from bot.delivery import wake_delivery
+
+    wake_delivery(context.application)

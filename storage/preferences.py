@@ -1,0 +1,28 @@
+"""A user's chosen language, found again by a keyed hash of their Telegram id (never the id)."""
+
+from __future__ import annotations
+
+from storage.database import Database
+from storage.keyring import KeyPurpose, Keyring
+
+
+class Preferences:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        self._db = db
+        self._keyring = keyring
+
+    def _subject(self, user_id: int) -> bytes:
+        return self._keyring.pseudonym(KeyPurpose.PREFERENCES, user_id)
+
+    async def language(self, user_id: int) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT language FROM preferences WHERE subject = ?", (self._subject(user_id),)
+        )
+        return row["language"] if row else None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "INSERT INTO preferences (subject, language) VALUES (?, ?)"
+            " ON CONFLICT (subject) DO UPDATE SET language = excluded.language",
+            (self._subject(user_id), language),
+        )

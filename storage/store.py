@@ -1,0 +1,54 @@
+"""Opens the database, checks the master key, and hands out the storage objects.
+
+Handlers talk to these objects, named for the data they hold (tips, outbox, staff, drafts...);
+only `storage/` touches SQL or keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.database import Database, open_database
+from storage.drafts import Drafts
+from storage.keyring import Keyring, load_keyring
+from storage.outbox import Outbox
+from storage.preferences import Preferences
+from storage.ratelimits import RateLimits
+from storage.staff import Staff
+from storage.tips import Tips
+
+
+@dataclass
+class Store:
+    db: Database
+    keyring: Keyring
+    staff: Staff
+    tips: Tips
+    outbox: Outbox
+    drafts: Drafts
+    preferences: Preferences
+    ratelimits: RateLimits
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_store(path: Path, master_key: bytes) -> Store:
+    """Open (creating and migrating if needed) and unlock; a wrong key raises at once."""
+    db = await open_database(path)
+    try:
+        keyring = await load_keyring(db, master_key)
+    except BaseException:
+        await db.close()
+        raise
+    return Store(
+        db=db,
+        keyring=keyring,
+        staff=Staff(db),
+        tips=Tips(db, keyring),
+        outbox=Outbox(db),
+        drafts=Drafts(db, keyring),
+        preferences=Preferences(db, keyring),
+        ratelimits=RateLimits(db, keyring),
+    )

@@ -1,0 +1,245 @@
+"""Tips and their threads: stored encrypted, found by receipt-code hash or by reference.
+
+A tip row keeps in clear only what routing and statistics need (category, area, urgency,
+status, times). What the resident wrote and sent is one encrypted JSON document bound to the
+tip's reference; the notification chat (only when asked for) is encrypted on its own. The
+receipt code itself is never stored: only its keyed hash. A tip carries nothing that points to
+its author.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.database import Database, utc_now
+from storage.keyring import Keyring
+from storage.receipt_codes import ALPHABET, new_receipt_code
+
+REF_PREFIX = "T-"
+REF_SYMBOLS = 6
+
+
+@dataclass(frozen=True)
+class NewTip:
+    """A tip as the resident sent it; `content` is what gets encrypted."""
+
+    category: str
+    area: str | None
+    urgent: bool
+    content: dict[str, Any]
+    notify_chat: int | None = None
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class Tip:
+    tip_id: int
+    ref: str
+    category: str
+    area: str | None
+    urgent: bool
+    status: str
+    created_at: str
+    updated_at: str
+    content: dict[str, Any] = field(repr=False)
+    notify_chat: int | None = field(repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    message_id: int
+    author: str
+    staff_id: int | None
+    body: dict[str, Any] = field(repr=False)
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who gets a new tip: the tier that was chosen and its recipients."""
+
+    tier: int
+    recipients: tuple[int, ...]
+
+
+def new_ref() -> str:
+    """A short reference for officers, random (so it says nothing about the code or author)."""
+    return REF_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(REF_SYMBOLS))
+
+
+class Tips:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        self._db = db
+        self._keyring = keyring
+
+    async def insert(self, tip: NewTip, delivery: Delivery) -> tuple[Tip, str]:
+        """Store the tip and one outbox row per recipient; the caller holds the transaction.
+
+        Returns the stored tip and its receipt code: the code leaves only towards the resident.
+        """
+        now = utc_now()
+        for _ in range(10):
+            ref, code = new_ref(), new_receipt_code()
+            content = self._keyring.encrypt(
+                json.dumps(tip.content, ensure_ascii=False), "tips", ref, "content"
+            )
+            notify = (
+                self._keyring.encrypt(str(tip.notify_chat), "tips", ref, "notify_chat")
+                if tip.notify_chat is not None
+                else None
+            )
+            try:
+                result = await self._db.execute(
+                    "INSERT INTO tips (ref, receipt_hash, category, area, urgent, status,"
+                    " campaign, content, notify_chat, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?)",
+                    (
+                        ref,
+                        self._keyring.receipt_hash(code),
+                        tip.category,
+                        tip.area,
+                        int(tip.urgent),
+                        tip.campaign,
+                        content,
+                        notify,
+                        now,
+                        now,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                continue  # a reference or code collision: draw again
+            tip_id = result.lastrowid
+            assert tip_id is not None
+            await self._add_outbox(tip_id, delivery, "card", None, now)
+            stored = Tip(
+                tip_id, ref, tip.category, tip.area, tip.urgent, "new", now, now,
+                tip.content, tip.notify_chat,
+            )
+            return stored, code
+        raise RuntimeError("could not draw a unique tip reference")
+
+    async def _add_outbox(
+        self, tip_id: int, delivery: Delivery, kind: str, tip_message_id: int | None, now: str
+    ) -> None:
+        await self._db.executemany(
+            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, tier,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+            [
+                (tip_id, recipient, kind, tip_message_id, delivery.tier, now)
+                for recipient in delivery.recipients
+            ],
+        )
+
+    async def by_receipt_code(self, normalised_code: str) -> Tip | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM tips WHERE receipt_hash = ?",
+            (self._keyring.receipt_hash(normalised_code),),
+        )
+        return self._tip(row) if row else None
+
+    async def by_ref(self, ref: str) -> Tip | None:
+        row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (ref.upper(),))
+        return self._tip(row) if row else None
+
+    async def by_id(self, tip_id: int) -> Tip | None:
+        row = await self._db.fetchone("SELECT * FROM tips WHERE tip_id = ?", (tip_id,))
+        return self._tip(row) if row else None
+
+    async def mark_delivered(self, tip_id: int) -> None:
+        await self._db.execute("UPDATE tips SET delivered = 1 WHERE tip_id = ?", (tip_id,))
+
+    async def undelivered(self) -> list[int]:
+        """Tips that no staff member has received yet (everyone tried was unreachable)."""
+        rows = await self._db.fetchall(
+            "SELECT tip_id FROM tips WHERE delivered = 0 AND NOT EXISTS ("
+            " SELECT 1 FROM outbox o WHERE o.tip_id = tips.tip_id AND o.state = 'pending')"
+        )
+        return [r["tip_id"] for r in rows]
+
+    async def add_resident_message(
+        self, tip: Tip, body: dict[str, Any], recipients: tuple[int, ...]
+    ) -> None:
+        """The resident adds text or evidence: stored encrypted, queued for the tip's officers."""
+        now = utc_now()
+        uid = secrets.token_hex(8)
+        blob = self._keyring.encrypt(
+            json.dumps(body, ensure_ascii=False), "tip_messages", uid, "body"
+        )
+        async with self._db.transaction():
+            result = await self._db.execute(
+                "INSERT INTO tip_messages (uid, tip_id, author, body, created_at)"
+                " VALUES (?, ?, 'resident', ?, ?)",
+                (uid, tip.tip_id, blob, now),
+            )
+            await self._add_outbox(
+                tip.tip_id, Delivery(1, recipients), "addition", result.lastrowid, now
+            )
+            await self._db.execute(
+                "UPDATE tips SET updated_at = ? WHERE tip_id = ?", (now, tip.tip_id)
+            )
+
+    async def thread(self, tip_id: int) -> list[ThreadMessage]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM tip_messages WHERE tip_id = ? ORDER BY message_id", (tip_id,)
+        )
+        return [self._message(r) for r in rows]
+
+    async def thread_message(self, message_id: int) -> ThreadMessage | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM tip_messages WHERE message_id = ?", (message_id,)
+        )
+        return self._message(row) if row else None
+
+    async def forget_notify_chat(self, chat_id: int) -> int:
+        """Remove `chat_id` from every tip's notification link (/forget). Returns how many.
+
+        The chat ids are encrypted with random nonces, so each is decrypted to compare; a
+        district's volume of tips makes this cheap, and it keeps the ids unlinkable at rest.
+        """
+        rows = await self._db.fetchall(
+            "SELECT tip_id, ref, notify_chat FROM tips WHERE notify_chat IS NOT NULL"
+        )
+        matching = [
+            r["tip_id"]
+            for r in rows
+            if self._keyring.decrypt_text(r["notify_chat"], "tips", r["ref"], "notify_chat")
+            == str(chat_id)
+        ]
+        if matching:
+            await self._db.executemany(
+                "UPDATE tips SET notify_chat = NULL WHERE tip_id = ?", [(t,) for t in matching]
+            )
+        return len(matching)
+
+    def _tip(self, row: sqlite3.Row) -> Tip:
+        ref = row["ref"]
+        content = json.loads(self._keyring.decrypt(row["content"], "tips", ref, "content"))
+        notify = None
+        if row["notify_chat"] is not None:
+            notify = int(self._keyring.decrypt_text(row["notify_chat"], "tips", ref, "notify_chat"))
+        return Tip(
+            tip_id=row["tip_id"],
+            ref=ref,
+            category=row["category"],
+            area=row["area"],
+            urgent=bool(row["urgent"]),
+            status=row["status"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            content=content,
+            notify_chat=notify,
+        )
+
+    def _message(self, row: sqlite3.Row) -> ThreadMessage:
+        body = json.loads(self._keyring.decrypt(row["body"], "tip_messages", row["uid"], "body"))
+        return ThreadMessage(
+            message_id=row["message_id"],
+            author=row["author"],
+            staff_id=row["staff_id"],
+            body=body,
+            created_at=row["created_at"],
+        )

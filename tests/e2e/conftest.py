@@ -1,0 +1,37 @@
+"""Fixtures for end-to-end tests: an emulator in a thread and the bot as a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from emulator import Emulator, EmulatorThread
+from tests.e2e.harness import BotProcess
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    runner = EmulatorThread(bot_username="tipline_test_bot")
+    emulator = runner.start()
+    try:
+        yield emulator
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
+def make_bot(emulator: Emulator, tmp_path) -> Iterator:  # type: ignore[no-untyped-def]
+    """`make_bot(**settings)` gives a configured, not yet started BotProcess."""
+    bots: list[BotProcess] = []
+
+    def make(**settings: str) -> BotProcess:
+        bot = BotProcess(emulator, tmp_path, **settings)
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        bot.stop()
+    violations = emulator.check_recorded_calls()
+    assert not violations, f"calls that the Bot API would reject: {violations}"

@@ -1,0 +1,107 @@
+"""Steps of the users' journeys, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+
+from emulator import ChatMessage, Emulator, UserHandle
+
+RECEIPT = re.compile(r"\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b")
+
+
+def wait_button(
+    emulator: Emulator, user: UserHandle, data: str, timeout: float = 10
+) -> ChatMessage:
+    """The newest live bot message in the user's chat that offers a button with `data`."""
+
+    def find() -> ChatMessage | None:
+        for message in reversed(emulator.messages(user.id)):
+            if not message.deleted and data in message.callback_data():
+                return message
+        return None
+
+    return emulator.wait_until(find, timeout=timeout)
+
+
+def wait_text(emulator: Emulator, user: UserHandle, part: str, timeout: float = 10) -> ChatMessage:
+    """The newest live bot message in the user's chat whose text contains `part` (edits too)."""
+
+    def find() -> ChatMessage | None:
+        for message in reversed(emulator.messages(user.id)):
+            if not message.deleted and part in (message.text or ""):
+                return message
+        return None
+
+    return emulator.wait_until(find, timeout=timeout)
+
+
+def press(emulator: Emulator, user: UserHandle, data: str) -> None:
+    message = wait_button(emulator, user, data)
+    user.click(message.message_id, data)
+
+
+def report(
+    emulator: Emulator,
+    resident: UserHandle,
+    *,
+    category: str = "drugs",
+    area: str | None = "hong-van",
+    place: str | None = "cầu treo thôn 2",
+    location: tuple[float, float] | None = None,
+    when: str = "today",
+    texts: tuple[str, ...] = ("Có người bán ma túy gần cầu.",),
+    photos: int = 0,
+    notify: bool = False,
+) -> str:
+    """Go through /report with the buttons, send it, and return the receipt code."""
+    resident.send_command("/report")
+    press(emulator, resident, f"r:cat:{category}")
+    if area is None:
+        press(emulator, resident, "r:area:unsure")
+    else:
+        while True:
+            message = wait_button(emulator, resident, "r:area:unsure")
+            if f"r:area:{area}" in message.callback_data():
+                resident.click(message.message_id, f"r:area:{area}")
+                break
+            next_page = [d for d in message.callback_data() if d.startswith("r:ap:")][-1]
+            resident.click(message.message_id, next_page)
+            emulator.wait_until(
+                lambda m=message: emulator.message(resident.id, m.message_id).callback_data()
+                != m.callback_data()
+            )
+    wait_button(emulator, resident, "r:place:skip")
+    if location:
+        resident.send_location(*location)
+    elif place:
+        resident.send_text(place)
+    else:
+        press(emulator, resident, "r:place:skip")
+    press(emulator, resident, f"r:when:{when}")
+    wait_text(emulator, resident, "5. ")
+    for text in texts:
+        resident.send_text(text)
+        emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
+    press(emulator, resident, "r:text:done")
+    if photos:
+        wait_button(emulator, resident, "r:ev:skip")
+        for _ in range(photos):
+            resident.send_photo()
+            emulator.wait_for_message(resident, lambda m: "r:ev:done" in m.callback_data())
+        press(emulator, resident, "r:ev:done")
+    else:
+        press(emulator, resident, "r:ev:skip")
+    press(emulator, resident, "r:fu:notify" if notify else "r:fu:anon")
+    press(emulator, resident, "r:sum:send")
+    receipt = emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
+    match = RECEIPT.search(receipt.text or "")
+    assert match
+    return match.group(1)
+
+
+def staff_joins(emulator: Emulator, user_id: int, name: str = "Cán bộ") -> UserHandle:
+    """A staff member opens the bot once, so Telegram lets the bot write to them."""
+    staff = emulator.user(user_id, name)
+    staff.send_command("/start")
+    emulator.wait_for_message(staff, "113")
+    return staff

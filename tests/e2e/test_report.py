@@ -1,0 +1,194 @@
+"""A resident reports a tip; the officer of that commune gets it; nobody learns who sent it."""
+
+from __future__ import annotations
+
+from tests.e2e.journeys import RECEIPT, report, staff_joins, wait_text
+
+RESIDENT_ID = 918273645
+RESIDENT_USERNAME = "lan_secret_user"
+RESIDENT_NAME = "Lanxyzname"
+TIP_TEXT = "Nhóm buôn gỗ lậu xyzzy-42 chở ban đêm qua cầu"
+TRICKY = "<b>not bold</b> & <script>alert(1)</script> 1 < 2"
+
+
+def test_full_report_reaches_the_area_officer_with_pin_and_photo_and_no_one_else(
+    emulator, make_bot
+):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.add_officer(7003, "a-ngo")
+    bot.start()
+    officer = staff_joins(emulator, 7002)
+    other = staff_joins(emulator, 7003)
+    resident = emulator.user(RESIDENT_ID, RESIDENT_NAME, username=RESIDENT_USERNAME)
+
+    code = report(emulator, resident, location=(16.27, 107.23), texts=(TIP_TEXT, TRICKY), photos=1)
+
+    card = emulator.wait_for_message(officer, lambda m: TIP_TEXT in (m.text or ""))
+    assert TRICKY in card.text, "resident text reaches the officer exactly as typed"
+    assert "T-" in card.text
+    pin = emulator.wait_for_message(officer, lambda m: m.location is not None)
+    assert abs(pin.location["latitude"] - 16.27) < 1e-6
+    photo = emulator.wait_for_message(officer, lambda m: m.media_kind == "photo")
+    mine = emulator.messages(resident.id, include_user=True)
+    sent_photo = [m for m in mine if m.media_kind == "photo"]
+    assert photo.file_id == sent_photo[-1].file_id
+    assert not emulator.calls_to("forwardMessage") and not emulator.calls_to("copyMessage")
+    assert not [m for m in emulator.messages(other.id) if TIP_TEXT in (m.text or "")]
+    assert RECEIPT.fullmatch(code)
+
+
+def _forbidden_bytes(code: str) -> list[bytes]:
+    """What must appear nowhere at rest or in logs after a report."""
+    values = [
+        TIP_TEXT,
+        "xyzzy-42",
+        code,
+        code.replace("-", ""),
+        str(RESIDENT_ID),
+        RESIDENT_USERNAME,
+        RESIDENT_NAME,
+    ]
+    found = [v.encode() for v in values]
+    found.append(RESIDENT_ID.to_bytes(8, "big"))  # an SQLite integer is stored big-endian
+    return found
+
+
+def test_nothing_identifying_is_stored_or_logged_during_and_after_a_report(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(RESIDENT_ID, RESIDENT_NAME, username=RESIDENT_USERNAME)
+
+    # In the middle: the description typed, not yet sent.
+    resident.send_command("/report")
+    from tests.e2e.journeys import press, wait_button
+
+    press(emulator, resident, "r:cat:forest")
+    press(emulator, resident, "r:area:unsure")
+    wait_button(emulator, resident, "r:place:skip")
+    resident.send_text("rừng xyzzy-42 phía tây")
+    press(emulator, resident, "r:when:earlier")
+    wait_text(emulator, resident, "5. ")
+    resident.send_text(TIP_TEXT)
+    emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
+    middle = bot.data_bytes() + bot.logs().encode()
+    for value in _forbidden_bytes("ZZZZ-ZZZZ-ZZZZ"):
+        assert value not in middle, f"{value!r} found at rest or in logs mid-report"
+    press(emulator, resident, "r:x:cancel")
+
+    code = report(emulator, resident, texts=(TIP_TEXT,), notify=True)
+    emulator.wait_for_message(7002, lambda m: TIP_TEXT in (m.text or ""))
+    bot.stop()  # checkpoints nothing away: the -wal file is scanned as it was left
+    everything = bot.data_bytes() + bot.logs().encode()
+    for value in _forbidden_bytes(code):
+        assert value not in everything, f"{value!r} found at rest or in logs"
+
+
+def test_kill_9_mid_conversation_resumes_where_the_resident_was(emulator, make_bot):
+    from tests.e2e.journeys import press, wait_button
+
+    bot = make_bot()
+    bot.add_officer(7002, "a-ngo")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5101, "Hoa")
+    resident.send_command("/report")
+    press(emulator, resident, "r:cat:theft")
+    press(emulator, resident, "r:area:a-ngo")
+    wait_button(emulator, resident, "r:place:skip")
+    resident.send_text("chợ A Lưới")
+    press(emulator, resident, "r:when:today")
+    wait_text(emulator, resident, "5. ")
+    resident.send_text("Mất trộm xe máy lúc 3 giờ sáng")
+    before = emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
+
+    bot.kill9()
+    bot.start()
+
+    # The button sent before the crash still works: the draft was committed before the answer.
+    resident.click(before.message_id, "r:text:done")
+    press(emulator, resident, "r:ev:skip")
+    press(emulator, resident, "r:fu:anon")
+    summary = wait_button(emulator, resident, "r:sum:send")
+    assert "Mất trộm xe máy" in summary.text and "chợ A Lưới" in summary.text
+    press(emulator, resident, "r:sum:send")
+    emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
+    emulator.wait_for_message(7002, lambda m: "Mất trộm xe máy" in (m.text or ""))
+
+
+def test_tip_survives_a_failing_officer_chat_and_a_kill_9_after_the_receipt(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    emulator.inject("5xx", chat_id=7002)
+    resident = emulator.user(5102, "Tuấn")
+    report(emulator, resident, texts=("Đánh bạc ở nhà văn hoá thôn",))
+    emulator.wait_until(lambda: len(emulator.calls_to("sendMessage", chat_id=7002)) >= 2)
+    bot.kill9()
+    emulator.clear_faults()
+    bot.start()
+    # A delivery cut by the crash is claimed for at most 30 s, then sent again.
+    emulator.wait_for_message(7002, lambda m: "Đánh bạc" in (m.text or ""), timeout=45)
+
+
+def test_blocked_area_officer_hands_the_tip_to_all_area_officers_and_admins_are_told(
+    emulator, make_bot
+):
+    bot = make_bot(TIPBOT_ADMIN_IDS="7009")
+    bot.add_officer(7002, "hong-van")
+    bot.add_officer(7004)  # all areas
+    bot.start()
+    staff_joins(emulator, 7002).block()
+    staff_joins(emulator, 7004)
+    admin = staff_joins(emulator, 7009)
+    report(emulator, emulator.user(5103, "Bình"), texts=("Buôn lậu qua cửa khẩu Hồng Vân",))
+    emulator.wait_for_message(7004, lambda m: "Buôn lậu" in (m.text or ""), timeout=20)
+    emulator.wait_for_message(admin, lambda m: "T-" in (m.text or "") and "⚠️" in m.text)
+
+
+def test_officer_added_on_command_line_gets_tips_only_after_writing_to_the_bot(emulator, make_bot):
+    bot = make_bot(TIPBOT_ADMIN_IDS="7009")
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7009)
+    officer = emulator.user(7002, "Vân")
+    report(emulator, emulator.user(5104, "An"), texts=("Tin thứ nhất",))
+    emulator.wait_for_message(7009, lambda m: "Tin thứ nhất" in (m.text or ""))
+    assert not emulator.calls_to("sendMessage", chat_id=7002)
+    officer.send_command("/start")
+    emulator.wait_for_message(officer, "113")
+    report(emulator, emulator.user(5105, "Ba"), texts=("Tin thứ hai",))
+    emulator.wait_for_message(officer, lambda m: "Tin thứ hai" in (m.text or ""))
+
+
+def test_five_reports_all_arrive_through_429s_and_502s(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    emulator.inject("429", probability=0.15, retry_after=1)
+    emulator.inject("5xx", probability=0.15)
+    for number in range(5):
+        resident = emulator.user(5200 + number, f"R{number}")
+        try:
+            report(emulator, resident, texts=(f"Báo tin số {number}",))
+        except TimeoutError:
+            # A resident whose own messages met a 502 sends again, as a person would.
+            report(emulator, resident, texts=(f"Báo tin số {number}",))
+    emulator.clear_faults()
+    for number in range(5):
+        emulator.wait_for_message(7002, lambda m, n=number: f"Báo tin số {n}" in (m.text or ""),
+                                  timeout=30)
+
+
+def test_line_without_staff_says_so_and_stores_nothing(emulator, make_bot):
+    bot = make_bot()
+    bot.start()
+    resident = emulator.user(5106, "Cúc")
+    resident.send_command("/report")
+    reply = emulator.wait_for_message(resident, "113")
+    assert "chưa có cán bộ" in reply.text
+    assert not [m for m in emulator.messages(resident.id) if m.callback_data()]
