@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.config import Config
 from bot.delivery import start_delivery, stop_delivery
+from bot.escalation import start_escalation
 from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
 from handlers import register_handlers
@@ -53,6 +54,7 @@ async def _post_init(application: Application) -> None:
     application.bot_data["services"] = services
     await publish_command_menus(application.bot, services)
     start_delivery(application)
+    start_escalation(application)
     log.info("bot @%s ready", application.bot.username)
 
 

@@ -114,12 +114,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
     "help_officer": {
-        "vi": "\n\n<b>Cán bộ</b>\n/tips — tin báo của địa bàn\n/tip MÃ — xem một tin",
-        "en": "\n\n<b>Officers</b>\n/tips — tips of your areas\n/tip REF — one tip",
+        "vi": (
+            "\n\n<b>Cán bộ</b>\n/tips — tin báo của địa bàn\n/tip MÃ — xem một tin\n"
+            "Trên thẻ tin: Đã nhận, Trả lời, Tình trạng, Chuyển."
+        ),
+        "en": (
+            "\n\n<b>Officers</b>\n/tips — tips of your areas\n/tip REF — one tip\n"
+            "On a tip card: Acknowledge, Reply, Status, Reassign."
+        ),
     },
     "help_admin": {
-        "vi": "\n\n<b>Quản trị</b>\n/invite — mời cán bộ\n/areas — danh sách địa bàn",
-        "en": "\n\n<b>Admins</b>\n/invite — invite an officer\n/areas — the areas",
+        "vi": (
+            "\n\n<b>Quản trị</b>\n/invite — mời cán bộ\n/officers — quản lý cán bộ\n"
+            "/areas — danh sách địa bàn"
+        ),
+        "en": (
+            "\n\n<b>Admins</b>\n/invite — invite an officer\n/officers — manage officers\n"
+            "/areas — the areas"
+        ),
     },
     "menu_report": {"vi": "📝 Báo tin", "en": "📝 Report"},
     "menu_status": {"vi": "🔎 Tra cứu tin đã báo", "en": "🔎 Check a tip"},
@@ -143,6 +155,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmd_tip": {"vi": "Xem một tin báo", "en": "Show one tip"},
     "cmd_invite": {"vi": "Mời cán bộ", "en": "Invite an officer"},
     "cmd_areas": {"vi": "Danh sách địa bàn", "en": "The areas"},
+    "cmd_officers": {"vi": "Quản lý cán bộ", "en": "Manage officers"},
     # --- generic answers to bad input ---------------------------------------------------------
     "private_only": {
         "vi": "Vì an toàn của bạn, hãy nhắn riêng cho bot, không báo tin trong nhóm.",
@@ -406,6 +419,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Nhập mã biên nhận của bạn (ví dụ <code>K7QM-4XPA-9TZD</code>):",
         "en": "Type your receipt code (for example <code>K7QM-4XPA-9TZD</code>):",
     },
+    "status_busy_with_report": {
+        "vi": (
+            "Bạn đang có một tin báo dở dang. Hãy gửi hoặc hủy (/cancel) tin đó trước khi "
+            "tra cứu; bấm để tiếp tục."
+        ),
+        "en": (
+            "You have a report in progress. Send it or cancel it (/cancel) before checking a "
+            "tip; press to continue."
+        ),
+    },
     "status_wrong_code": {
         "vi": "Không tìm thấy tin báo với mã này. Hãy kiểm tra lại và nhập lại mã.",
         "en": "No tip has this code. Please check it and type it again.",
@@ -482,12 +505,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- the officer's card -------------------------------------------------------------------
     "card": {
         "vi": (
-            "🆕 <b>Tin báo {ref}</b>{urgent}\n<b>Loại:</b> {category}\n<b>Địa bàn:</b> {area}\n"
+            "🆕 <b>Tin báo {ref}</b>{urgent}\n{state}\n"
+            "<b>Loại:</b> {category}\n<b>Địa bàn:</b> {area}\n"
             "<b>Khi nào:</b> {when}\n<b>Nơi cụ thể:</b> {place} {pin}\n"
             "<b>Tệp đính kèm:</b> {files}\n\n{description}"
         ),
         "en": (
-            "🆕 <b>Tip {ref}</b>{urgent}\n<b>Kind:</b> {category}\n<b>Area:</b> {area}\n"
+            "🆕 <b>Tip {ref}</b>{urgent}\n{state}\n"
+            "<b>Kind:</b> {category}\n<b>Area:</b> {area}\n"
             "<b>When:</b> {when}\n<b>Exact place:</b> {place} {pin}\n"
             "<b>Attachments:</b> {files}\n\n{description}"
         ),
@@ -574,3 +599,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "area_line": {"vi": "<code>{code}</code> — {name}", "en": "<code>{code}</code> — {name}"},
 }
+
+
+def _merge_parts() -> None:
+    """Texts of later flows live in their own modules (`bot/texts_*.py`); one catalog."""
+    from bot import texts_campaign, texts_officer
+
+    for part in (texts_officer.TEXTS, texts_campaign.TEXTS):
+        clash = MESSAGES.keys() & part.keys()
+        if clash:
+            raise RuntimeError(f"catalog keys defined twice: {sorted(clash)}")
+        MESSAGES.update(part)
+
+
+_merge_parts()

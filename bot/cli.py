@@ -1,4 +1,4 @@
-"""The command line: `python -m bot [run | keygen | officers add | officers list]`.
+"""The command line: `python -m bot [run | keygen | officers add | officers list | sandbox]`.
 
 Exit status 2 means "the settings or the arguments are wrong": every problem is printed as one
 line naming the variable or argument, never a traceback.
@@ -44,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--all-areas", action="store_true", help="covers every area")
     add.add_argument("--name", help="display name shown to other officers (never to residents)")
     officer_commands.add_parser("list", help="list officers, their areas and state")
+
+    audit = commands.add_parser("audit", help="check the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit_commands.required = True
+    audit_commands.add_parser("verify", help="check the audit log's hash chain")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="try the whole line offline in a browser (no token, no real data)"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="page port (default 8080)")
+    sandbox.add_argument(
+        "--data", metavar="DIR", help="keep the database and key in DIR (default: temporary)"
+    )
     return parser
 
 
@@ -53,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "keygen":
         print(generate_master_key())
         return 0
+    if command == "sandbox":  # sets the bot's token, key, database and API URLs itself
+        from sandbox.runner import run_sandbox
+
+        return run_sandbox(args.port, args.data)
     environ = read_environment()
     try:
         config = load_config(environ, need_token=command == "run")
@@ -66,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import officers_cli
 
             return asyncio.run(officers_cli.run(config, args))
+        if command == "audit":
+            from bot import audit_cli
+
+            return asyncio.run(audit_cli.verify(config))
     except WrongMasterKeyError as error:
         return _report_problems([f"TIPBOT_KEY: {error}"])
     except AreasFileError as error:

@@ -14,15 +14,16 @@ import asyncio
 import contextlib
 import logging
 
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.catalog import Html, plain, text
 from bot.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
 from bot.services import Services
-from handlers.officer_card import send_addition, send_card
+from handlers.officer_card import card_keyboard, send_addition, send_card
 from storage.outbox import OutboxRow
-from storage.tips import Delivery
+from storage.tips import Delivery, Tip
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ LEASE_SECONDS = 30.0
 IDLE_WAIT = 30.0
 WAKE_KEY = "delivery_wake"
 TASK_KEY = "delivery_task"
+RESIDENT = 0  # recipient_id of rows for the resident; the chat is read from the tip
 UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was kicked")
 
 
@@ -110,7 +112,11 @@ async def _deliver_due(application: Application, services: Services) -> float | 
             except Forbidden as error:
                 await _unreachable(application, services, row, str(error))
             except BadRequest as error:
-                if any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
+                if row.recipient_id == RESIDENT:
+                    log.info("outbox %s to the resident not delivered: %s", row.outbox_id,
+                             type(error).__name__)
+                    await outbox.give_up(row.outbox_id, "failed", "bad request")
+                elif any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
                     await _unreachable(application, services, row, str(error))
                 else:
                     log.error("outbox %s rejected: %s", row.outbox_id, error)
@@ -126,8 +132,8 @@ async def _deliver_due(application: Application, services: Services) -> float | 
                 await outbox.mark_sent(row.outbox_id)
                 if row.kind == "card":
                     await services.store.tips.mark_delivered(row.tip_id)
-                log.info("outbox %s sent (%s to staff %s)", row.outbox_id, row.kind,
-                         row.recipient_id)
+                who = "the resident" if row.recipient_id == RESIDENT else row.recipient_id
+                log.info("outbox %s sent (%s to %s)", row.outbox_id, row.kind, who)
     return None
 
 
@@ -143,14 +149,63 @@ async def _send_row(application: Application, services: Services, row: OutboxRow
     async def progress() -> None:
         await services.store.outbox.extend_claim(row.outbox_id, LEASE_SECONDS)
 
+    if row.recipient_id == RESIDENT:
+        await _send_to_resident(bot, services, tip, row)
+        return
     if row.kind == "card":
-        await send_card(bot, row.recipient_id, tip, language, services.areas, progress)
+        first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress)
+        await services.store.desk.record_card(tip.tip_id, row.recipient_id, first)
     elif row.kind == "addition" and row.tip_message_id is not None:
         message = await services.store.tips.thread_message(row.tip_message_id)
         if message is not None:
             await send_addition(bot, row.recipient_id, tip, message, language, progress)
     elif row.kind == "notice":
         await bot.send_message(row.recipient_id, _notice_text(services, tip.ref, row, language))
+    elif row.kind == "reminder":
+        key = "notice_escalated" if row.notice == "escalated" else "notice_reminder"
+        minutes = _minutes(services.config.ack_minutes * (0.25 if tip.urgent else 1.0))
+        await bot.send_message(
+            row.recipient_id,
+            text(language, key, ref=tip.ref, minutes=minutes),
+            reply_markup=card_keyboard(tip, language),
+        )
+
+
+async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxRow) -> None:
+    """An officer's reply or a status change, to the resident who asked to be notified.
+
+    Nothing names an officer. The chat is read from the tip (encrypted there); a resident who
+    used /forget since has no chat any more, and the row ends quietly.
+    """
+    if tip.notify_chat is None:
+        return
+    language = tip.content.get("language") or services.config.language
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(language, "btn_resident_answer"),
+                               callback_data=f"rr:{tip.tip_id}")]]
+    )
+    if row.kind == "resident_status":
+        status = plain(language, f"status_{row.notice}")
+        await bot.send_message(
+            tip.notify_chat, text(language, "resident_status_changed", status=status),
+            reply_markup=markup,
+        )
+        return
+    message = await services.store.tips.thread_message(row.tip_message_id or 0)
+    if message is None:
+        return
+    body = message.body.get("text") or ""
+    photos = message.body.get("attachments", [])
+    if photos:
+        await bot.send_photo(
+            tip.notify_chat, photos[0]["file_id"],
+            caption=text(language, "resident_reply_photo"),
+        )
+    if body or not photos:
+        await bot.send_message(
+            tip.notify_chat, text(language, "resident_reply", body=body or "—"),
+            reply_markup=markup,
+        )
 
 
 def _notice_text(services: Services, ref: str, row: OutboxRow, language: str) -> Html:
@@ -164,6 +219,11 @@ async def _unreachable(
     application: Application, services: Services, row: OutboxRow, error: str
 ) -> None:
     """403 or chat not found: mark the staff member, end the row, maybe go to the next tier."""
+    if row.recipient_id == RESIDENT:
+        # The resident blocked the bot: nothing to mark, no one else to tell.
+        log.info("outbox %s: the resident cannot be reached", row.outbox_id)
+        await services.store.outbox.give_up(row.outbox_id, "unreachable", "forbidden")
+        return
     log.warning("staff %s unreachable (outbox %s)", row.recipient_id, row.outbox_id)
     await services.store.staff.mark_unreachable(row.recipient_id)
     await services.store.outbox.give_up(row.outbox_id, "unreachable", error)
@@ -176,6 +236,9 @@ async def _after_row_ended(services: Services, row: OutboxRow) -> None:
     if row.kind != "card":
         return
     store = services.store
+    delivered = await store.tips.by_id(row.tip_id)
+    if delivered is None or delivered.status != "new" or await store.outbox.holders(row.tip_id):
+        return
     if row.tier != await store.outbox.max_tier(row.tip_id):
         return
     outcome = await store.outbox.tier_outcome(row.tip_id, row.tier)
@@ -200,6 +263,10 @@ async def _after_row_ended(services: Services, row: OutboxRow) -> None:
     if admins:
         notice = Delivery(delivery.tier, tuple(admins))
         await store.outbox.enqueue(row.tip_id, notice, "notice", notice="moved")
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g}"
 
 
 def _seconds(value: object) -> float:

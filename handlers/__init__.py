@@ -22,8 +22,11 @@ GATE_GROUP = -1
 def register_handlers(application: Application) -> None:
     from handlers import (
         admin_invite,
+        admin_officers,
         common,
         conversation,
+        officer_desk,
+        resident_reply,
         resident_report,
         resident_status,
     )
@@ -41,6 +44,9 @@ def register_handlers(application: Application) -> None:
         "forget": conversation.forget_command,
         "invite": admin_invite.invite_command,
         "areas": admin_invite.areas_command,
+        "tips": officer_desk.tips_command,
+        "tip": officer_desk.tip_command,
+        "officers": admin_officers.officers_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
@@ -51,6 +57,10 @@ def register_handlers(application: Application) -> None:
         r"^r:": resident_report.on_button,
         r"^st:": resident_status.on_button,
         r"^inv:": admin_invite.on_button,
+        r"^o:": officer_desk.on_button,
+        r"^ol:": officer_desk.on_list_button,
+        r"^a:": admin_officers.on_button,
+        r"^rr:": resident_reply.on_button,
     }
     for pattern, callback in buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

@@ -150,6 +150,10 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or private_user(update) is None:
         return
     action = (query.data or "").removeprefix("m:")
+    if action not in ("lang", "report", "status"):
+        await query.answer(plain(await language_of(context, update.effective_user),
+                                 "button_expired"))
+        return
     await query.answer()
     if action == "lang":
         await language_command(update, context)

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.catalog import text
-from handlers import resident_report, resident_status
+from handlers import officer_desk, resident_report, resident_status
 from handlers.context import language_of, private_user, services_of
 
 
@@ -19,6 +19,8 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if user is None or update.effective_message is None:
         return
     services = services_of(context)
+    if await officer_desk.on_staff_message(update, context):
+        return
     draft = await services.store.drafts.load(user.id)
     if draft and draft.get("flow") == "report":
         await resident_report.on_message(update, context, draft)
@@ -34,6 +36,8 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """`/cancel`: end whatever is in progress (a report draft is deleted, nothing is sent)."""
     user = private_user(update)
     if user is None:
+        return
+    if await officer_desk.cancel_action(update, context):
         return
     if await resident_report.cancel_report(update, context):
         return
@@ -55,6 +59,10 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     services = services_of(context)
     language = await language_of(context, user)
     count = await services.store.tips.forget_notify_chat(update.effective_chat.id)
+    # An open /status session holds a tip's id under this user's pseudonym: close it too.
+    draft = await services.store.drafts.load(user.id)
+    if draft is not None and draft.get("flow") == "status":
+        await services.store.drafts.clear(user.id)
     await update.effective_message.reply_text(text(language, "forget_done", count=count))
 
 

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 RESIDENT_COMMANDS = ("start", "report", "status", "language", "forget", "help", "cancel")
 OFFICER_COMMANDS = ("tips", "tip")
-ADMIN_COMMANDS = ("invite", "areas")
+ADMIN_COMMANDS = ("invite", "officers", "areas")
 
 
 def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotCommand]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.areas import Areas
 from bot.catalog import Html, plain, text
@@ -44,8 +44,14 @@ def chunks(body: str, size: int = CHUNK) -> list[str]:
     return parts
 
 
-def card_texts(tip: Tip, language: str, areas: Areas) -> list[Html]:
-    """The card (and continuation messages when the text is long), in `language`."""
+def card_texts(
+    tip: Tip, language: str, areas: Areas, *, state: Html | None = None
+) -> list[Html]:
+    """The card (and continuation messages when the text is long), in `language`.
+
+    `state` is the line that says the tip's status and who acted last (officers see each
+    other's names); a new card says "new".
+    """
     content = tip.content
     body = content.get("text") or ""
     pieces = chunks(body)
@@ -63,6 +69,9 @@ def card_texts(tip: Tip, language: str, areas: Areas) -> list[Html]:
         files=len(content.get("attachments", [])),
         pin=plain(language, "card_pin_follows") if content.get("location") else "",
         description=pieces[0],
+        state=state if state is not None else text(
+            language, "card_state", status=plain(language, f"status_{tip.status}")
+        ),
     )
     rest = [
         text(language, "card_continued", ref=tip.ref, part=i + 2, parts=len(pieces), body=p)
@@ -71,22 +80,41 @@ def card_texts(tip: Tip, language: str, areas: Areas) -> list[Html]:
     return [first, *rest]
 
 
+def card_keyboard(tip: Tip, language: str) -> InlineKeyboardMarkup:
+    """The card's actions; every press is checked again against the presser's role."""
+
+    def button(key: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(plain(language, key), callback_data=f"o:{action}:{tip.tip_id}")
+
+    first = [button("btn_reply", "rep")]
+    if tip.status == "new":
+        first.insert(0, button("btn_ack", "ack"))
+    return InlineKeyboardMarkup(
+        [first, [button("btn_set_status", "st"), button("btn_reassign", "mv")]]
+    )
+
+
 async def send_card(
     bot: Bot, chat_id: int, tip: Tip, language: str, areas: Areas, progress: Progress
-) -> None:
-    """Send the whole card; raises the first Telegram error (the outbox retries the row).
+) -> int:
+    """Send the whole card; returns the id of its first message (the one with the buttons).
 
-    `progress` is awaited before each message, so the outbox can keep the row claimed.
+    Raises the first Telegram error (the outbox retries the row). `progress` is awaited
+    before each message, so the outbox can keep the row claimed.
     """
-    for body in card_texts(tip, language, areas):
+    first_id = 0
+    for index, body in enumerate(card_texts(tip, language, areas)):
         await progress()
-        await bot.send_message(chat_id, body)
+        markup = card_keyboard(tip, language) if index == 0 else None
+        sent = await bot.send_message(chat_id, body, reply_markup=markup)
+        first_id = first_id or sent.message_id
     location = tip.content.get("location")
     if location:
         await progress()
         await bot.send_location(chat_id, latitude=location["lat"], longitude=location["lon"])
     attachments = tip.content.get("attachments", [])
     await send_attachments(bot, chat_id, tip.ref, attachments, language, progress)
+    return first_id
 
 
 async def send_addition(

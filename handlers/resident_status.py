@@ -8,6 +8,7 @@ counted by a keyed hash with the rate-limit key (see storage/ratelimits.py).
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -33,6 +34,17 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     language = await language_of(context, user)
+    draft = await services.store.drafts.load(user.id)
+    if draft and draft.get("flow") == "report":
+        # One conversation at a time: a /status session would replace the report's draft.
+        await update.effective_chat.send_message(
+            text(language, "status_busy_with_report"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(plain(language, "btn_continue"),
+                                       callback_data="r:resume:")]]
+            ),
+        )
+        return
     typed = " ".join(context.args or []) if update.callback_query is None else ""
     if typed:
         await _look_up(update, context, typed, language)
@@ -57,7 +69,7 @@ async def on_message(
         await _add(update, context, draft, language)
         return
     await message.reply_text(text(language, "status_hint_open"), reply_markup=_open_keyboard(
-        language
+        language, draft.get("view", "")
     ))
 
 
@@ -77,11 +89,13 @@ async def _look_up(
         await services.store.drafts.save(user.id, {"flow": "status", "step": "code"})
         await update.effective_chat.send_message(text(language, "status_wrong_code"))
         return
+    # A new view makes the buttons of earlier views (maybe of another tip) expire.
+    view = secrets.token_hex(3)
     await services.store.drafts.save(
-        user.id, {"flow": "status", "step": "open", "tip_id": tip.tip_id}
+        user.id, {"flow": "status", "step": "open", "tip_id": tip.tip_id, "view": view}
     )
     await update.effective_chat.send_message(
-        await render_status(context, tip, language), reply_markup=_open_keyboard(language)
+        await render_status(context, tip, language), reply_markup=_open_keyboard(language, view)
     )
 
 
@@ -120,10 +134,11 @@ def _date(iso: str) -> str:
     return iso[:16].replace("T", " ") + " UTC"
 
 
-def _open_keyboard(language: str) -> InlineKeyboardMarkup:
+def _open_keyboard(language: str, view: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(plain(language, "btn_status_add"), callback_data="st:add")],
+            [InlineKeyboardButton(plain(language, "btn_status_add"),
+                                  callback_data=f"st:add:{view}")],
             [InlineKeyboardButton(plain(language, "btn_status_close"), callback_data="st:close")],
         ]
     )
@@ -141,8 +156,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if draft is None or draft.get("flow") != "status" or "tip_id" not in draft:
         await query.answer(plain(language, "button_expired"))
         return
-    await query.answer()
-    if action == "add" and draft.get("step") == "open":
+    # "Add" belongs to one view of one tip (answered once: a second answer is refused).
+    if action == f"add:{draft.get('view')}" and draft.get("step") == "open":
+        await query.answer()
         draft["step"] = "add"
         await services.store.drafts.save(user.id, draft)
         await update.effective_chat.send_message(
@@ -153,6 +169,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ),
         )
     elif action == "close":
+        await query.answer()
         await services.store.drafts.clear(user.id)
         await update.effective_chat.send_message(text(language, "status_closed"))
     else:

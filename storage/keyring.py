@@ -48,6 +48,7 @@ class KeyPurpose(StrEnum):
     CONVERSATION = "conversation"  # HMAC: finding a resident's draft in progress
     SUBSCRIBER = "subscriber"  # HMAC: one subscription per Telegram user
     PREFERENCES = "preferences"  # HMAC: a user's chosen language
+    AUDIT = "audit"  # HMAC: the audit log's hash chain (forging a link needs the master key)
 
 
 ENCRYPTION_PURPOSES = frozenset({KeyPurpose.CONTENT})

@@ -141,6 +141,21 @@ class Outbox:
             [(tip_id, r, kind, notice, delivery.tier, now) for r in delivery.recipients],
         )
 
+    async def enqueue_for_resident(
+        self,
+        tip_id: int,
+        kind: str,
+        *,
+        tip_message_id: int | None = None,
+        notice: str | None = None,
+    ) -> None:
+        """A message for the resident who asked to be notified (chat read from the tip)."""
+        await self._db.execute(
+            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, notice, tier,"
+            " next_attempt_at, created_at) VALUES (?, 0, ?, ?, ?, 0, 0, ?)",
+            (tip_id, kind, tip_message_id, notice, utc_now()),
+        )
+
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}

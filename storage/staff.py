@@ -186,6 +186,62 @@ class Staff:
                 result.add(r["user_id"])
         return sorted(result)
 
+    async def set_active(self, user_id: int, active: bool) -> bool:
+        result = await self._db.execute(
+            "UPDATE staff SET active = ?, updated_at = ? WHERE user_id = ?",
+            (int(active), utc_now(), user_id),
+        )
+        return result.rowcount > 0
+
+    async def set_admin(self, user_id: int, admin: bool) -> bool:
+        result = await self._db.execute(
+            "UPDATE staff SET is_admin = ?, updated_at = ? WHERE user_id = ?",
+            (int(admin), utc_now(), user_id),
+        )
+        return result.rowcount > 0
+
+    async def set_areas(self, user_id: int, areas: tuple[str, ...], all_areas: bool) -> None:
+        async with self._db.transaction():
+            await self._db.execute(
+                "UPDATE staff SET all_areas = ?, updated_at = ? WHERE user_id = ?",
+                (int(all_areas), utc_now(), user_id),
+            )
+            await self._db.execute("DELETE FROM staff_areas WHERE user_id = ?", (user_id,))
+            await self._db.executemany(
+                "INSERT INTO staff_areas (user_id, area) VALUES (?, ?)",
+                [(user_id, a) for a in sorted(set(areas))],
+            )
+
+    async def officers_for_area(self, area: str | None) -> list[int]:
+        """Active officers who cover `area` (its own and all-area officers), any reachability."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT s.user_id FROM staff s LEFT JOIN staff_areas a USING (user_id)"
+            " WHERE s.is_officer = 1 AND s.active = 1 AND (s.all_areas = 1 OR a.area = ?)"
+            " ORDER BY s.user_id",
+            (area,),
+        )
+        return [r["user_id"] for r in rows]
+
+    # --- pending actions (a reply being written, a transfer's agency) ----------------------
+
+    async def begin_action(self, user_id: int, action: str, tip_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO staff_actions (user_id, action, tip_id, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET action = excluded.action,"
+            " tip_id = excluded.tip_id, updated_at = excluded.updated_at",
+            (user_id, action, tip_id, utc_now()),
+        )
+
+    async def pending_action(self, user_id: int) -> tuple[str, int] | None:
+        row = await self._db.fetchone(
+            "SELECT action, tip_id FROM staff_actions WHERE user_id = ?", (user_id,)
+        )
+        return (row["action"], row["tip_id"]) if row else None
+
+    async def end_action(self, user_id: int) -> bool:
+        result = await self._db.execute("DELETE FROM staff_actions WHERE user_id = ?", (user_id,))
+        return result.rowcount > 0
+
     # --- invites ------------------------------------------------------------------------------
 
     async def create_invite(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.audit import AuditLog
 from storage.database import Database, open_database
 from storage.drafts import Drafts
 from storage.keyring import Keyring, load_keyring
@@ -16,7 +17,7 @@ from storage.outbox import Outbox
 from storage.preferences import Preferences
 from storage.ratelimits import RateLimits
 from storage.staff import Staff
-from storage.tips import Tips
+from storage.tips import TipDesk, Tips
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Store:
     drafts: Drafts
     preferences: Preferences
     ratelimits: RateLimits
+    desk: TipDesk
+    audit: AuditLog
 
     async def close(self) -> None:
         await self.db.close()
@@ -51,4 +54,6 @@ async def open_store(path: Path, master_key: bytes) -> Store:
         drafts=Drafts(db, keyring),
         preferences=Preferences(db, keyring),
         ratelimits=RateLimits(db, keyring),
+        desk=TipDesk(db, keyring),
+        audit=AuditLog(db, keyring),
     )

@@ -243,3 +243,160 @@ class Tips:
             body=body,
             created_at=row["created_at"],
         )
+
+
+OPEN_STATUSES = ("new", "acknowledged", "verifying")
+CLOSED_STATUSES = ("resolved", "unfounded", "transferred")
+
+
+@dataclass(frozen=True)
+class TipSummary:
+    """A line of /tips: nothing a resident wrote, only what routing and statistics keep."""
+
+    tip_id: int
+    ref: str
+    category: str
+    area: str | None
+    urgent: bool
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which tips a staff member may see: everything, or these areas and assignments."""
+
+    staff_id: int
+    everything: bool
+    areas: tuple[str, ...]
+
+
+class TipDesk:
+    """What officers do to tips: statuses, replies, assignments, card messages, escalation."""
+
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        self._db = db
+        self._keyring = keyring
+
+    async def is_assigned(self, tip_id: int, staff_id: int) -> bool:
+        row = await self._db.fetchone(
+            "SELECT 1 FROM tip_assignees WHERE tip_id = ? AND staff_id = ?", (tip_id, staff_id)
+        )
+        return row is not None
+
+    async def assign(self, tip_id: int, staff_id: int) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO tip_assignees (tip_id, staff_id) VALUES (?, ?)",
+            (tip_id, staff_id),
+        )
+
+    async def set_status(
+        self, tip_id: int, status: str, *, transferred_to: str | None = None
+    ) -> None:
+        """Change the status; any change by an officer counts as the acknowledgement."""
+        now = utc_now()
+        await self._db.execute(
+            "UPDATE tips SET status = ?, updated_at = ?,"
+            " acknowledged_at = coalesce(acknowledged_at, ?),"
+            " transferred_to = CASE WHEN ? = 'transferred' THEN ? ELSE transferred_to END"
+            " WHERE tip_id = ?",
+            (status, now, now, status, transferred_to, tip_id),
+        )
+
+    async def transferred_to(self, tip_id: int) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT transferred_to FROM tips WHERE tip_id = ?", (tip_id,)
+        )
+        return row["transferred_to"] if row else None
+
+    async def move_to_area(self, tip_id: int, area: str) -> None:
+        await self._db.execute(
+            "UPDATE tips SET area = ?, updated_at = ? WHERE tip_id = ?", (area, utc_now(), tip_id)
+        )
+
+    async def add_officer_message(self, tip_id: int, staff_id: int, body: dict[str, Any]) -> int:
+        """An officer's reply, stored encrypted; the caller holds the transaction."""
+        uid = secrets.token_hex(8)
+        blob = self._keyring.encrypt(
+            json.dumps(body, ensure_ascii=False), "tip_messages", uid, "body"
+        )
+        now = utc_now()
+        result = await self._db.execute(
+            "INSERT INTO tip_messages (uid, tip_id, author, staff_id, body, created_at)"
+            " VALUES (?, ?, 'officer', ?, ?, ?)",
+            (uid, tip_id, staff_id, blob, now),
+        )
+        await self._db.execute("UPDATE tips SET updated_at = ? WHERE tip_id = ?", (now, tip_id))
+        assert result.lastrowid is not None
+        return result.lastrowid
+
+    async def record_card(self, tip_id: int, staff_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO cards (tip_id, staff_id, message_id) VALUES (?, ?, ?)",
+            (tip_id, staff_id, message_id),
+        )
+
+    async def cards(self, tip_id: int) -> list[tuple[int, int]]:
+        rows = await self._db.fetchall(
+            "SELECT staff_id, message_id FROM cards WHERE tip_id = ? ORDER BY staff_id",
+            (tip_id,),
+        )
+        return [(r["staff_id"], r["message_id"]) for r in rows]
+
+    async def list_for(
+        self, scope: Scope, *, status: str | None, limit: int, offset: int
+    ) -> tuple[list[TipSummary], int]:
+        """Open tips (or one status) the scope may see, newest first, and how many in all."""
+        statuses = json.dumps([status] if status else list(OPEN_STATUSES))
+        # Sets travel as one JSON parameter (json_each), so the SQL text never changes.
+        where = (
+            " FROM tips WHERE status IN (SELECT value FROM json_each(?))"
+            " AND (? = 1 OR area IN (SELECT value FROM json_each(?))"
+            "  OR tip_id IN (SELECT tip_id FROM tip_assignees WHERE staff_id = ?))"
+        )
+        params = [statuses, int(scope.everything), json.dumps(list(scope.areas)), scope.staff_id]
+        total = await self._db.fetchone("SELECT count(*) AS n" + where, params)
+        rows = await self._db.fetchall(
+            "SELECT tip_id, ref, category, area, urgent, status, created_at" + where
+            + " ORDER BY created_at DESC, tip_id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        summaries = [
+            TipSummary(r["tip_id"], r["ref"], r["category"], r["area"], bool(r["urgent"]),
+                       r["status"], r["created_at"])
+            for r in rows
+        ]
+        return summaries, int(total["n"]) if total else 0
+
+    async def due_reminders(self, before: str, urgent_before: str) -> list[int]:
+        """New tips, not yet reminded, older than the delay (a quarter of it when urgent)."""
+        rows = await self._db.fetchall(
+            "SELECT tip_id FROM tips WHERE status = 'new' AND acknowledged_at IS NULL"
+            " AND reminded_at IS NULL AND delivered = 1"
+            " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
+            (urgent_before, before),
+        )
+        return [r["tip_id"] for r in rows]
+
+    async def due_escalations(self, before: str, urgent_before: str) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT tip_id FROM tips WHERE status = 'new' AND acknowledged_at IS NULL"
+            " AND escalated_at IS NULL AND reminded_at IS NOT NULL"
+            " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
+            (urgent_before, before),
+        )
+        return [r["tip_id"] for r in rows]
+
+    async def mark_reminded(self, tip_id: int) -> bool:
+        result = await self._db.execute(
+            "UPDATE tips SET reminded_at = ? WHERE tip_id = ? AND reminded_at IS NULL",
+            (utc_now(), tip_id),
+        )
+        return result.rowcount > 0
+
+    async def mark_escalated(self, tip_id: int) -> bool:
+        result = await self._db.execute(
+            "UPDATE tips SET escalated_at = ? WHERE tip_id = ? AND escalated_at IS NULL",
+            (utc_now(), tip_id),
+        )
+        return result.rowcount > 0

@@ -83,12 +83,17 @@ CREATE INDEX tip_messages_by_tip ON tip_messages (tip_id, message_id);
 -- Deliveries to staff, at least once. A worker claims a row (claimed_until) before sending,
 -- so two processes never send the same row at the same time; a claim that expired (a crash
 -- mid-call) is taken again. kind: 'card' (the tip), 'addition' (a resident's follow-up,
--- tip_message), 'notice' (a short note to admins, e.g. a tip moved to another tier).
+-- tip_message), 'notice' (a short note to admins, e.g. a tip moved to another tier),
+-- 'reminder' (an unacknowledged tip), and towards the resident who asked to be notified
+-- 'resident_reply' (an officer's message) and 'resident_status' (a status change): their
+-- recipient_id is 0 and the chat is read, encrypted, from the tip when sending.
 CREATE TABLE outbox (
     outbox_id       INTEGER PRIMARY KEY,
     tip_id          INTEGER NOT NULL REFERENCES tips (tip_id) ON DELETE CASCADE,
     recipient_id    INTEGER NOT NULL,
-    kind            TEXT    NOT NULL CHECK (kind IN ('card', 'addition', 'notice')),
+    kind            TEXT    NOT NULL CHECK (kind IN ('card', 'addition', 'notice',
+                                                    'reminder', 'resident_reply',
+                                                    'resident_status')),
     tip_message_id  INTEGER REFERENCES tip_messages (message_id) ON DELETE CASCADE,
     notice          TEXT,
     tier            INTEGER NOT NULL DEFAULT 1,

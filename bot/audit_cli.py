@@ -1,0 +1,29 @@
+"""`python -m bot audit verify`: walk the audit log's chain and name the first broken link.
+
+Exit status 0 when the chain holds, 1 when a row was edited, deleted or inserted. Needs
+TIPBOT_KEY (the chain is keyed) and TIPBOT_DB, not the token.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.config import Config
+from storage.store import open_store
+
+
+async def verify(config: Config) -> int:
+    store = await open_store(config.db_path, config.master_key)
+    try:
+        report = await store.audit.verify()
+    finally:
+        await store.close()
+    if report.first_broken is None:
+        print(f"audit log intact: {report.rows} entries")
+        return 0
+    print(
+        f"audit log BROKEN at entry {report.first_broken} (of {report.rows}): that entry or one"
+        " before it was edited, deleted or inserted",
+        file=sys.stderr,
+    )
+    return 1
