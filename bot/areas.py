@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-AREA_CODE_PATTERN = re.compile(r"^[a-z0-9-]{1,24}$")
+AREA_CODE_PATTERN = re.compile(r"[a-z0-9-]{1,24}")
 BUNDLED_AREAS = "areas-a-luoi.toml"
 
 
@@ -38,7 +39,7 @@ class Areas:
         self._ordered = tuple(areas)
         self._by_code = {a.code: a for a in areas}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Area]:
         return iter(self._ordered)
 
     def __len__(self) -> int:
@@ -75,7 +76,7 @@ def parse_areas(text: str, source: str = "areas file") -> Areas:
         if not isinstance(entry, dict):
             raise AreasFileError(f"{where}: not a table")
         code, vi, en = entry.get("code"), entry.get("vi"), entry.get("en")
-        if not isinstance(code, str) or not AREA_CODE_PATTERN.match(code):
+        if not isinstance(code, str) or not AREA_CODE_PATTERN.fullmatch(code):
             raise AreasFileError(f"{where}: code must match [a-z0-9-]+, at most 24 characters")
         if code in seen:
             raise AreasFileError(f"{where}: code {code!r} is used twice")
@@ -96,4 +97,6 @@ def load_areas(path: Path | None) -> Areas:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise AreasFileError(f"{path}: cannot be read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise AreasFileError(f"{path}: not UTF-8 text; save it as UTF-8") from error
     return parse_areas(text, str(path))

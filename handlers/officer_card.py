@@ -16,7 +16,8 @@ from bot.catalog import Html, plain, text
 from storage.tips import ThreadMessage, Tip
 
 Progress = Callable[[], Awaitable[None]]
-CHUNK = 3500  # characters of resident text per message, well inside 4096 after escaping
+CHUNK = 3500
+TELEGRAM_LIMIT = 4096  # characters of resident text per message, well inside 4096 after escaping
 
 _SENDERS = {
     "photo": ("send_photo", "photo"),
@@ -54,25 +55,34 @@ def card_texts(
     """
     content = tip.content
     body = content.get("text") or ""
-    pieces = chunks(body)
     area = areas.name(tip.area, language) or plain(language, "area_unsure")
     when = content.get("when")
-    first = text(
-        language,
-        "card",
-        ref=tip.ref,
-        urgent=Html(text(language, "card_urgent")) if tip.urgent else "",
-        category=plain(language, f"cat_{tip.category}"),
-        area=area,
-        when=plain(language, f"when_{when}") if when else plain(language, "not_given"),
-        place=content.get("place") or plain(language, "not_given"),
-        files=len(content.get("attachments", [])),
-        pin=plain(language, "card_pin_follows") if content.get("location") else "",
-        description=pieces[0],
-        state=state if state is not None else text(
-            language, "card_state", status=plain(language, f"status_{tip.status}")
-        ),
-    )
+
+    def header(description: str) -> Html:
+        return text(
+            language,
+            "card",
+            ref=tip.ref,
+            urgent=Html(text(language, "card_urgent")) if tip.urgent else "",
+            category=plain(language, f"cat_{tip.category}"),
+            area=area,
+            when=plain(language, f"when_{when}") if when else plain(language, "not_given"),
+            place=content.get("place") or plain(language, "not_given"),
+            files=len(content.get("attachments", [])),
+            pin=plain(language, "card_pin_follows") if content.get("location") else "",
+            description=description,
+            state=state if state is not None else text(
+                language, "card_state", status=plain(language, f"status_{tip.status}")
+            ),
+        )
+
+    # The first message shares its room with the header (a place can be 500 characters). The
+    # header's HTML is never shorter than what Telegram counts after parsing, so it fits.
+    room = max(500, min(CHUNK, TELEGRAM_LIMIT - len(header("")) - 100))
+    first_piece = chunks(body, room)[0] if body else ""
+    remainder = body[len(first_piece) :].lstrip("\n ")
+    pieces = [first_piece, *(chunks(remainder) if remainder else [])]
+    first = header(first_piece)
     rest = [
         text(language, "card_continued", ref=tip.ref, part=i + 2, parts=len(pieces), body=p)
         for i, p in enumerate(pieces[1:])
