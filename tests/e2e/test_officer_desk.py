@@ -276,3 +276,41 @@ def test_admin_changes_areas_promotes_and_cannot_demote_a_permanent_admin(emulat
     assert "a-ngo" in quang and "hong-van" in quang and "admin" in quang
     ok = bot.cli("audit", "verify")
     assert ok.returncode == 0
+
+
+def test_status_changes_reach_a_notified_resident_without_officer_detail_and_transfer_names_agency(
+    emulator, make_bot
+):
+    bot = make_bot(TIPBOT_ADMIN_IDS="7009")
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.start()
+    officer = staff_joins(emulator, 7002, "Quang")
+    admin = staff_joins(emulator, 7009, "Admin")
+    resident = emulator.user(5308, "Thu")
+    report(emulator, resident, texts=("Vận chuyển gỗ lậu qua biên giới",), notify=True)
+    card = _card(emulator, 7002, "gỗ lậu")
+    tip_id = card.callback_data()[0].split(":")[2]
+
+    officer.click(card.message_id, f"o:ack:{tip_id}")
+    told = emulator.wait_for_message(resident, "🔔")
+    assert "Cán bộ đã nhận" in told.text and "Quang" not in told.text
+
+    officer.click(card.message_id, f"o:st:{tip_id}")
+    press(emulator, officer, f"o:set:{tip_id}:transferred")
+    emulator.wait_for_message(officer, "cơ quan nào")
+    officer.send_text("Đồn Biên phòng A Đớt")
+    emulator.wait_until(
+        lambda: "Đồn Biên phòng A Đớt" in emulator.message(7002, card.message_id).text
+    )
+    told = emulator.wait_for_message(resident, "🔔")
+    assert "Đã chuyển cơ quan khác" in told.text and "Biên phòng" not in told.text
+
+    # Closed: the officer cannot change it any more, an admin can reopen it.
+    query = officer.click_data(card.message_id, f"o:set:{tip_id}:verifying")
+    assert emulator.wait_for_callback_answer(query).get("text")
+    admin.send_command("/tip", _ref(card))
+    admin_card = _card(emulator, 7009, "gỗ lậu")
+    admin.click(admin_card.message_id, f"o:st:{tip_id}")
+    press(emulator, admin, f"o:set:{tip_id}:acknowledged")
+    emulator.wait_until(lambda: "Cán bộ đã nhận" in emulator.message(7002, card.message_id).text)
+    assert bot.cli("audit", "verify").returncode == 0
