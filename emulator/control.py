@@ -15,6 +15,10 @@ Routes (all JSON; answers are ``{"ok": true, "result": ...}`` or ``{"ok": false,
 - ``POST /_emulator/users/{id}/edit``                {message_id, text, chat_id?}
 - ``POST /_emulator/users/{id}/click``               {message_id, callback_data} or {text}
 - ``POST /_emulator/users/{id}/block`` / ``unblock``
+- ``GET  /_emulator/users/{id}/commands``            the command menu the user's private chat
+                                                     shows (setMyCommands scopes resolved as
+                                                     Telegram does); ?language_code= overrides
+                                                     the user's language
 - ``GET  /_emulator/chats/{chat_id}/messages``       ?include_user=0 to hide user messages
 - ``GET  /_emulator/callbacks/{query_id}``           the bot's answer (or null)
 - ``GET  /_emulator/files/{file_id}``                raw bytes
@@ -192,6 +196,25 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         msgs = emu.messages(int(request.match_info["chat_id"]), include_user=include_user)
         return _ok([m.to_json() for m in msgs])
 
+    async def user_commands(request: web.Request) -> web.StreamResponse:
+        """Telegram's order for a private chat: the chat's scope, all private chats, default;
+        in each, the user's language first, then the scope's language-less list."""
+        user = user_of(request)
+        language = request.query.get("language_code", user.info.language_code or "")
+        scopes: list[dict[str, Any] | None] = [
+            {"type": "chat", "chat_id": user.id},
+            {"type": "chat", "chat_id": str(user.id)},
+            {"type": "all_private_chats"},
+            None,
+        ]
+        for scope in scopes:
+            for code in dict.fromkeys((language[:2].lower(), "")):
+                commands = emu.commands(scope, code)
+                if commands:
+                    found = scope or {"type": "default"}
+                    return _ok({"scope": found, "language_code": code, "commands": commands})
+        return _ok({"scope": None, "language_code": "", "commands": []})
+
     async def callback(request: web.Request) -> web.StreamResponse:
         return _ok(emu.callback_answer(request.match_info["query_id"]))
 
@@ -265,6 +288,7 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         ("POST", "users/{user_id}/click", click),
         ("POST", "users/{user_id}/block", block),
         ("POST", "users/{user_id}/unblock", unblock),
+        ("GET", "users/{user_id}/commands", user_commands),
         ("GET", "chats/{chat_id}/messages", chat_messages),
         ("GET", "callbacks/{query_id}", callback),
         ("GET", "files/{file_id}", file_bytes),
