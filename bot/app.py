@@ -13,9 +13,11 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
+from bot.broadcaster import start_broadcaster, stop_broadcaster
 from bot.config import Config
 from bot.delivery import start_delivery, stop_delivery
 from bot.escalation import start_escalation
+from bot.scheduler import start_scheduler
 from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
 from handlers import register_handlers
@@ -55,11 +57,14 @@ async def _post_init(application: Application) -> None:
     await publish_command_menus(application.bot, services)
     start_delivery(application)
     start_escalation(application)
+    start_broadcaster(application)
+    await start_scheduler(application)
     log.info("bot @%s ready", application.bot.username)
 
 
 async def _post_stop(application: Application) -> None:
     await stop_delivery(application)
+    await stop_broadcaster(application)
 
 
 async def _post_shutdown(application: Application) -> None:

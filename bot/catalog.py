@@ -480,6 +480,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "✅ Đã nhận, sẽ chuyển cho cán bộ phụ trách.",
         "en": "✅ Received; it goes to the officers in charge.",
     },
+    "status_addition_too_long": {
+        "vi": "Tin này dài quá (tối đa {limit} ký tự) nên chưa được gửi. Hãy chia thành nhiều tin.",
+        "en": "This message is too long ({limit} characters at most) and was not sent. "
+        "Please split it.",
+    },
     "status_addition_hint": {
         "vi": "Hãy gửi chữ, ảnh, video, ghi âm hoặc tài liệu.",
         "en": "Please send text, a photo, a video, a voice note or a document.",

@@ -21,14 +21,18 @@ GATE_GROUP = -1
 
 def register_handlers(application: Application) -> None:
     from handlers import (
+        admin_broadcast,
+        admin_campaign,
         admin_invite,
         admin_officers,
+        admin_schedule,
         common,
         conversation,
         officer_desk,
         resident_reply,
         resident_report,
         resident_status,
+        resident_subscribe,
     )
 
     application.add_handler(TypeHandler(Update, common.gatekeeper), group=GATE_GROUP)
@@ -42,6 +46,12 @@ def register_handlers(application: Application) -> None:
         "status": resident_status.status_command,
         "cancel": conversation.cancel_command,
         "forget": conversation.forget_command,
+        "subscribe": resident_subscribe.subscribe_command,
+        "unsubscribe": resident_subscribe.unsubscribe_command,
+        "broadcast": admin_broadcast.broadcast_command,
+        "schedule": admin_schedule.schedule_command,
+        "schedules": admin_schedule.schedules_command,
+        "campaign": admin_campaign.campaign_command,
         "invite": admin_invite.invite_command,
         "areas": admin_invite.areas_command,
         "tips": officer_desk.tips_command,
@@ -57,6 +67,9 @@ def register_handlers(application: Application) -> None:
         r"^r:": resident_report.on_button,
         r"^st:": resident_status.on_button,
         r"^inv:": admin_invite.on_button,
+        r"^sub:": resident_subscribe.on_button,
+        r"^bc:": admin_broadcast.on_button,
+        r"^sch:": admin_schedule.on_button,
         r"^o:": officer_desk.on_button,
         r"^ol:": officer_desk.on_list_button,
         r"^a:": admin_officers.on_button,

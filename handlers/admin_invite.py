@@ -11,6 +11,7 @@ import logging
 import secrets
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
@@ -77,7 +78,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if op == "x":
         await query.answer()
-        await query.edit_message_text(text(language, "invite_cancelled"))
+        try:
+            await query.edit_message_text(text(language, "invite_cancelled"))
+        except BadRequest as error:  # a double tap: already cancelled
+            if "not modified" not in str(error).lower():
+                raise
         return
     if op.startswith("t") and op[1:].isdigit() and int(op[1:]) < len(areas):
         await query.answer()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.catalog import Html, plain, text
@@ -35,8 +36,10 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         log.info("update %s: not a private chat, ignored", update.update_id)
         raise ApplicationHandlerStop
     if update.edited_message is not None:
-        language = await language_of(context, update.effective_user)
-        await update.edited_message.reply_text(text(language, "edited_ignored"))
+        # A live location's moves arrive as edits: not the user's doing, so no hint for each.
+        if update.edited_message.location is None:
+            language = await language_of(context, update.effective_user)
+            await update.edited_message.reply_text(text(language, "edited_ignored"))
         raise ApplicationHandlerStop
     user = update.effective_user
     if user is None or user.is_bot:
@@ -86,6 +89,7 @@ def main_menu(language: str) -> InlineKeyboardMarkup:
         [
             [InlineKeyboardButton(plain(language, "menu_report"), callback_data="m:report")],
             [InlineKeyboardButton(plain(language, "menu_status"), callback_data="m:status")],
+            [InlineKeyboardButton(plain(language, "menu_subscribe"), callback_data="m:sub")],
             [InlineKeyboardButton(plain(language, "menu_language"), callback_data="m:lang")],
         ]
     )
@@ -97,11 +101,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     language = await language_of(context, user)
     role = await role_of(context, user.id)
-    parts = [text(language, "help")]
+    parts = [text(language, "help"), text(language, "help_subscribe")]
     if role.is_officer or role.is_admin:
         parts.append(text(language, "help_officer"))
     if role.is_admin:
         parts.append(text(language, "help_admin"))
+        parts.append(text(language, "help_admin_campaign"))
     await update.effective_message.reply_text(Html("".join(parts)))
 
 
@@ -137,8 +142,13 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     services = services_of(context)
     await services.store.preferences.set_language(user.id, choice)
+    await services.store.subscribers.set_language(user.id, choice)  # campaign news follow it
     await query.answer()
-    await query.edit_message_text(text(choice, "language_set"))
+    try:
+        await query.edit_message_text(text(choice, "language_set"))
+    except BadRequest as error:  # a double tap: the message already says so
+        if "not modified" not in str(error).lower():
+            raise
     from handlers.menus import publish_menu_for
 
     await publish_menu_for(context.bot, services, user.id)
@@ -150,7 +160,7 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or private_user(update) is None:
         return
     action = (query.data or "").removeprefix("m:")
-    if action not in ("lang", "report", "status"):
+    if action not in ("lang", "report", "status", "sub"):
         await query.answer(plain(await language_of(context, update.effective_user),
                                  "button_expired"))
         return
@@ -165,6 +175,10 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         from handlers.resident_status import status_command
 
         await status_command(update, context)
+    elif action == "sub":
+        from handlers.resident_subscribe import menu
+
+        await menu(update, context)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

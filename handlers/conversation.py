@@ -9,8 +9,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.catalog import text
-from handlers import officer_desk, resident_report, resident_status
+from bot.catalog import Html, text
+from handlers import (
+    admin_broadcast,
+    admin_schedule,
+    officer_desk,
+    resident_report,
+    resident_status,
+)
 from handlers.context import language_of, private_user, services_of
 
 
@@ -28,6 +34,12 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if draft and draft.get("flow") == "status":
         await resident_status.on_message(update, context, draft)
         return
+    if draft and draft.get("flow") == admin_broadcast.FLOW:
+        await admin_broadcast.on_message(update, context, draft)
+        return
+    if draft and draft.get("flow") == admin_schedule.FLOW:
+        await admin_schedule.on_message(update, context, draft)
+        return
     language = await language_of(context, user)
     await update.effective_message.reply_text(text(language, "unknown_input"))
 
@@ -44,6 +56,12 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     services = services_of(context)
     language = await language_of(context, user)
     draft = await services.store.drafts.load(user.id)
+    if draft is not None and draft.get("flow") == admin_broadcast.FLOW:
+        await admin_broadcast.cancel(update, context)
+        return
+    if draft is not None and draft.get("flow") == admin_schedule.FLOW:
+        await admin_schedule.cancel(update, context)
+        return
     if draft is not None:
         await services.store.drafts.clear(user.id)
         await update.effective_message.reply_text(text(language, "status_closed"))
@@ -52,7 +70,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/forget`: remove this chat from every tip's notification link."""
+    """`/forget`: remove this chat from every tip's notification link and from campaign news."""
     user = private_user(update)
     if user is None:
         return
@@ -63,7 +81,10 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     draft = await services.store.drafts.load(user.id)
     if draft is not None and draft.get("flow") == "status":
         await services.store.drafts.clear(user.id)
-    await update.effective_message.reply_text(text(language, "forget_done", count=count))
+    answer = text(language, "forget_done", count=count)
+    if await services.store.subscribers.unsubscribe(user.id):
+        answer = Html(answer + "\n\n" + text(language, "forget_subscription_removed"))
+    await update.effective_message.reply_text(answer)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

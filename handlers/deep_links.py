@@ -24,6 +24,10 @@ async def open_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, paylo
         await start_report(update, context, category=payload[2:])
         return True
     if (match := CAMPAIGN.match(payload)) and match.group(2) in CATEGORIES:
+        # Counted before anything else, whoever opens it: a count, never who.
+        from handlers.context import services_of
+
+        await services_of(context).store.campaigns.count_start(match.group(1), match.group(2))
         await start_report(update, context, category=match.group(2), campaign=match.group(1))
         return True
     if match := INVITE.match(payload):

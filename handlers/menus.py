@@ -16,9 +16,14 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-RESIDENT_COMMANDS = ("start", "report", "status", "language", "forget", "help", "cancel")
+RESIDENT_COMMANDS = (
+    "start", "report", "status", "subscribe", "unsubscribe", "language", "forget", "help",
+    "cancel",
+)
 OFFICER_COMMANDS = ("tips", "tip")
-ADMIN_COMMANDS = ("invite", "officers", "areas")
+ADMIN_COMMANDS = (
+    "invite", "officers", "areas", "broadcast", "schedule", "schedules", "campaign",
+)
 
 
 def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotCommand]:

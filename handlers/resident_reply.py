@@ -26,6 +26,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tip is None or tip.notify_chat != update.effective_chat.id:
         await query.answer(plain(language, "button_expired"))
         return
+    draft = await services.store.drafts.load(user.id)
+    if draft and draft.get("flow") == "report":
+        # One conversation at a time: answering would replace the report in progress.
+        await query.answer()
+        await update.effective_chat.send_message(
+            text(language, "status_busy_with_report"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(plain(language, "btn_continue"),
+                                       callback_data="r:resume:")]]
+            ),
+        )
+        return
     await services.store.drafts.save(
         user.id, {"flow": "status", "step": "add", "tip_id": tip.tip_id}
     )

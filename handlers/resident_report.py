@@ -31,7 +31,8 @@ MAX_TEXT_CHARS = 8000
 MAX_PART_CHARS = 4096
 SUMMARY_TEXT_CHARS = 2500
 EDITABLE = ("category", "area", "place", "when", "text", "evidence", "followup")
-ATTACHMENT_KINDS = ("photo", "video", "voice", "audio", "document", "animation", "video_note")
+# A GIF arrives with both `animation` and `document` set: animation must be looked at first.
+ATTACHMENT_KINDS = ("photo", "animation", "video", "voice", "audio", "video_note", "document")
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -116,7 +117,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _edit_or_say(update, text(language, "report_cancelled"), None)
         return
     if step == "x" and value == "back":
-        if draft.get("editing") or draft["step"] == "category":
+        if draft.get("editing") or draft.get("choosing_edit") or draft["step"] == "category":
             await _expired(update, language)
             return
         await query.answer()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW = 600.0
 THREAD_ITEM_CHARS = 600
+ADDITION_MAX = 4000
 STATUS_TEXT_BUDGET = 3500
 
 
@@ -111,7 +114,8 @@ async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: 
             body = body[:THREAD_ITEM_CHARS] + "…"
         files = len(entry.body.get("attachments", []))
         key = "status_item_officer" if entry.author == "officer" else "status_item_you"
-        item = text(language, key, when=_date(entry.created_at), text=body, files=files)
+        when = _date(entry.created_at, services.config.timezone)
+        item = text(language, key, when=when, text=body, files=files)
         if len(item) > budget:
             break
         budget -= len(item)
@@ -123,15 +127,16 @@ async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: 
         "status_view",
         category=plain(language, f"cat_{tip.category}"),
         area=area,
-        sent=_date(tip.created_at),
-        updated=_date(tip.updated_at),
+        sent=_date(tip.created_at, services.config.timezone),
+        updated=_date(tip.updated_at, services.config.timezone),
         status=plain(language, f"status_{tip.status}"),
         thread=Html("\n".join(items)) if items else plain(language, "status_no_messages"),
     )
 
 
-def _date(iso: str) -> str:
-    return iso[:16].replace("T", " ") + " UTC"
+def _date(iso: str, zone: ZoneInfo) -> str:
+    """A stored UTC time as the resident's district reads clocks (TIPBOT_TIMEZONE)."""
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _open_keyboard(language: str, view: str) -> InlineKeyboardMarkup:
@@ -183,7 +188,10 @@ async def _add(
     message = update.effective_message
     services = services_of(context)
     attachment = attachment_of(message)
-    body_text = (message.text or message.caption or "")[:4000]
+    body_text = message.text or message.caption or ""
+    if len(body_text) > ADDITION_MAX:
+        await message.reply_text(text(language, "status_addition_too_long", limit=ADDITION_MAX))
+        return
     if attachment is None and not body_text:
         await message.reply_text(text(language, "status_addition_hint"))
         return

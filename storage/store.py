@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.audit import AuditLog
+from storage.broadcasts import Broadcasts, Leases
+from storage.campaigns import Campaigns
 from storage.database import Database, open_database
 from storage.drafts import Drafts
 from storage.keyring import Keyring, load_keyring
 from storage.outbox import Outbox
 from storage.preferences import Preferences
 from storage.ratelimits import RateLimits
+from storage.schedules import Schedules
 from storage.staff import Staff
+from storage.subscribers import Subscribers
 from storage.tips import TipDesk, Tips
 
 
@@ -32,6 +36,11 @@ class Store:
     ratelimits: RateLimits
     desk: TipDesk
     audit: AuditLog
+    subscribers: Subscribers
+    broadcasts: Broadcasts
+    leases: Leases
+    schedules: Schedules
+    campaigns: Campaigns
 
     async def close(self) -> None:
         await self.db.close()
@@ -56,4 +65,9 @@ async def open_store(path: Path, master_key: bytes) -> Store:
         ratelimits=RateLimits(db, keyring),
         desk=TipDesk(db, keyring),
         audit=AuditLog(db, keyring),
+        subscribers=Subscribers(db, keyring),
+        broadcasts=Broadcasts(db, keyring),
+        leases=Leases(db),
+        schedules=Schedules(db, keyring),
+        campaigns=Campaigns(db),
     )

@@ -1,0 +1,62 @@
+"""Campaign deep links: `/start c-<campaign>-<category>` opens a report with the category chosen,
+and the campaign's opens and submitted tips are counted (counts only); an admin gets the link
+and the counts with /campaign."""
+
+from __future__ import annotations
+
+from tests.e2e.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
+from tests.e2e.test_campaign_broadcast import ADMIN, OFFICER
+
+RESIDENT_A, RESIDENT_B = 918_273_222, 918_273_333
+
+
+def test_a_campaign_link_opens_the_report_with_its_category_and_is_counted(emulator, make_bot):
+    bot = make_bot(TIPBOT_ADMIN_IDS=str(ADMIN))
+    bot.add_officer(OFFICER, "a-luoi")
+    bot.start()
+    officer = staff_joins(emulator, OFFICER)
+
+    # A opens the campaign link and sends the report: the category is already chosen.
+    resident = emulator.user(RESIDENT_A, "Lan", username="lan_campaign")
+    resident.send_command("/start", "c-giurung2025-forest")
+    message = wait_button(emulator, resident, "r:area:unsure")
+    assert "r:cat:forest" not in message.callback_data()
+    press(emulator, resident, "r:area:a-luoi")
+    press(emulator, resident, "r:place:skip")
+    press(emulator, resident, "r:when:earlier")
+    wait_text(emulator, resident, "5. ")
+    resident.send_text("Xe tải chở gỗ lậu qua đèo lúc 2 giờ sáng")
+    press(emulator, resident, "r:text:done")
+    press(emulator, resident, "r:ev:skip")
+    press(emulator, resident, "r:fu:anon")
+    press(emulator, resident, "r:sum:send")
+    emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
+    card = emulator.wait_for_message(officer, "chở gỗ lậu")
+    assert "Phá rừng" in card.text
+
+    # B opens it twice and sends nothing; an unknown category is a plain /start, not counted.
+    other = emulator.user(RESIDENT_B, "Mai")
+    for _ in range(2):
+        other.send_command("/start", "c-giurung2025-forest")
+        wait_button(emulator, other, "r:area:unsure")
+    other.send_command("/start", "c-giurung2025-weather")
+    emulator.wait_for_message(other, "113")
+
+    admin = emulator.user(ADMIN, "Quản trị", started=True)
+    admin.send_command("/campaign", "giurung2025 forest")
+    answer = wait_text(emulator, admin, "Chiến dịch giurung2025").text
+    assert "Tổng: 3 lượt mở, 1 tin báo đã gửi" in answer
+    assert "https://t.me/tipline_test_bot?start=c-giurung2025-forest" in answer
+    admin.send_command("/campaign", "giurung2025")
+    full = wait_text(emulator, admin, "start=c-giurung2025-drugs").text
+    assert full.count("https://t.me/tipline_test_bot?start=c-giurung2025-") == 9
+    admin.send_command("/campaign")
+    listing = wait_text(emulator, admin, "giurung2025 — ").text
+    assert "giurung2025 — 3 lượt mở, 1 tin báo" in listing
+    admin.send_command("/campaign", "Bad-Code!")
+    wait_text(emulator, admin, "Mã chiến dịch chỉ gồm")
+
+    # Counts only: nothing of who opened the link is kept or logged.
+    data = bot.data_bytes() + bot.logs().encode()
+    for value in (str(RESIDENT_A), str(RESIDENT_B), "lan_campaign"):
+        assert value.encode() not in data

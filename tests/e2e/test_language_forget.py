@@ -1,0 +1,96 @@
+"""/language switches every answer that follows; /forget unlinks this chat from every tip."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from tests.e2e.journeys import press, report, staff_joins, wait_button
+
+
+def linked_tips(bot) -> int:  # type: ignore[no-untyped-def]
+    """How many tips carry a notification chat (encrypted; only its presence is visible)."""
+    with closing(sqlite3.connect(bot.data / "tipline.db", timeout=10)) as db:
+        return db.execute("SELECT count(*) FROM tips WHERE notify_chat IS NOT NULL").fetchone()[0]
+
+
+def drafts(bot) -> int:  # type: ignore[no-untyped-def]
+    with closing(sqlite3.connect(bot.data / "tipline.db", timeout=10)) as db:
+        return db.execute("SELECT count(*) FROM drafts").fetchone()[0]
+
+
+def test_language_switches_to_english_and_back(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "a-ngo")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5601, "Lành", language_code="vi")
+    resident.send_command("/language")
+    chooser = wait_button(emulator, resident, "lang:en")
+    resident.click(chooser.message_id, "lang:en")
+    emulator.wait_for_message(resident, "Language set to English")
+    # A double tap: the second press of the same button arrives after the message changed.
+    emulator.wait_for_callback_answer(resident.click_data(chooser.message_id, "lang:en"))
+
+    resident.send_command("/start")
+    welcome = emulator.wait_for_message(resident, "113")
+    assert "Anonymous crime tip-off line" in welcome.text
+    assert "📝 Report" in welcome.button_texts()
+    resident.send_command("/help")
+    emulator.wait_for_message(resident, "How to use")
+    resident.send_command("/report")
+    emulator.wait_for_message(resident, "New report")
+    prompt = emulator.wait_for_message(resident, "1. Kind of incident")
+    assert "💊 Drugs" in prompt.button_texts()
+    resident.send_sticker()
+    emulator.wait_for_message(resident, "choose the kind of incident")
+    resident.send_command("/cancel")
+    emulator.wait_for_message(resident, "Cancelled")
+    resident.send_command("/status", "ZZZZ-ZZZZ-ZZZZ")
+    emulator.wait_for_message(resident, "No tip has this code")
+
+    # From the /start menu, back to Vietnamese.
+    press(emulator, resident, "m:lang")
+    press(emulator, resident, "lang:vi")
+    emulator.wait_for_message(resident, "Đã chuyển sang tiếng Việt")
+    resident.send_command("/help")
+    emulator.wait_for_message(resident, "Cách dùng")
+    assert not [line for line in bot.logs().splitlines() if "ERROR handlers." in line]
+
+
+def test_forget_unlinks_this_chat_from_every_tip_and_only_this_chat(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, 7002)
+    resident = emulator.user(5602, "Nga")
+    codes = [
+        report(emulator, resident, texts=("Tin một",), notify=True),
+        report(emulator, resident, texts=("Tin hai",), notify=True),
+        report(emulator, resident, texts=("Tin ba",), notify=False),
+    ]
+    neighbour = emulator.user(5603, "Hùng")
+    report(emulator, neighbour, texts=("Tin của người khác",), notify=True)
+    emulator.wait_for_message(officer, lambda m: "Tin của người khác" in (m.text or ""))
+    assert linked_tips(bot) == 3
+
+    # A /status session open on one of the tips is closed as well: no link to a tip remains.
+    resident.send_command("/status", codes[0])
+    emulator.wait_for_message(resident, "Tin báo của bạn")
+    view = wait_button(emulator, resident, "st:close")
+    resident.send_command("/forget")
+    done = emulator.wait_for_message(resident, "Đã xóa liên kết")
+    assert "2 tin" in done.text
+    assert linked_tips(bot) == 1, "the neighbour's link stays"
+    assert drafts(bot) == 0, "nothing about the resident remains linked to a tip"
+    add = next(d for d in view.callback_data() if d.startswith("st:add"))
+    query = resident.click(view.message_id, add)
+    assert "hết hạn" in (emulator.wait_for_callback_answer(query)["text"] or "")
+
+    resident.send_command("/forget")  # again: nothing left, nothing breaks
+    assert "0 tin" in emulator.wait_for_message(resident, "Đã xóa liên kết").text
+    # The codes still work: the resident can check back on their own.
+    for code in codes:
+        resident.send_command("/status", code)
+        emulator.wait_for_message(resident, "Tin báo của bạn")
+    assert linked_tips(bot) == 1
