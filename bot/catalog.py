@@ -101,7 +101,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "/report — báo tin mới\n"
             "/status — tra cứu tin đã báo bằng mã biên nhận\n"
             "/language — đổi ngôn ngữ\n"
-            "/forget — xóa liên kết thông báo của cuộc trò chuyện này\n"
+            "/forget — xóa liên kết thông báo và đăng ký nhận tin của cuộc trò chuyện này\n"
             "/cancel — hủy việc đang làm\n\n"
             "🚨 Nguy hiểm ngay lúc này? Gọi <b>113</b>."
         ),
@@ -110,7 +110,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "/report — report something new\n"
             "/status — check a tip with its receipt code\n"
             "/language — change language\n"
-            "/forget — remove this chat's notification links\n"
+            "/forget — remove this chat's notification links and subscription\n"
             "/cancel — cancel what you are doing\n\n"
             "🚨 In danger right now? Call <b>113</b>."
         ),
@@ -150,7 +150,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmd_report": {"vi": "Báo tin mới", "en": "Report something"},
     "cmd_status": {"vi": "Tra cứu tin đã báo", "en": "Check a tip"},
     "cmd_language": {"vi": "Đổi ngôn ngữ", "en": "Change language"},
-    "cmd_forget": {"vi": "Xóa liên kết thông báo", "en": "Remove notification links"},
+    "cmd_forget": {
+        "vi": "Xóa liên kết thông báo và đăng ký nhận tin",
+        "en": "Remove notification links and subscription",
+    },
     "cmd_help": {"vi": "Hướng dẫn", "en": "Help"},
     "cmd_cancel": {"vi": "Hủy việc đang làm", "en": "Cancel"},
     "cmd_tips": {"vi": "Tin báo của địa bàn", "en": "Tips of my areas"},

@@ -161,8 +161,11 @@ def load_config(
         problems.append("TIPBOT_ACK_MINUTES: must be greater than 0")
     max_attachments = _number(get, "TIPBOT_MAX_ATTACHMENTS", "10", int, problems, minimum=0)
     broadcast_rate = _number(get, "TIPBOT_BROADCAST_RATE", "25", float, problems, minimum=0.1)
-    if broadcast_rate > 30:
-        problems.append("TIPBOT_BROADCAST_RATE: must stay below Telegram's 30 messages/s")
+    if broadcast_rate >= 30:
+        problems.append(
+            "TIPBOT_BROADCAST_RATE: must stay below Telegram's 30 messages/s, leaving room for"
+            " officers' cards and residents' answers"
+        )
     retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
 
     channels: list[str] = []

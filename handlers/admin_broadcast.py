@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.broadcaster import send_content, wake_broadcaster
 from bot.catalog import plain, text
-from handlers.context import language_of, private_user, role_of, services_of
+from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,10 @@ FLOW = "broadcast"
 
 
 async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = private_user(update)
-    if user is None or update.effective_message is None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await update.effective_message.reply_text(text(language, "not_allowed"))
-        return
+    user, language = admin
     services = services_of(context)
     subscribers = await services.store.subscribers.count()
     channels = len(services.config.channels)

@@ -15,7 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
-from handlers.context import language_of, private_user, role_of, services_of
+from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +23,10 @@ INVITE_HOURS = 72
 
 
 async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = private_user(update)
-    if user is None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await update.effective_message.reply_text(text(language, "not_allowed"))
-        return
+    _user, language = admin
     await update.effective_message.reply_text(
         text(language, "invite_choose"), reply_markup=_keyboard(context, language, 0)
     )
@@ -57,13 +54,10 @@ def _keyboard(
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await query.answer(plain(language, "not_allowed"))
-        return
+    user, language = admin
     services = services_of(context)
     areas = list(services.areas)
     parts = (query.data or "").split(":")

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
-from handlers.context import language_of, private_user, role_of, services_of
+from handlers.context import admin_in_private, services_of
 from handlers.menus import publish_menu_for
 from storage.staff import StaffMember
 
@@ -21,13 +21,10 @@ log = logging.getLogger(__name__)
 
 
 async def officers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = private_user(update)
-    if user is None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await update.effective_message.reply_text(text(language, "not_allowed"))
-        return
+    _user, language = admin
     body, markup = await _list(context, language)
     await update.effective_message.reply_text(body, reply_markup=markup)
 
@@ -72,13 +69,10 @@ def _line(context: ContextTypes.DEFAULT_TYPE, member: StaffMember, language: str
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await query.answer(plain(language, "not_allowed"))
-        return
+    user, language = admin
     parts = (query.data or "").split(":")
     services = services_of(context)
     if parts[1:2] == ["ls"]:

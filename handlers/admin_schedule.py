@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from bot import scheduler
 from bot.catalog import Html, plain, text
 from handlers.admin_broadcast import content_of
-from handlers.context import language_of, private_user, role_of, services_of
+from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
 from storage.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -36,13 +36,10 @@ DAYS_PER_ROW = 7
 
 
 async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = private_user(update)
-    if user is None or update.effective_message is None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await update.effective_message.reply_text(text(language, "not_allowed"))
-        return
+    user, language = admin
     await services_of(context).store.drafts.save(user.id, {"flow": FLOW, "step": "content"})
     await update.effective_message.reply_text(
         text(language, "schedule_ask_content", count=len(scheduler.campaign_messages())),
@@ -398,13 +395,10 @@ def _confirm_keyboard(language: str) -> InlineKeyboardMarkup:
 
 
 async def schedules_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = private_user(update)
-    if user is None or update.effective_message is None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await update.effective_message.reply_text(text(language, "not_allowed"))
-        return
+    _user, language = admin
     body, keyboard = await _list(context, language)
     await update.effective_message.reply_text(body, reply_markup=keyboard)
 

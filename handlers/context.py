@@ -72,6 +72,29 @@ async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
     )
 
 
+async def admin_in_private(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[User, str] | None:
+    """The admin and their language, or None after a short "not allowed" (reply or answer).
+
+    The gate of every admin command and button: the role is read from the database now, so a
+    demoted admin's old buttons stop working at once.
+    """
+    user = private_user(update)
+    if user is None or (update.effective_message is None and update.callback_query is None):
+        return None
+    language = await language_of(context, user)
+    if (await role_of(context, user.id)).is_admin:
+        return user, language
+    from bot.catalog import plain, text
+
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain(language, "not_allowed"))
+    else:
+        await update.effective_message.reply_text(text(language, "not_allowed"))
+    return None
+
+
 def private_user(update: Update) -> User | None:
     """The user of an update from a private chat, else None."""
     chat = update.effective_chat
