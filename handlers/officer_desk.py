@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.catalog import STATUSES, Html, plain, text
+from bot.services import Services
 from handlers.context import Role, language_of, private_user, role_of, services_of
 from handlers.officer_card import card_keyboard, card_texts, chunks
 from handlers.resident_report import attachment_of
@@ -23,6 +24,7 @@ from storage.tips import CLOSED_STATUSES, Scope, Tip
 
 log = logging.getLogger(__name__)
 
+Context = ContextTypes.DEFAULT_TYPE
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("acknowledged", "verifying", "resolved", "unfounded", "transferred"),
     "acknowledged": ("verifying", "resolved", "unfounded", "transferred"),
@@ -79,7 +81,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await handler(update, context, role, tip, value, language)
 
 
-async def _acknowledge(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _acknowledge(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     if tip.status != "new":
         await update.callback_query.answer(plain(language, "desk_already_acknowledged"))
         return
@@ -87,7 +91,9 @@ async def _acknowledge(update, context, role, tip, value, language):  # type: ig
     await update.callback_query.answer(plain(language, "desk_acknowledged"))
 
 
-async def _status_menu(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _status_menu(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     targets = allowed_targets(tip.status, role)
     if not targets:
         await update.callback_query.answer(plain(language, "desk_closed"))
@@ -104,7 +110,9 @@ async def _status_menu(update, context, role, tip, value, language):  # type: ig
     )
 
 
-async def _set_status(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _set_status(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     query = update.callback_query
     if value not in allowed_targets(tip.status, role):
         await query.answer(plain(language, "button_expired"))
@@ -120,7 +128,9 @@ async def _set_status(update, context, role, tip, value, language):  # type: ign
     await _remove_keyboard(query.message)
 
 
-async def _reply(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _reply(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     await services_of(context).store.staff.begin_action(role.user_id, "reply", tip.tip_id)
     await update.callback_query.answer()
     notify = "desk_reply_pushed" if tip.notify_chat is not None else "desk_reply_waits"
@@ -129,7 +139,9 @@ async def _reply(update, context, role, tip, value, language):  # type: ignore[n
     )
 
 
-async def _reassign_menu(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _reassign_menu(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     services = services_of(context)
     areas = list(services.areas)
     buttons = [
@@ -150,7 +162,9 @@ async def _reassign_menu(update, context, role, tip, value, language):  # type: 
     )
 
 
-async def _move_to_area(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _move_to_area(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     services = services_of(context)
     areas = list(services.areas)
     if not value.isdigit() or int(value) >= len(areas) or areas[int(value)].code == tip.area:
@@ -175,7 +189,9 @@ async def _move_to_area(update, context, role, tip, value, language):  # type: i
     _wake(context)
 
 
-async def _move_to_officer(update, context, role, tip, value, language):  # type: ignore[no-untyped-def]
+async def _move_to_officer(
+    update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
+) -> None:
     services = services_of(context)
     store = services.store
     member = await store.staff.get(int(value)) if value.isdigit() else None
@@ -266,7 +282,15 @@ async def refresh_cards(
                      type(error).__name__)
 
 
-def _state_line(tip, language, actor, agency, moved_to, moved_to_officer, services) -> Html:  # type: ignore[no-untyped-def]
+def _state_line(
+    tip: Tip,
+    language: str,
+    actor: str | None,
+    agency: str | None,
+    moved_to: str | None,
+    moved_to_officer: str | None,
+    services: Services,
+) -> Html:
     status = plain(language, f"status_{tip.status}")
     if tip.status == "transferred" and agency:
         status = f"{status}: {agency}"

@@ -19,11 +19,14 @@ from telegram.ext import ContextTypes
 
 from bot.catalog import CATEGORIES, Html, escape, plain, text
 from bot.routing import plan_delivery
+from bot.services import Services
 from handlers.context import language_of, private_user, services_of
 from storage.tips import NewTip
 
 log = logging.getLogger(__name__)
 
+Context = ContextTypes.DEFAULT_TYPE
+Draft = dict[str, Any]
 STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
 WHEN_CHOICES = ("now", "today", "earlier")
 AREAS_PER_PAGE = 8
@@ -161,7 +164,9 @@ async def _offer_new(update: Update, language: str) -> None:
     )
 
 
-async def _pick_category(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_category(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value not in CATEGORIES:
         return None
     draft["category"] = value
@@ -169,7 +174,9 @@ async def _pick_category(update, context, draft, value, language):  # type: igno
     return True
 
 
-async def _pick_area(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_area(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     areas = services_of(context).areas
     if value != "unsure" and value not in areas:
         return None
@@ -178,7 +185,9 @@ async def _pick_area(update, context, draft, value, language):  # type: ignore[n
     return True
 
 
-async def _area_page(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _area_page(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     pages = _page_count(len(services_of(context).areas))
     if not value.isdigit() or not 0 <= int(value) < pages:
         return None
@@ -186,7 +195,9 @@ async def _area_page(update, context, draft, value, language):  # type: ignore[n
     return True
 
 
-async def _place(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _place(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value != "skip":
         return None
     draft["place"] = None
@@ -195,7 +206,9 @@ async def _place(update, context, draft, value, language):  # type: ignore[no-un
     return True
 
 
-async def _when(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _when(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value not in (*WHEN_CHOICES, "skip"):
         return None
     draft["when"] = None if value == "skip" else value
@@ -203,7 +216,9 @@ async def _when(update, context, draft, value, language):  # type: ignore[no-unt
     return True
 
 
-async def _text_done(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _text_done(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value != "done" or not draft.get("text"):
         return None
     max_attachments = services_of(context).config.max_attachments
@@ -211,7 +226,9 @@ async def _text_done(update, context, draft, value, language):  # type: ignore[n
     return True
 
 
-async def _evidence(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _evidence(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value not in ("done", "skip", "clear"):
         return None
     if value == "clear":
@@ -221,7 +238,9 @@ async def _evidence(update, context, draft, value, language):  # type: ignore[no
     return True
 
 
-async def _followup(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _followup(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value not in ("anon", "notify"):
         return None
     draft["followup"] = value
@@ -229,7 +248,9 @@ async def _followup(update, context, draft, value, language):  # type: ignore[no
     return True
 
 
-async def _summary(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _summary(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value == "send":
         await _submit(update, context, draft, language)
         return False
@@ -240,7 +261,9 @@ async def _summary(update, context, draft, value, language):  # type: ignore[no-
     return None
 
 
-async def _edit_field(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _edit_field(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
     if value not in EDITABLE or not draft.get("choosing_edit"):
         return None
     if value == "evidence" and services_of(context).config.max_attachments == 0:
@@ -404,7 +427,7 @@ async def _edit_or_say(
             await update.effective_chat.send_message(body, reply_markup=keyboard)
 
 
-def _step_text(draft: dict[str, Any], language: str, services) -> Html:  # type: ignore[no-untyped-def]
+def _step_text(draft: Draft, language: str, services: Services) -> Html:
     step = draft["step"]
     if step == "area":
         pages = _page_count(len(services.areas))
@@ -423,7 +446,7 @@ def _step_text(draft: dict[str, Any], language: str, services) -> Html:  # type:
     return text(language, f"report_ask_{step}")
 
 
-def summary_text(draft: dict[str, Any], language: str, services) -> Html:  # type: ignore[no-untyped-def]
+def summary_text(draft: Draft, language: str, services: Services) -> Html:
     description = "\n".join(draft.get("text", []))
     if len(description) > SUMMARY_TEXT_CHARS:
         description = description[:SUMMARY_TEXT_CHARS] + "…"
@@ -451,9 +474,7 @@ def summary_text(draft: dict[str, Any], language: str, services) -> Html:  # typ
     )
 
 
-def _keyboard_for(
-    draft: dict[str, Any], language: str, services  # type: ignore[no-untyped-def]
-) -> InlineKeyboardMarkup:
+def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyboardMarkup:
     step = draft["step"]
     rows: list[list[InlineKeyboardButton]] = []
 
