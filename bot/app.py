@@ -59,7 +59,7 @@ async def _post_init(application: Application) -> None:
     start_escalation(application)
     start_broadcaster(application)
     await start_scheduler(application)
-    log.info("bot @%s ready", application.bot.username)
+    log.info("bot %s ready", application.bot.id)
 
 
 async def _post_stop(application: Application) -> None:

@@ -58,16 +58,14 @@ async def on_message(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
 ) -> None:
     """The admin's message while composing: it becomes the content, shown as a preview."""
-    user = private_user(update)
-    message = update.effective_message
-    if user is None or message is None:
-        return
     services = services_of(context)
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await services.store.drafts.clear(user.id)
-        await message.reply_text(text(language, "not_allowed"))
+    admin = await admin_in_private(update, context)
+    if admin is None:  # no longer an admin: the composition ends here
+        if private_user(update) is not None:
+            await services.store.drafts.clear(update.effective_user.id)
         return
+    user, language = admin
+    message = update.effective_message
     content = content_of(message)
     if content is None:
         await message.reply_text(text(language, "broadcast_bad_content"))
@@ -172,7 +170,8 @@ async def _stop(
     query = update.callback_query
     assert query is not None
     if await services_of(context).store.broadcasts.stop(broadcast_id):
-        log.info("broadcast %s stopped by staff %s", broadcast_id, update.effective_user.id)
+        admin_id = update.effective_user.id  # staff, not a resident
+        log.info("broadcast %s stopped by staff %s", broadcast_id, admin_id)
         wake_broadcaster(context.application)
         await query.answer(plain(language, "broadcast_stopping"))
     else:

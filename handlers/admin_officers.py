@@ -171,8 +171,8 @@ async def _areas(
             update.effective_user.id, "staff", None, target=member.user_id,
             change="areas", areas="all" if sub == "all" else ",".join(chosen),
         )
-        log.info("admin %s changed the areas of staff %s", update.effective_user.id,
-                 member.user_id)
+        admin_id = update.effective_user.id  # staff, not a resident
+        log.info("admin %s changed the areas of staff %s", admin_id, member.user_id)
         member = await services.store.staff.get(member.user_id) or member
         await query.answer(plain(language, "officers_done_areas"))
         permanent = member.user_id in services.config.admin_ids

@@ -51,16 +51,14 @@ async def on_message(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
 ) -> None:
     """A message during /schedule: the own content, or the time of day."""
-    user = private_user(update)
-    message = update.effective_message
-    if user is None or message is None:
-        return
     services = services_of(context)
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        await services.store.drafts.clear(user.id)
-        await message.reply_text(text(language, "not_allowed"))
+    admin = await admin_in_private(update, context)
+    if admin is None:  # no longer an admin: the composition ends here
+        if private_user(update) is not None:
+            await services.store.drafts.clear(update.effective_user.id)
         return
+    user, language = admin
+    message = update.effective_message
     step = draft.get("step")
     if step == "own":
         content = content_of(message)

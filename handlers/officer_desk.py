@@ -183,7 +183,8 @@ async def _move_to_area(
         fresh = tuple(r for r in delivery.recipients if r not in holders)
         if fresh:
             await store.outbox.enqueue(tip.tip_id, type(delivery)(delivery.tier, fresh), "card")
-    log.info("tip %s moved to area %s by staff %s", tip.ref, area.code, role.user_id)
+    destination = area.code  # an area's code (a place name), nothing about the resident
+    log.info("tip %s moved to area %s by staff %s", tip.ref, destination, role.user_id)
     await update.callback_query.answer(plain(language, "desk_moved"))
     await refresh_cards(context, tip.tip_id, moved_to=area.code)
     _wake(context)
