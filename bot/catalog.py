@@ -374,6 +374,18 @@ MESSAGES: dict[str, dict[str, str]] = {
             "🚨 In danger right now? Call <b>113</b>."
         ),
     },
+    "receipt_replaced": {
+        "vi": (
+            "⚠️ Lần trước mã biên nhận chưa đến được với bạn, nên đây là mã mới cho tin báo "
+            "bạn đã gửi (tin báo vẫn được lưu và chuyển cho cán bộ). Mã cũ, nếu có, không còn "
+            "dùng được."
+        ),
+        "en": (
+            "⚠️ Your receipt code did not reach you last time, so here is a new code for the "
+            "tip you sent (the tip was stored and went to the officers). Any earlier code no "
+            "longer works."
+        ),
+    },
     "receipt_followup_anon": {
         "vi": "Bạn đã chọn ẩn danh hoàn toàn: bot sẽ không tự nhắn cho bạn.",
         "en": "You chose fully anonymous: the bot will not write to you on its own.",

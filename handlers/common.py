@@ -45,6 +45,9 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
     await _note_staff_presence(context, user.id, user.first_name or "")
+    from handlers import receipts
+
+    await receipts.deliver_owed(update, context)
 
 
 async def _note_staff_presence(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str) -> None:

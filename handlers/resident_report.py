@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot.catalog import CATEGORIES, Html, escape, plain, text
 from bot.routing import plan_delivery
 from bot.services import Services
+from handlers import receipts
 from handlers.context import language_of, private_user, services_of
 from storage.tips import NewTip
 
@@ -582,24 +583,19 @@ async def _submit(
         notify_chat=update.effective_chat.id if draft.get("followup") == "notify" else None,
         campaign=draft.get("campaign"),
     )
+    followup = draft.get("followup", "anon")
     async with store.db.transaction():
         tip, code = await store.tips.insert(new_tip, delivery)
-        await store.drafts.clear(user.id)
+        # Until the receipt is shown, the draft remembers that one is owed (never the code).
+        await store.drafts.save(user.id, receipts.owed(tip.tip_id, followup))
     log.info("tip %s stored, tier %s, %s deliveries", tip.ref, delivery.tier, len(
         delivery.recipients
     ))
-    await _edit_or_say(update, text(language, "report_sent_summary"), None)
-    await update.effective_chat.send_message(
-        text(
-            language,
-            "report_receipt",
-            code=code,
-            notify=Html(text(language, f"receipt_followup_{draft.get('followup', 'anon')}")),
-        )
-    )
     from bot.delivery import wake_delivery
 
     wake_delivery(context.application)
+    await receipts.send(update, context, code, followup, language)
+    await _edit_or_say(update, text(language, "report_sent_summary"), None)
 
 
 async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -134,6 +134,26 @@ class Tips:
             ],
         )
 
+    async def replace_receipt_code(self, tip_id: int) -> str:
+        """Draw a new receipt code for a tip whose code never reached its resident.
+
+        The old code was shown to nobody (its message failed), so replacing its hash loses
+        nothing; the code itself is still never stored.
+        """
+        for _ in range(10):
+            code = new_receipt_code()
+            try:
+                result = await self._db.execute(
+                    "UPDATE tips SET receipt_hash = ? WHERE tip_id = ?",
+                    (self._keyring.receipt_hash(code), tip_id),
+                )
+            except sqlite3.IntegrityError:
+                continue
+            if result.rowcount == 0:
+                raise LookupError("no such tip")
+            return code
+        raise RuntimeError("could not draw a unique receipt code")
+
     async def by_receipt_code(self, normalised_code: str) -> Tip | None:
         row = await self._db.fetchone(
             "SELECT * FROM tips WHERE receipt_hash = ?",

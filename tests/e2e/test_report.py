@@ -192,3 +192,43 @@ def test_line_without_staff_says_so_and_stores_nothing(emulator, make_bot):
     reply = emulator.wait_for_message(resident, "113")
     assert "chưa có cán bộ" in reply.text
     assert not [m for m in emulator.messages(resident.id) if m.callback_data()]
+
+
+def test_a_receipt_that_telegram_failed_to_show_is_issued_again_at_the_next_message(
+    emulator, make_bot
+):
+    from tests.e2e.journeys import press, wait_button
+
+    bot = make_bot()
+    bot.add_officer(7002, "a-ngo")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5107, "Phúc")
+    resident.send_command("/report")
+    press(emulator, resident, "r:cat:theft")
+    press(emulator, resident, "r:area:a-ngo")
+    press(emulator, resident, "r:place:skip")
+    press(emulator, resident, "r:when:today")
+    wait_text(emulator, resident, "5. ")
+    resident.send_text("Có người lạ dò hỏi nhà dân")
+    press(emulator, resident, "r:text:done")
+    press(emulator, resident, "r:ev:skip")
+    press(emulator, resident, "r:fu:anon")
+    wait_button(emulator, resident, "r:sum:send")
+    # Every attempt at the receipt fails (4 tries within the call), then Telegram is back.
+    emulator.inject("5xx", method="sendMessage", chat_id=resident.id, times=4)
+    press(emulator, resident, "r:sum:send")
+    emulator.wait_for_message(7002, lambda m: "dò hỏi nhà dân" in (m.text or ""))
+    emulator.wait_until(
+        lambda: len([c for c in emulator.calls_to("sendMessage", chat_id=resident.id)
+                     if not c.ok]) >= 4
+    )
+    assert not [m for m in emulator.messages(resident.id) if RECEIPT.search(m.text or "")]
+
+    resident.send_text("Mã của tôi đâu?")
+    again = emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
+    assert "mã mới" in again.text
+    code = RECEIPT.search(again.text).group(1)
+    resident.send_command("/status", code)
+    emulator.wait_for_message(resident, "Mới tiếp nhận")
+    assert len([m for m in emulator.messages(7002) if "dò hỏi nhà dân" in (m.text or "")]) == 1
