@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.catalog import CATEGORIES, Html, escape, plain, text
@@ -594,8 +594,11 @@ async def _submit(
     from bot.delivery import wake_delivery
 
     wake_delivery(context.application)
+    try:  # the summary's buttons go away; failing that must not keep the code from the resident
+        await _edit_or_say(update, text(language, "report_sent_summary"), None)
+    except TelegramError as error:
+        log.info("tip %s: summary not updated (%s)", tip.ref, type(error).__name__)
     await receipts.send(update, context, code, followup, language)
-    await _edit_or_say(update, text(language, "report_sent_summary"), None)
 
 
 async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:
