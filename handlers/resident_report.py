@@ -27,6 +27,8 @@ from storage.tips import NewTip
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+#: A button handler's result when it already answered the press itself.
+ANSWERED = "answered"
 Draft = dict[str, Any]
 STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
 WHEN_CHOICES = ("now", "today", "earlier")
@@ -136,6 +138,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     changed = await handler(update, context, draft, value, language)
     if changed is None:
         await _expired(update, language)
+        return
+    if changed is ANSWERED:
         return
     await query.answer()
     if changed:
@@ -251,10 +255,12 @@ async def _followup(
 
 async def _summary(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> bool | str | None:
     if value == "send":
+        # End the button's spinner now: storing and the receipt take several round trips.
+        await update.callback_query.answer()
         await _submit(update, context, draft, language)
-        return False
+        return ANSWERED
     if value == "edit":
         draft["step"] = "summary"
         draft["choosing_edit"] = True
