@@ -17,6 +17,7 @@ from bot.broadcaster import start_broadcaster, stop_broadcaster
 from bot.config import Config
 from bot.delivery import start_delivery, stop_delivery
 from bot.escalation import start_escalation
+from bot.housekeeping import start_housekeeping
 from bot.scheduler import start_scheduler
 from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
@@ -57,6 +58,7 @@ async def _post_init(application: Application) -> None:
     await publish_command_menus(application.bot, services)
     start_delivery(application)
     start_escalation(application)
+    start_housekeeping(application)
     start_broadcaster(application)
     await start_scheduler(application)
     log.info("bot %s ready", application.bot.id)

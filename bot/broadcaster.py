@@ -9,9 +9,9 @@ at most once per recipient, on a rate budget of its own.
 - Each call is made inside `no_retry()` (the HTTP client never repeats it by itself), right after
   its row was claimed in the database ('sending'). The answer decides the row: sent; removed
   (403, chat not found: the subscriber is dropped); retried a few times and then failed when the
-  call certainly did not deliver (an HTTP error answer, a connection refused); uncertain when the
-  outcome is unknown (a timeout, a broken connection). A row still 'sending' after a crash is
-  uncertain too: it is never sent again.
+  call certainly did not deliver (a connection refused or never made); uncertain when the
+  outcome is unknown (a timeout, a broken connection, a 5xx answer from Telegram). A row still
+  'sending' after a crash is uncertain too: it is never sent again.
 - One process at a time runs the broadcaster (a lease in the database, renewed every few
   seconds), so the rate budget holds for all processes together; a process that finds the lease
   held by a dead process of the same host takes it over at once.
@@ -533,14 +533,15 @@ async def send_content(bot: Any, chat: int | str, language: str, content: dict[s
 
 
 def _certainly_not_delivered(error: NetworkError) -> bool:
-    """An HTTP error answer from Telegram (5xx) or a connection that was never made.
+    """Only a connection that was never made (or never got a pooled socket) is certain.
 
-    python-telegram-bot words transport failures `httpx.<Name>: ...`; Telegram's own error
-    answers carry its description instead."""
+    python-telegram-bot words transport failures `httpx.<Name>: ...`. A 5xx answer from
+    Telegram ("Bad Gateway", "Internal Server Error") can come after the message went out,
+    so it counts as an unknown outcome: broadcasts promise at most once per recipient."""
     message = str(error)
-    if message.startswith("httpx."):
-        return message.startswith(("httpx.ConnectError", "httpx.ConnectTimeout"))
-    return True
+    return message.startswith(("httpx.ConnectError", "httpx.ConnectTimeout")) or (
+        "Pool timeout" in message
+    )
 
 
 def _dead_here(holder: str) -> bool:

@@ -232,11 +232,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_ask_place": {
         "vi": (
             "<b>3. Nơi cụ thể</b> (không bắt buộc)\nGõ tên thôn, đường, địa điểm dễ nhận ra, "
-            "hoặc gửi một vị trí (📎 → Vị trí). Hoặc bấm <b>Bỏ qua</b>."
+            "hoặc gửi một vị trí (📎 → Vị trí). Hoặc bấm <b>Bỏ qua</b>.\n⚠️ «Gửi vị trí hiện "
+            "tại» cho biết chỗ bạn đang đứng: nếu bạn không ở nơi xảy ra, hãy chọn điểm trên bản "
+            "đồ."
         ),
         "en": (
             "<b>3. Exact place</b> (optional)\nType a village, road or landmark, or send a "
-            "location pin (📎 → Location). Or press <b>Skip</b>."
+            "location pin (📎 → Location). Or press <b>Skip</b>.\n⚠️ “Send my current "
+            "location” shows where you are standing: if you are not at the place, pick a point "
+            "on the map."
         ),
     },
     "report_ask_when": {
@@ -484,11 +488,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status_ask_addition": {
         "vi": (
             "Gửi thêm chữ, ảnh, video, ghi âm hoặc tài liệu; mỗi tin sẽ được chuyển cho cán bộ. "
-            "Xong thì bấm Xong."
+            "Xong thì bấm Xong.\n⚠️ Tệp gửi dạng <i>tài liệu</i> giữ nguyên thông tin ẩn (vị "
+            "trí, thiết bị, tên tệp): nên gửi ảnh dạng <i>ảnh</i>. Giọng nói có thể bị nhận ra."
         ),
         "en": (
             "Send more text, photos, videos, voice notes or documents; each one goes to the "
-            "officers. Press Done when finished."
+            "officers. Press Done when finished.\n⚠️ Files sent as a <i>document</i> keep "
+            "their hidden metadata (place, device, file name): send pictures as <i>photos</i>. "
+            "A voice can be recognised."
         ),
     },
     "status_addition_received": {
@@ -556,6 +563,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "{ref} · tệp {number}/{total}",
         "en": "{ref} · file {number}/{total}",
     },
+    "card_file_refused": {
+        "vi": "📎 {ref}: tệp {number}/{total} không hiển thị được ở đây ({kind}).",
+        "en": "📎 {ref}: file {number}/{total} could not be shown here ({kind}).",
+    },
+    "file_kind_photo": {"vi": "ảnh", "en": "photo"},
+    "file_kind_video": {"vi": "video", "en": "video"},
+    "file_kind_voice": {"vi": "tin nhắn thoại", "en": "voice message"},
+    "file_kind_audio": {"vi": "âm thanh", "en": "audio"},
+    "file_kind_document": {"vi": "tài liệu", "en": "document"},
+    "file_kind_animation": {"vi": "ảnh động", "en": "animation"},
+    "file_kind_video_note": {"vi": "video tròn", "en": "video message"},
     "notice_tier_moved": {
         "vi": (
             "⚠️ Tin báo {ref}: không liên lạc được cán bộ phụ trách (đã chặn bot hoặc chưa mở "

@@ -21,7 +21,13 @@ from telegram.ext import Application
 from bot.catalog import Html, plain, text
 from bot.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
 from bot.services import Services
-from handlers.officer_card import card_keyboard, send_addition, send_card
+from handlers.context import may_see, staff_role
+from handlers.officer_card import (
+    UNREACHABLE_ERRORS,
+    card_keyboard,
+    send_addition,
+    send_card,
+)
 from storage.outbox import OutboxRow
 from storage.tips import Delivery, Tip
 
@@ -35,7 +41,11 @@ IDLE_WAIT = 30.0
 WAKE_KEY = "delivery_wake"
 TASK_KEY = "delivery_task"
 RESIDENT = 0  # recipient_id of rows for the resident; the chat is read from the tip
-UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was kicked")
+NOT_ENTITLED = "not entitled"
+
+
+class NotEntitled(Exception):
+    """The staff recipient of a row may no longer see its tip (see handlers.context.may_see)."""
 
 
 def start_delivery(application: Application) -> None:
@@ -76,6 +86,25 @@ async def on_staff_reachable(application: Application) -> None:
     wake_delivery(application)
 
 
+async def entitled(services: Services, tip: Tip, staff_ids: list[int]) -> list[int]:
+    """Those of `staff_ids` who may see `tip` now (the rule of handlers.context.may_see)."""
+    result = []
+    for staff_id in staff_ids:
+        if await may_see(services, await staff_role(services, staff_id), tip):
+            result.append(staff_id)
+    return result
+
+
+async def entitled_holders(services: Services, tip: Tip) -> list[int]:
+    """Who gets the resident's additions: holders of the card still entitled to the tip, else
+    (no card delivered yet) those it was queued for, if still entitled."""
+    holders = await entitled(services, tip, await services.store.outbox.holders(tip.tip_id))
+    if holders:
+        return holders
+    queued = sorted(await services.store.outbox.card_recipients(tip.tip_id))
+    return await entitled(services, tip, queued)
+
+
 async def _run(application: Application) -> None:
     services: Services = application.bot_data["services"]
     wake: asyncio.Event = application.bot_data[WAKE_KEY]
@@ -109,6 +138,12 @@ async def _deliver_due(application: Application, services: Services) -> float | 
                 for waiting in rows[index:]:
                     await outbox.retry_later(waiting.outbox_id, delay, "retry_after")
                 return delay
+            except NotEntitled:
+                log.warning("outbox %s: staff %s no longer entitled; not sent", row.outbox_id,
+                            row.recipient_id)
+                await outbox.give_up(row.outbox_id, "failed", NOT_ENTITLED)
+                await _after_row_ended(services, row)
+                wake_delivery(application)
             except Forbidden as error:
                 await _unreachable(application, services, row, str(error))
             except BadRequest as error:
@@ -152,6 +187,8 @@ async def _send_row(application: Application, services: Services, row: OutboxRow
     if row.recipient_id == RESIDENT:
         await _send_to_resident(bot, services, tip, row)
         return
+    if not await may_see(services, await staff_role(services, row.recipient_id), tip):
+        raise NotEntitled
     if row.kind == "card":
         first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress)
         await services.store.desk.record_card(tip.tip_id, row.recipient_id, first)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.delivery import entitled
 from bot.services import Services
 from storage.tips import Delivery
 
@@ -47,13 +48,17 @@ async def _scan(context: ContextTypes.DEFAULT_TYPE) -> None:
     now = datetime.now(UTC)
     woke = False
     for tip_id in await store.desk.due_reminders(*thresholds(now, services.config.ack_minutes, 1)):
-        holders = tuple(await store.outbox.holders(tip_id))
+        tip = await store.tips.by_id(tip_id)
+        if tip is None:
+            continue
+        # Only holders still entitled to the tip (not deactivated, still covering its area).
+        holders = tuple(await entitled(services, tip, await store.outbox.holders(tip_id)))
         async with store.db.transaction():
             if not await store.desk.mark_reminded(tip_id):
                 continue
             if holders:
                 await store.outbox.enqueue(tip_id, Delivery(1, holders), "reminder")
-        log.info("tip #%s: reminder to %s holders", tip_id, len(holders))
+        log.info("tip %s: reminder to %s holders", tip.ref, len(holders))
         woke = True
     due = await store.desk.due_escalations(*thresholds(now, services.config.ack_minutes, 2))
     for tip_id in due:

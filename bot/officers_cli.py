@@ -42,6 +42,11 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             )
             member = await store.staff.get(args.telegram_id)
             assert member is not None
+            # Actor 0: the command line (whoever runs it has the server and the master key).
+            await store.audit.record(
+                0, "staff", None, target=member.user_id, change="add (command line)",
+                areas="all" if member.all_areas else ",".join(member.areas),
+            )
             scope = "all areas" if member.all_areas else ", ".join(member.areas)
             print(f"officer {member.user_id} ({member.display_name}): {scope}; {member.reach}")
             if member.reach == "pending":

@@ -7,6 +7,7 @@ escaped by `bot.catalog.text`.
 from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
+    "campaign_few_tips": {"vi": "dưới {limit}", "en": "fewer than {limit}"},
     # --- menus and help ----------------------------------------------------------------------
     "menu_subscribe": {"vi": "🔔 Nhận tin tuyên truyền", "en": "🔔 Campaign news"},
     "cmd_subscribe": {"vi": "Nhận tin tuyên truyền", "en": "Get campaign news"},

@@ -252,14 +252,17 @@ class Emulator(BotMethods, DriverMixin):
         retry_after: int = 1,
         delay: float | None = None,
         status: int = 502,
+        description: str | None = None,
     ) -> FaultRule:
         """Add a fault rule: kind "429", "5xx" (``status``, default 502 Bad Gateway),
+        "400" (a Bad Request with ``description``, e.g. "VOICE_MESSAGES_FORBIDDEN"),
         "latency" (sleep ``delay`` then answer) or "timeout" (apply the call, then hold the
         answer ``delay`` seconds, default 6 > PTB's 5 s read timeout). ``method=None`` matches
         every method except getUpdates."""
         with self._lock:
             return self.faults.add(
-                kind, method, chat_id, probability, times, retry_after, delay, status
+                kind, method, chat_id, probability, times, retry_after, delay, status,
+                description,
             )
 
     def clear_faults(self) -> None:
@@ -388,6 +391,8 @@ class Emulator(BotMethods, DriverMixin):
                 )
             if rule is not None and rule.kind == "5xx":
                 raise ApiError(rule.status, _status_phrase(rule.status))
+            if rule is not None and rule.kind == "400":
+                raise bad_request(rule.description)
             result = await self._execute(canonical, params, attachments, record)
             status, body = 200, {"ok": True, "result": result}
             with self._lock:

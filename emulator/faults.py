@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["FAULT_KINDS", "FaultInjector", "FaultRule", "RateLimiter"]
 
-FAULT_KINDS = ("429", "5xx", "latency", "timeout")
+FAULT_KINDS = ("429", "5xx", "400", "latency", "timeout")
 
 
 @dataclass
@@ -31,6 +31,7 @@ class FaultRule:
     retry_after: int = 1
     delay: float = 0.0
     status: int = 502
+    description: str = "wrong file identifier/HTTP URL specified"
     hits: int = 0
 
     def matches(self, method: str, chat_id: int | str | None) -> bool:
@@ -61,6 +62,7 @@ class FaultInjector:
         retry_after: int = 1,
         delay: float | None = None,
         status: int = 502,
+        description: str | None = None,
     ) -> FaultRule:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -79,6 +81,8 @@ class FaultInjector:
             delay=delay,
             status=status,
         )
+        if description is not None:
+            rule.description = description
         self.rules.append(rule)
         return rule
 

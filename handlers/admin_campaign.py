@@ -29,7 +29,8 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not args:
         summary = await services.store.campaigns.summary()
         lines = [
-            text(language, "campaign_list_item", code=c.campaign, starts=c.starts, tips=c.tips)
+            text(language, "campaign_list_item", code=c.campaign, starts=c.starts,
+                 tips=_coarse(c.tips, language))
             for c in summary
         ]
         listing = Html("\n".join(lines)) if lines else text(language, "campaign_list_empty")
@@ -57,12 +58,12 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 "campaign_line",
                 category=plain(language, f"cat_{category}"),
                 starts=count.starts if count else 0,
-                tips=count.tips if count else 0,
+                tips=_coarse(count.tips if count else 0, language),
                 link=campaign_link(services.bot_username, code, category),
             )
         )
     total_starts = sum(c.starts for c in counts.values())
-    total_tips = sum(c.tips for c in counts.values())
+    total_tips = _coarse(sum(c.tips for c in counts.values()), language)
     await message.reply_text(
         text(
             language,
@@ -73,3 +74,15 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             lines=Html("\n\n".join(lines)),
         )
     )
+
+
+SMALL_COUNT = 5
+
+
+def _coarse(tips: int, language: str) -> str:
+    """Tip counts under 5 are shown as "fewer than 5": a link sent to one person must not
+    reveal, by a count going from 0 to 1, that this person reported (and which tip it is).
+    """
+    if 0 < tips < SMALL_COUNT:
+        return plain(language, "campaign_few_tips", limit=SMALL_COUNT)
+    return str(tips)

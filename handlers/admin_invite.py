@@ -90,6 +90,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services.store.staff.create_invite(
         token, areas=chosen, all_areas=op == "all", created_by=user.id
     )
+    await services.store.audit.record(
+        user.id, "invite", None, areas="all" if op == "all" else ",".join(chosen)
+    )
     log.info("admin %s created an officer invite", user.id)
     link = f"https://t.me/{services.bot_username}?start=inv-{token}"
     if op == "all":

@@ -13,6 +13,7 @@ from telegram import Update, User
 from telegram.ext import ContextTypes
 
 from bot.services import Services
+from storage.tips import Tip
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -57,7 +58,11 @@ class Role:
 
 
 async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
-    services = services_of(context)
+    return await staff_role(services_of(context), user_id)
+
+
+async def staff_role(services: Services, user_id: int) -> Role:
+    """The role of `user_id` now, read from the database (usable outside a handler too)."""
     permanent = user_id in services.config.admin_ids
     member = await services.store.staff.get(user_id)
     if member is None or not member.active:
@@ -70,6 +75,21 @@ async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
         areas=frozenset(member.areas),
         all_areas=member.all_areas,
     )
+
+
+async def may_see(services: Services, role: Role, tip: Tip) -> bool:
+    """The one entitlement rule: may `role` see and act on `tip` now?
+
+    An active officer covering the tip's area (or all areas), a staff member explicitly
+    assigned to it, or an admin (permanent, or promoted and active). Checked by every button
+    and command and again by every delivery, so a deactivated officer, one whose areas changed
+    or one whose tip moved elsewhere stops receiving it.
+    """
+    if not role.is_staff:
+        return False
+    if role.covers(tip.area):
+        return True
+    return await services.store.desk.is_assigned(tip.tip_id, role.user_id)
 
 
 async def admin_in_private(

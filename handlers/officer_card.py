@@ -7,15 +7,21 @@ Evidence is never forwarded (a forward shows its sender) nor copied from the res
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
 
 from bot.areas import Areas
 from bot.catalog import Html, plain, text
 from storage.tips import ThreadMessage, Tip
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[], Awaitable[None]]
+#: A 400 that means the chat itself is gone (the outbox marks the recipient unreachable).
+UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was kicked")
 CHUNK = 3500
 TELEGRAM_LIMIT = 4096  # characters of resident text per message, well inside 4096 after escaping
 
@@ -162,4 +168,36 @@ async def send_attachments(
             kwargs["caption"] = text(
                 language, "card_evidence", ref=ref, number=number, total=len(attachments)
             )
-        await getattr(bot, method)(chat_id, **kwargs)
+        try:
+            await getattr(bot, method)(chat_id, **kwargs)
+        except BadRequest as error:
+            # This one file was refused (voice messages disabled, a file id Telegram no longer
+            # knows...): say so and carry on, so the card and the other files still arrive.
+            # Network errors, RetryAfter and a vanished chat propagate (the row is retried or
+            # the recipient marked unreachable).
+            if any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
+                raise
+            kind = attachment.get("kind", "")
+            log.warning("%s: file %s/%s (%s) refused: %s", ref, number, len(attachments), kind,
+                        error)
+            await progress()
+            await bot.send_message(
+                chat_id,
+                text(language, "card_file_refused", ref=ref, number=number,
+                     total=len(attachments), kind=_kind_label(language, kind)),
+            )
+
+
+def _kind_label(language: str, kind: str) -> str:
+    """"photo", "voice"... as the officer reads it; anything else is a document."""
+    for known, key in (
+        ("photo", "file_kind_photo"),
+        ("video", "file_kind_video"),
+        ("voice", "file_kind_voice"),
+        ("audio", "file_kind_audio"),
+        ("animation", "file_kind_animation"),
+        ("video_note", "file_kind_video_note"),
+    ):
+        if kind == known:
+            return plain(language, key)
+    return plain(language, "file_kind_document")

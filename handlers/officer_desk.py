@@ -17,7 +17,15 @@ from telegram.ext import ContextTypes
 
 from bot.catalog import STATUSES, Html, plain, text
 from bot.services import Services
-from handlers.context import Role, language_of, private_user, role_of, services_of
+from handlers.context import (
+    Role,
+    language_of,
+    may_see,
+    private_user,
+    role_of,
+    services_of,
+    staff_role,
+)
 from handlers.officer_card import card_keyboard, card_texts, chunks
 from handlers.resident_report import attachment_of
 from storage.tips import CLOSED_STATUSES, Scope, Tip
@@ -46,9 +54,7 @@ async def tip_if_allowed(
     tip = await services.store.tips.by_id(tip_id)
     if tip is None:
         return None
-    if role.covers(tip.area) or await services.store.desk.is_assigned(tip_id, role.user_id):
-        return tip
-    return None
+    return tip if await may_see(services, role, tip) else None
 
 
 def allowed_targets(status: str, role: Role) -> tuple[str, ...]:
@@ -253,7 +259,13 @@ async def refresh_cards(
     moved_to: str | None = None,
     moved_to_officer: str | None = None,
 ) -> None:
-    """Edit every holder's card in place to show the status and who acted (best effort)."""
+    """Edit the card of every holder still entitled to the tip in place, to show the status and
+    who acted (best effort).
+
+    A holder no longer entitled (deactivated, areas changed, tip moved away) keeps the card as
+    it was: no status, no colleague's name, nothing new. Only the one who just moved the tip
+    out of their own areas sees that move confirmed on their card (without the status).
+    """
     services = services_of(context)
     store = services.store
     tip = await store.tips.by_id(tip_id)
@@ -267,7 +279,17 @@ async def refresh_cards(
     agency = await store.desk.transferred_to(tip_id)
     for staff_id, message_id in await store.desk.cards(tip_id):
         language = await store.preferences.language(staff_id) or services.config.language
-        state = _state_line(tip, language, actor, agency, moved_to, moved_to_officer, services)
+        role = await staff_role(services, staff_id)
+        if await may_see(services, role, tip):
+            state = _state_line(tip, language, actor, agency, moved_to, moved_to_officer,
+                                services)
+        elif moved_to and entries and entries[-1].actor_id == staff_id:
+            # The one who just moved the tip out of their own areas: confirm the move only.
+            state = text(language, "card_moved_area",
+                         area=services.areas.name(moved_to, language) or moved_to)
+        else:
+            log.info("card of tip %s for staff %s not edited: not entitled", tip.ref, staff_id)
+            continue
         body = card_texts(tip, language, services.areas, state=state)[0]
         closed = tip.status in CLOSED_STATUSES
         markup = None if closed and not moved_to else card_keyboard(tip, language)

@@ -26,6 +26,10 @@ async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str)
     if invite is None:
         await update.effective_message.reply_text(text(language, "invite_invalid"))
         return
+    await services.store.audit.record(
+        user.id, "register", None, invited_by=invite.created_by,
+        areas="all" if invite.all_areas else ",".join(invite.areas),
+    )
     log.info("officer %s registered by invite of %s", user.id, invite.created_by)
     if invite.all_areas:
         areas = text(language, "all_areas")

@@ -26,6 +26,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tip is None or tip.notify_chat != update.effective_chat.id:
         await query.answer(plain(language, "button_expired"))
         return
+    await services.store.staff.end_action(user.id)  # an officer's open reply never captures it
     draft = await services.store.drafts.load(user.id)
     if draft and draft.get("flow") == "report":
         # One conversation at a time: answering would replace the report in progress.

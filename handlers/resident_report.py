@@ -64,8 +64,11 @@ async def start_report(
     if not await _line_is_staffed(context):
         await _say(update, text(language, "report_not_staffed"))
         return
+    # Acting as a resident ends any officer action left open (a reply must never capture it).
+    await services.store.staff.end_action(user.id)
     draft = await services.store.drafts.load(user.id)
-    if draft and draft.get("flow") == "report" and category is None:
+    if draft and draft.get("flow") == "report":
+        # A deep link (e.g. in a campaign post) must not throw away a report being written.
         await _say(update, text(language, "report_resuming"))
         await _prompt(update, context, draft, language, new_message=True)
         return

@@ -37,6 +37,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     language = await language_of(context, user)
+    await services.store.staff.end_action(user.id)  # an officer's open reply never captures it
     draft = await services.store.drafts.load(user.id)
     if draft and draft.get("flow") == "report":
         # One conversation at a time: a /status session would replace the report's draft.
@@ -200,7 +201,9 @@ async def _add(
         await services.store.drafts.clear(update.effective_user.id)
         await message.reply_text(text(language, "status_closed"))
         return
-    recipients = await services.store.outbox.holders(tip.tip_id)
+    from bot.delivery import entitled_holders  # local: bot.delivery imports handlers
+
+    recipients = await entitled_holders(services, tip)
     if not recipients:
         recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
     body = {"text": body_text, "attachments": [attachment] if attachment else []}

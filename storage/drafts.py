@@ -9,6 +9,7 @@ keyed hash of the user id with the conversation key, which no other table uses.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.database import Database, utc_now
@@ -45,6 +46,27 @@ class Drafts:
 
     async def clear(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM drafts WHERE subject = ?", (self._subject(user_id),))
+
+    async def expire(self, max_age_by_flow: dict[str, float]) -> int:
+        """Delete drafts of the given flows untouched for longer than their age (seconds).
+
+        A /status session left open links a resident's pseudonym to a tip; an abandoned
+        report keeps what they typed. Neither should outlive its use. Returns how many.
+        """
+        rows = await self._db.fetchall("SELECT subject, state, updated_at FROM drafts")
+        now = datetime.now(UTC)
+        stale = []
+        for row in rows:
+            flow = json.loads(
+                self._keyring.decrypt(row["state"], "drafts", row["subject"].hex(), "state")
+            ).get("flow")
+            limit = max_age_by_flow.get(flow)
+            age = (now - datetime.fromisoformat(row["updated_at"])).total_seconds()
+            if limit is not None and age > limit:
+                stale.append((row["subject"],))
+        if stale:
+            await self._db.executemany("DELETE FROM drafts WHERE subject = ?", stale)
+        return len(stale)
 
     async def clear_in_transaction(self, user_id: int) -> None:
         """Same as `clear`, for a caller that holds a transaction (a tip being committed)."""

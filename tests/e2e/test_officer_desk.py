@@ -47,12 +47,12 @@ def test_acknowledge_verify_resolve_updates_the_card_and_the_audit_chain(emulato
 
     ok = bot.cli("audit", "verify")
     assert ok.returncode == 0, ok.stderr
-    assert "3 entries" in ok.stdout
+    assert "5 entries" in ok.stdout  # two `officers add`, then ack, verifying, resolved
     with sqlite3.connect(bot.data / "tipline.db") as db:
-        db.execute("UPDATE audit_log SET actor_id = 7003 WHERE audit_id = 2")
+        db.execute("UPDATE audit_log SET actor_id = 7003 WHERE audit_id = 4")  # a status change
     broken = bot.cli("audit", "verify")
     assert broken.returncode == 1
-    assert "entry 2" in broken.stderr
+    assert "entry 4" in broken.stderr
 
 
 def test_reply_reaches_a_resident_who_asked_and_their_answer_reaches_the_officer(
@@ -314,3 +314,32 @@ def test_status_changes_reach_a_notified_resident_without_officer_detail_and_tra
     press(emulator, admin, f"o:set:{tip_id}:acknowledged")
     emulator.wait_until(lambda: "Cán bộ đã nhận" in emulator.message(7002, card.message_id).text)
     assert bot.cli("audit", "verify").returncode == 0
+
+
+def test_an_officers_forgotten_reply_never_captures_what_they_later_write_as_a_resident(
+    emulator, make_bot
+):
+    from tests.e2e.journeys import RECEIPT
+
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.start()
+    officer = staff_joins(emulator, 7002, "Quang")
+    other_resident = emulator.user(5309, "Lan")
+    report(emulator, other_resident, texts=("Tin của người khác",), notify=True)
+    card = _card(emulator, 7002, "Tin của người khác")
+    tip_id = card.callback_data()[0].split(":")[2]
+    officer.click(card.message_id, f"o:rep:{tip_id}")
+    emulator.wait_for_message(officer, "người báo")
+
+    # The officer, as a resident, reports and checks their own tip instead of replying.
+    code = report(emulator, officer, texts=("Tin riêng của tôi",))
+    assert RECEIPT.fullmatch(code)
+    officer.send_command("/status")
+    emulator.wait_for_message(officer, "K7QM-4XPA-9TZD")
+    officer.send_text(code)
+    emulator.wait_for_message(officer, "Tin báo của bạn")
+    time.sleep(1)
+    leaked = [m for m in emulator.messages(other_resident.id) if code in (m.text or "")
+              or "Tin riêng" in (m.text or "")]
+    assert not leaked, "the officer's own words reached another tip's resident"
