@@ -276,13 +276,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_ask_followup": {
         "vi": (
             "<b>7. Theo dõi tin báo</b>\n• <b>Ẩn danh hoàn toàn</b>: bạn tự tra cứu bằng mã "
-            "biên nhận.\n• <b>Báo cho tôi</b>: bot nhắn vào cuộc trò chuyện này khi có tin mới "
-            "(cán bộ vẫn không biết bạn là ai)."
+            "biên nhận.\n• <b>Báo cho tôi</b>: bot nhắn vào cuộc trò chuyện này khi có tin mới, "
+            "không đổ chuông (cán bộ vẫn không biết bạn là ai)."
         ),
         "en": (
             "<b>7. Follow-up</b>\n• <b>Fully anonymous</b>: you check back with the receipt "
-            "code.\n• <b>Notify me</b>: the bot writes to this chat when there is news (officers "
-            "still do not learn who you are)."
+            "code.\n• <b>Notify me</b>: the bot writes to this chat when there is news, silently "
+            "(no ring; officers still do not learn who you are)."
         ),
     },
     "report_ask_edit": {
@@ -395,8 +395,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You chose fully anonymous: the bot will not write to you on its own.",
     },
     "receipt_followup_notify": {
-        "vi": "Bot sẽ nhắn vào đây khi có tin mới. /forget để hủy liên kết này.",
-        "en": "The bot will write here when there is news. /forget removes this link.",
+        "vi": (
+            "Bot sẽ nhắn vào đây khi có tin mới (không đổ chuông). /forget để hủy liên kết này."
+        ),
+        "en": (
+            "The bot will write here when there is news (silently). /forget removes this link."
+        ),
     },
     "area_unsure": {"vi": "❔ Không rõ", "en": "❔ Not sure"},
     "not_given": {"vi": "—", "en": "—"},
@@ -506,6 +510,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Tin này dài quá (tối đa {limit} ký tự) nên chưa được gửi. Hãy chia thành nhiều tin.",
         "en": "This message is too long ({limit} characters at most) and was not sent. "
         "Please split it.",
+    },
+    "status_addition_flood": {
+        "vi": (
+            "Bạn đã gửi {limit} tin bổ sung trong một giờ cho tin báo này; tin này chưa được "
+            "gửi. Hãy thử lại sau ít phút. Nguy hiểm ngay lúc này? Gọi 113."
+        ),
+        "en": (
+            "You sent {limit} additions to this tip within an hour; this one was not sent. "
+            "Please try again in a while. Danger right now? Call 113."
+        ),
     },
     "status_addition_hint": {
         "vi": "Hãy gửi chữ, ảnh, video, ghi âm hoặc tài liệu.",

@@ -212,7 +212,9 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
     """An officer's reply or a status change, to the resident who asked to be notified.
 
     Nothing names an officer. The chat is read from the tip (encrypted there); a resident who
-    used /forget since has no chat any more, and the row ends quietly.
+    used /forget since has no chat any more, and the row ends quietly. The messages are silent
+    (no sound or vibration): an officer who can watch a suspect must not be able to make the
+    reporter's phone ring on demand.
     """
     if tip.notify_chat is None:
         return
@@ -225,7 +227,7 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
         status = plain(language, f"status_{row.notice}")
         await bot.send_message(
             tip.notify_chat, text(language, "resident_status_changed", status=status),
-            reply_markup=markup,
+            reply_markup=markup, disable_notification=True,
         )
         return
     message = await services.store.tips.thread_message(row.tip_message_id or 0)
@@ -236,12 +238,12 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
     if photos:
         await bot.send_photo(
             tip.notify_chat, photos[0]["file_id"],
-            caption=text(language, "resident_reply_photo"),
+            caption=text(language, "resident_reply_photo"), disable_notification=True,
         )
     if body or not photos:
         await bot.send_message(
             tip.notify_chat, text(language, "resident_reply", body=body or "—"),
-            reply_markup=markup,
+            reply_markup=markup, disable_notification=True,
         )
 
 

@@ -106,6 +106,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "vi": "Không có tin nào với mã này trong địa bàn của bạn.",
         "en": "No tip with this reference in your areas.",
     },
+    "thread_older_hidden": {
+        "vi": "({count} tin cũ hơn trong trao đổi không hiện ở đây; dưới đây là 20 tin mới nhất.)",
+        "en": "({count} older messages of the thread are not shown; here are the latest 20.)",
+    },
     "thread_resident": {"vi": "Người báo", "en": "Reporter"},
     "thread_officer": {"vi": "Cán bộ", "en": "Officer"},
     "thread_entry": {

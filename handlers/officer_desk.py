@@ -40,6 +40,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 REOPEN_TO = "acknowledged"
 PAGE_SIZE = 10
+THREAD_SHOWN = 20
 AGENCY_MAX = 120
 REPLY_MAX = 3500
 
@@ -553,7 +554,13 @@ async def tip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
     await send_attachments(context.bot, update.effective_chat.id, tip.ref,
                            tip.content.get("attachments", []), language, no_progress)
-    for entry in await services.store.tips.thread(tip.tip_id):
+    thread = await services.store.tips.thread(tip.tip_id)
+    if len(thread) > THREAD_SHOWN:
+        # Replaying a long thread would hold the bot (updates run one at a time).
+        await update.effective_chat.send_message(
+            text(language, "thread_older_hidden", count=len(thread) - THREAD_SHOWN)
+        )
+    for entry in thread[-THREAD_SHOWN:]:
         who = plain(language, "thread_resident")
         if entry.author == "officer":
             member = await services.store.staff.get(entry.staff_id or 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW = 600.0
 THREAD_ITEM_CHARS = 600
 ADDITION_MAX = 4000
+ADDITIONS_PER_HOUR = 30
 STATUS_TEXT_BUDGET = 3500
 
 
@@ -200,6 +201,13 @@ async def _add(
     if tip is None:
         await services.store.drafts.clear(update.effective_user.id)
         await message.reply_text(text(language, "status_closed"))
+        return
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    recent = await services.store.tips.resident_messages_since(tip.tip_id, hour_ago)
+    if recent >= ADDITIONS_PER_HOUR:
+        # Each addition queues a delivery per officer: a flood would hold up other tips' cards.
+        limit = ADDITIONS_PER_HOUR
+        await message.reply_text(text(language, "status_addition_flood", limit=limit))
         return
     from bot.delivery import entitled_holders  # local: bot.delivery imports handlers
 

@@ -202,6 +202,15 @@ class Tips:
                 "UPDATE tips SET updated_at = ? WHERE tip_id = ?", (now, tip.tip_id)
             )
 
+    async def resident_messages_since(self, tip_id: int, since: str) -> int:
+        """How many additions the resident made to a tip since `since` (for a flood limit)."""
+        row = await self._db.fetchone(
+            "SELECT count(*) AS n FROM tip_messages WHERE tip_id = ? AND author = 'resident'"
+            " AND created_at >= ?",
+            (tip_id, since),
+        )
+        return int(row["n"]) if row else 0
+
     async def thread(self, tip_id: int) -> list[ThreadMessage]:
         rows = await self._db.fetchall(
             "SELECT * FROM tip_messages WHERE tip_id = ? ORDER BY message_id", (tip_id,)

@@ -74,6 +74,11 @@ def test_reply_reaches_a_resident_who_asked_and_their_answer_reaches_the_officer
     pushed = emulator.wait_for_message(resident, lambda m: "Con bò màu gì?" in (m.text or ""))
     assert "<i>cần</i> & gấp" in pushed.text
     assert "Vân" not in pushed.text and "7002" not in pushed.text
+    push_call = next(c for c in emulator.calls_to("sendMessage", chat_id=resident.id)
+                     if "Con bò màu gì?" in str(c.params.get("text")))
+    assert str(push_call.params.get("disable_notification")).lower() == "true", (
+        "a push to the reporter must not ring: an officer could watch whose phone does"
+    )
 
     resident.click(pushed.message_id, f"rr:{tip_id}")
     emulator.wait_for_message(resident, lambda m: "st:close" in m.callback_data())

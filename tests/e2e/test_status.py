@@ -146,3 +146,37 @@ def test_status_in_the_middle_of_a_report_keeps_the_report(emulator, make_bot):
     press(emulator, resident, "r:fu:anon")
     summary = wait_button(emulator, resident, "r:sum:send")
     assert "Sới bạc sau nhà văn hoá" in summary.text, "the report in progress was kept"
+
+
+def test_additions_to_one_tip_are_limited_per_hour(emulator, make_bot):
+    """A flood of additions must not hold up other tips' cards: 30 an hour, then a kind no."""
+    import asyncio
+    import base64
+
+    from storage.store import open_store
+
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5411, "Nga")
+    code = report(emulator, resident)
+
+    async def pretend_30_recent_additions() -> None:
+        store = await open_store(bot.data / "tipline.db", base64.b64decode(bot.env["TIPBOT_KEY"]))
+        try:
+            tip = await store.tips.by_receipt_code(code)
+            for number in range(30):
+                await store.tips.add_resident_message(tip, {"text": f"n{number}"}, ())
+        finally:
+            await store.close()
+
+    asyncio.run(pretend_30_recent_additions())
+    resident.send_command("/status", code)
+    view = emulator.wait_for_message(resident, lambda m: any(
+        d.startswith("st:add") for d in m.callback_data()))
+    add = next(d for d in view.callback_data() if d.startswith("st:add"))
+    resident.click(view.message_id, add)
+    emulator.wait_for_message(resident, lambda m: "st:close" in m.callback_data())
+    resident.send_text("Thêm một tin nữa")
+    emulator.wait_for_message(resident, "30 tin bổ sung")
