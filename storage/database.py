@@ -338,8 +338,7 @@ def _check_same_name(migration: Migration, recorded_name: str) -> None:
 
 async def _apply_pragmas(conn: aiosqlite.Connection) -> None:
     for setter, getter, expected in _PRAGMAS:
-        async with conn.execute(setter) as cursor:
-            await cursor.fetchall()
+        await _execute_when_free(conn, setter)
         async with conn.execute(getter) as cursor:
             row = await cursor.fetchone()
         actual = None if row is None else row[0]
@@ -347,6 +346,29 @@ async def _apply_pragmas(conn: aiosqlite.Connection) -> None:
             actual = actual.lower()
         if actual != expected:
             raise DatabaseError(f"{getter} is {actual!r}, expected {expected!r}")
+
+
+async def _execute_when_free(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a PRAGMA, waiting out another connection's lock.
+
+    Switching a new file to WAL needs an exclusive lock and SQLite answers "database is
+    locked" at once, without its busy handler, when another process is opening the same new
+    file (the bot starting while `officers add` creates the database). A short backoff, up
+    to about five seconds, lets the first one finish.
+    """
+    delay = 0.01
+    for _ in range(12):
+        try:
+            async with conn.execute(sql) as cursor:
+                await cursor.fetchall()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    async with conn.execute(sql) as cursor:
+        await cursor.fetchall()
 
 
 def _make_private_parents(folder: Path) -> None:
