@@ -66,13 +66,13 @@ async def deliver_owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except LookupError:
         await store.drafts.clear(user.id)
         return
-    log.info("update %s: a receipt that had not reached its resident was issued again",
+    log.info("update %s: a new code drawn for a tip whose first one never reached its resident",
              update.update_id)
     try:
         await send(update, context, code, draft.get("followup", "anon"), language, replaced=True)
     except TelegramError as error:
         # Still failing: keep owing it, and do nothing else with this update, so that no
         # other flow replaces the note (the next message tries again).
-        log.warning("update %s: receipt still not delivered (%s)", update.update_id,
+        log.warning("update %s: the new code could not be shown either (%s)", update.update_id,
                     type(error).__name__)
         raise ApplicationHandlerStop from error
