@@ -17,7 +17,14 @@ from telegram.ext import ContextTypes
 
 from bot.broadcaster import send_content, wake_broadcaster
 from bot.catalog import plain, text
-from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
+from handlers.context import (
+    admin_composing,
+    admin_in_private,
+    language_of,
+    private_user,
+    role_of,
+    services_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +66,8 @@ async def on_message(
 ) -> None:
     """The admin's message while composing: it becomes the content, shown as a preview."""
     services = services_of(context)
-    admin = await admin_in_private(update, context)
-    if admin is None:  # no longer an admin: the composition ends here
-        if private_user(update) is not None:
-            await services.store.drafts.clear(update.effective_user.id)
+    admin = await admin_composing(update, context)
+    if admin is None:
         return
     user, language = admin
     message = update.effective_message

@@ -21,7 +21,14 @@ from telegram.ext import ContextTypes
 from bot import scheduler
 from bot.catalog import Html, plain, text
 from handlers.admin_broadcast import content_of
-from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
+from handlers.context import (
+    admin_composing,
+    admin_in_private,
+    language_of,
+    private_user,
+    role_of,
+    services_of,
+)
 from storage.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -52,10 +59,8 @@ async def on_message(
 ) -> None:
     """A message during /schedule: the own content, or the time of day."""
     services = services_of(context)
-    admin = await admin_in_private(update, context)
-    if admin is None:  # no longer an admin: the composition ends here
-        if private_user(update) is not None:
-            await services.store.drafts.clear(update.effective_user.id)
+    admin = await admin_composing(update, context)
+    if admin is None:
         return
     user, language = admin
     message = update.effective_message

@@ -115,6 +115,17 @@ async def admin_in_private(
     return None
 
 
+async def admin_composing(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[User, str] | None:
+    """`admin_in_private` for a message inside an admin's composition (/broadcast,
+    /schedule): someone no longer an admin has their composition ended as well."""
+    admin = await admin_in_private(update, context)
+    if admin is None and private_user(update) is not None:
+        await services_of(context).store.drafts.clear(update.effective_user.id)
+    return admin
+
+
 def private_user(update: Update) -> User | None:
     """The user of an update from a private chat, else None."""
     chat = update.effective_chat

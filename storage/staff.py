@@ -122,7 +122,19 @@ class Staff:
         return result.rowcount > 0
 
     async def mark_seen(self, user_id: int, first_name: str) -> bool:
-        """The staff member wrote to the bot: reachable again. True if that changed anything."""
+        """The staff member wrote to the bot: reachable again. True if that changed anything.
+
+        Runs for every update, residents' included: a primary-key read answers most of them
+        (not staff, or nothing to change) without taking SQLite's write lock.
+        """
+        row = await self._db.fetchone(
+            "SELECT reach, name_given, display_name FROM staff WHERE user_id = ?", (user_id,)
+        )
+        name = first_name[:64] or f"#{user_id}"
+        if row is None or (
+            row["reach"] == REACHABLE and (row["name_given"] or row["display_name"] == name)
+        ):
+            return False
         result = await self._db.execute(
             "UPDATE staff SET reach = 'reachable',"
             " display_name = CASE WHEN name_given = 1 THEN display_name ELSE ? END,"
