@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
 
 from bot.broadcaster import start_broadcaster, stop_broadcaster
+from bot.chat_lanes import ChatLanes, FloodGuard
 from bot.config import Config
 from bot.delivery import start_delivery, stop_delivery
 from bot.escalation import start_escalation
@@ -41,6 +42,7 @@ def build_application(config: Config) -> Application:
         .base_file_url(config.api_file_url)
         .defaults(defaults)
         .request(RetryingRequest(connection_pool_size=64))
+        .concurrent_updates(ChatLanes())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -55,6 +57,7 @@ async def _post_init(application: Application) -> None:
     config: Config = application.bot_data["config"]
     services = await open_services(config, bot_username=application.bot.username)
     application.bot_data["services"] = services
+    _guard_against_floods(application, services)
     await publish_command_menus(application.bot, services)
     start_delivery(application)
     start_escalation(application)
@@ -62,6 +65,22 @@ async def _post_init(application: Application) -> None:
     start_broadcaster(application)
     await start_scheduler(application)
     log.info("bot %s ready", application.bot.id)
+
+
+def _guard_against_floods(application: Application, services: Services) -> None:
+    """Count each person's updates as they arrive (SPEC "Resident", abuse)."""
+    from handlers.common import tell_to_slow_down
+    from storage.keyring import KeyPurpose
+
+    async def warn(update: Update) -> None:
+        await tell_to_slow_down(update, CallbackContext.from_update(update, application))
+
+    lanes = application.update_processor
+    assert isinstance(lanes, ChatLanes)
+    lanes.admit = FloodGuard(
+        lambda user_id: services.store.keyring.pseudonym(KeyPurpose.RATELIMIT, user_id)
+    )
+    lanes.warn = warn
 
 
 async def _post_stop(application: Application) -> None:

@@ -179,6 +179,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This button has expired.",
     },
     "not_allowed": {"vi": "Không được phép.", "en": "Not allowed."},
+    "slow_down": {
+        "vi": (
+            "Bạn đang gửi quá nhanh. Xin chờ một phút rồi gửi tiếp: những tin gửi trong "
+            "lúc này sẽ không được đọc.\n\n🚨 Nguy hiểm ngay lúc này? Gọi <b>113</b>."
+        ),
+        "en": (
+            "You are sending messages too fast. Please wait a minute, then carry on: what you "
+            "send meanwhile is not read.\n\n🚨 In danger right now? Call <b>113</b>."
+        ),
+    },
+    "tips_limit_reached": {
+        "vi": (
+            "Cảm ơn bạn. Mỗi người có thể gửi tối đa {limit} tin báo trong 24 giờ, và hôm "
+            "nay bạn đã gửi đủ. Bạn vẫn có thể bổ sung thông tin cho tin đã gửi bằng /status "
+            "và mã tiếp nhận.\n\n🚨 Nguy hiểm ngay lúc này? Gọi <b>113</b>."
+        ),
+        "en": (
+            "Thank you. Each person can send up to {limit} tips in 24 hours, and you have "
+            "reached that today. You can still add information to a tip you sent with "
+            "/status and its receipt code.\n\n🚨 In danger right now? Call <b>113</b>."
+        ),
+    },
     "error_try_again": {
         "vi": "Xin lỗi, đã có lỗi. Hãy thử lại sau ít phút. Nguy hiểm ngay lúc này? Gọi 113.",
         "en": "Sorry, something went wrong. Please try again in a few minutes. Danger now? 113.",
@@ -537,12 +559,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status_transferred": {"vi": "Đã chuyển cơ quan khác", "en": "Transferred to another agency"},
     "forget_done": {
         "vi": (
-            "Đã xóa liên kết thông báo của cuộc trò chuyện này khỏi {count} tin báo. "
-            "Bạn vẫn tra cứu được bằng mã biên nhận."
+            "Đã xóa liên kết thông báo của cuộc trò chuyện này khỏi {count} tin báo, cùng "
+            "mọi việc đang làm dở và lựa chọn ngôn ngữ. Bạn vẫn tra cứu được bằng mã biên nhận."
         ),
         "en": (
-            "This chat's notification link was removed from {count} tips. You can still check "
-            "them with the receipt code."
+            "This chat's notification link was removed from {count} tips, together with "
+            "anything in progress and your language choice. You can still check them with the "
+            "receipt code."
         ),
     },
     # --- the officer's card -------------------------------------------------------------------

@@ -66,6 +66,7 @@ class Config:
     broadcast_rate: float
     log_level: str
     retention_days: int
+    max_tips_per_day: int
 
 
 def read_environment(
@@ -167,6 +168,7 @@ def load_config(
             " officers' cards and residents' answers"
         )
     retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
+    max_tips_per_day = _number(get, "TIPBOT_MAX_TIPS_PER_DAY", "5", int, problems, minimum=1)
 
     channels: list[str] = []
     for part in filter(None, (p.strip() for p in get("TIPBOT_CHANNELS").split(","))):
@@ -205,6 +207,7 @@ def load_config(
         broadcast_rate=broadcast_rate,
         log_level=log_level,
         retention_days=retention_days,
+        max_tips_per_day=max_tips_per_day,
     )
 
 

@@ -2,9 +2,15 @@
 
 group -1  the gatekeeper: groups, channels, edited messages and bots stop here;
 group  0  commands, then buttons by their data prefix, then any other private message.
+
+Deny by default: every command and button is listed in `COMMANDS` or `BUTTONS` with the role it
+needs, and is registered only through `handlers.gate.guarded`, which checks that role before
+the handler runs. A callback not in these tables is reachable by nobody.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import (
@@ -16,72 +22,100 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import (
+    admin_broadcast,
+    admin_campaign,
+    admin_invite,
+    admin_officers,
+    admin_schedule,
+    common,
+    conversation,
+    officer_desk,
+    resident_reply,
+    resident_report,
+    resident_status,
+    resident_subscribe,
+)
+from handlers.gate import Callback, Need, guarded
+
 GATE_GROUP = -1
+
+RESIDENT, OFFICER, ADMIN = Need.RESIDENT, Need.OFFICER, Need.ADMIN
+
+
+@dataclass(frozen=True)
+class Route:
+    """A command name or a button data prefix, the role it needs, and its handler."""
+
+    key: str
+    need: Need
+    callback: Callback
+
+
+COMMANDS: tuple[Route, ...] = (
+    Route("start", RESIDENT, common.start),
+    Route("help", RESIDENT, common.help_command),
+    Route("language", RESIDENT, common.language_command),
+    Route("report", RESIDENT, resident_report.report_command),
+    Route("status", RESIDENT, resident_status.status_command),
+    Route("cancel", RESIDENT, conversation.cancel_command),
+    Route("forget", RESIDENT, conversation.forget_command),
+    Route("subscribe", RESIDENT, resident_subscribe.subscribe_command),
+    Route("unsubscribe", RESIDENT, resident_subscribe.unsubscribe_command),
+    Route("tips", OFFICER, officer_desk.tips_command),
+    Route("tip", OFFICER, officer_desk.tip_command),
+    Route("areas", OFFICER, admin_invite.areas_command),
+    Route("broadcast", ADMIN, admin_broadcast.broadcast_command),
+    Route("schedule", ADMIN, admin_schedule.schedule_command),
+    Route("schedules", ADMIN, admin_schedule.schedules_command),
+    Route("campaign", ADMIN, admin_campaign.campaign_command),
+    Route("invite", ADMIN, admin_invite.invite_command),
+    Route("officers", ADMIN, admin_officers.officers_command),
+)
+
+#: Button data is `<prefix>:<fields>`; the prefix picks the handler.
+BUTTONS: tuple[Route, ...] = (
+    Route("m", RESIDENT, common.menu_button),
+    Route("lang", RESIDENT, common.language_chosen),
+    Route("r", RESIDENT, resident_report.on_button),
+    Route("st", RESIDENT, resident_status.on_button),
+    Route("sub", RESIDENT, resident_subscribe.on_button),
+    Route("rr", RESIDENT, resident_reply.on_button),
+    Route("o", OFFICER, officer_desk.on_button),
+    Route("ol", OFFICER, officer_desk.on_list_button),
+    Route("inv", ADMIN, admin_invite.on_button),
+    Route("bc", ADMIN, admin_broadcast.on_button),
+    Route("sch", ADMIN, admin_schedule.on_button),
+    Route("a", ADMIN, admin_officers.on_button),
+)
 
 
 def register_handlers(application: Application) -> None:
-    from handlers import (
-        admin_broadcast,
-        admin_campaign,
-        admin_invite,
-        admin_officers,
-        admin_schedule,
-        common,
-        conversation,
-        officer_desk,
-        resident_reply,
-        resident_report,
-        resident_status,
-        resident_subscribe,
-    )
-
     application.add_handler(TypeHandler(Update, common.gatekeeper), group=GATE_GROUP)
 
     private = filters.ChatType.PRIVATE
-    commands = {
-        "start": common.start,
-        "help": common.help_command,
-        "language": common.language_command,
-        "report": resident_report.report_command,
-        "status": resident_status.status_command,
-        "cancel": conversation.cancel_command,
-        "forget": conversation.forget_command,
-        "subscribe": resident_subscribe.subscribe_command,
-        "unsubscribe": resident_subscribe.unsubscribe_command,
-        "broadcast": admin_broadcast.broadcast_command,
-        "schedule": admin_schedule.schedule_command,
-        "schedules": admin_schedule.schedules_command,
-        "campaign": admin_campaign.campaign_command,
-        "invite": admin_invite.invite_command,
-        "areas": admin_invite.areas_command,
-        "tips": officer_desk.tips_command,
-        "tip": officer_desk.tip_command,
-        "officers": admin_officers.officers_command,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+    for route in COMMANDS:
+        application.add_handler(
+            CommandHandler(route.key, guarded(route.need, route.callback), filters=private)
+        )
+    for route in BUTTONS:
+        application.add_handler(
+            CallbackQueryHandler(
+                guarded(route.need, route.callback), pattern=f"^{route.key}:"
+            )
+        )
+    application.add_handler(CallbackQueryHandler(guarded(RESIDENT, _stale_button)))
 
-    buttons = {
-        r"^m:": common.menu_button,
-        r"^lang:": common.language_chosen,
-        r"^r:": resident_report.on_button,
-        r"^st:": resident_status.on_button,
-        r"^inv:": admin_invite.on_button,
-        r"^sub:": resident_subscribe.on_button,
-        r"^bc:": admin_broadcast.on_button,
-        r"^sch:": admin_schedule.on_button,
-        r"^o:": officer_desk.on_button,
-        r"^ol:": officer_desk.on_list_button,
-        r"^a:": admin_officers.on_button,
-        r"^rr:": resident_reply.on_button,
-    }
-    for pattern, callback in buttons.items():
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    application.add_handler(CallbackQueryHandler(_stale_button))
-
-    application.add_handler(MessageHandler(private & filters.COMMAND, conversation.unknown_command))
+    # Free messages belong to a flow, and each flow re-checks its own role when it continues
+    # (an officer's pending reply, an admin's composition): see handlers/conversation.py.
     application.add_handler(
-        MessageHandler(private & ~filters.UpdateType.EDITED, conversation.on_private_message)
+        MessageHandler(private & filters.COMMAND, guarded(RESIDENT, conversation.unknown_command))
+    )
+    application.add_handler(
+        MessageHandler(
+            private & ~filters.UpdateType.EDITED,
+            guarded(RESIDENT, conversation.on_private_message),
+        )
     )
     application.add_error_handler(common.on_error)
 

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.broadcaster import send_content, wake_broadcaster
 from bot.catalog import plain, text
+from handlers.buttons import number
 from handlers.context import (
     admin_composing,
     admin_in_private,
@@ -106,7 +107,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _confirm(update, context, language, parts[2])
     elif len(parts) == 3 and parts[1] == "no":
         await _cancel_pressed(update, context, language, parts[2])
-    elif len(parts) == 3 and parts[1] == "stop" and parts[2].isdigit():
+    elif len(parts) == 3 and parts[1] == "stop" and number(parts[2]) is not None:
         await _stop(update, context, language, int(parts[2]))
     else:
         await query.answer(plain(language, "button_expired"))

@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
+from handlers.buttons import number
 from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if "not modified" not in str(error).lower():
                 raise
         return
-    if op.startswith("t") and op[1:].isdigit() and int(op[1:]) < len(areas):
+    if op.startswith("t") and number(op[1:]) is not None and int(op[1:]) < len(areas):
         await query.answer()
         await query.edit_message_reply_markup(_keyboard(context, language, mask ^ 1 << int(op[1:])))
         return

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
+from handlers.buttons import number
 from handlers.context import admin_in_private, services_of
 from handlers.menus import publish_menu_for
 from storage.staff import StaffMember
@@ -80,7 +81,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         await query.edit_message_text(body, reply_markup=markup)
         return
-    if len(parts) < 3 or not parts[2].isdigit():
+    if len(parts) < 3 or number(parts[2]) is None:
         await query.answer(plain(language, "button_expired"))
         return
     op, target_id = parts[1], int(parts[2])
@@ -159,7 +160,7 @@ async def _areas(
         return
     if sub == "s" and mask == 0:  # start from the officer's current areas
         mask = sum(1 << i for i, a in enumerate(areas) if a.code in member.areas)
-    elif sub.startswith("t") and sub[1:].isdigit() and int(sub[1:]) < len(areas):
+    elif sub.startswith("t") and number(sub[1:]) is not None and int(sub[1:]) < len(areas):
         mask ^= 1 << int(sub[1:])
     elif sub in ("save", "all"):
         chosen = () if sub == "all" else tuple(a.code for i, a in enumerate(areas) if mask >> i & 1)

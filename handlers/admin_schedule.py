@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from bot import scheduler
 from bot.catalog import Html, plain, text
 from handlers.admin_broadcast import content_of
+from handlers.buttons import number
 from handlers.context import (
     admin_composing,
     admin_in_private,
@@ -203,11 +204,12 @@ async def _pick_weekday(update, context, draft, value, language):  # type: ignor
 
 async def _pick_day(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
-    if draft.get("step") != "day" or not value.isdigit() or not 1 <= int(value) <= 28:
+    day = number(value)
+    if draft.get("step") != "day" or day is None or not 1 <= day <= 28:
         await query.answer(plain(language, "button_expired"))
         return
     await query.answer()
-    draft.update(step="time", day=int(value))
+    draft.update(step="time", day=day)
     await services_of(context).store.drafts.save(update.effective_user.id, draft)
     await query.edit_message_text(_ask_time(context, language))
 
@@ -470,10 +472,11 @@ async def _list_action(
         await query.answer()
         await _show_list(update, context, language)
         return
-    if not value.isdigit():
+    schedule_id = number(value)
+    if schedule_id is None:
         await query.answer(plain(language, "button_expired"))
         return
-    schedule = await store.schedules.get(int(value))
+    schedule = await store.schedules.get(schedule_id)
     if schedule is None:
         await query.answer(plain(language, "schedule_gone"))
         await _show_list(update, context, language)

@@ -66,6 +66,14 @@ async def _note_staff_presence(context: ContextTypes.DEFAULT_TYPE, user_id: int,
         await on_staff_reachable(context.application)
 
 
+async def tell_to_slow_down(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one "slow down" a flooder gets (bot/chat_lanes.py decides when), in a private chat."""
+    if private_user(update) is None:
+        return
+    language = await language_of(context, update.effective_user)
+    await context.bot.send_message(update.effective_chat.id, text(language, "slow_down"))
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/start [payload]`: a deep link opens its flow; anything else gets the welcome."""
     user = private_user(update)

@@ -7,6 +7,7 @@ forged or stale buttons cannot act with rights their presser no longer has.
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 from telegram import Update, User
@@ -57,7 +58,15 @@ class Role:
         return self.is_officer or self.is_admin
 
 
+#: The role the gate (handlers/gate.py) read for the update being handled: one lookup per update.
+current_role: contextvars.ContextVar[Role | None] = contextvars.ContextVar("role", default=None)
+
+
 async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
+    """The role of `user_id` now: the gate's reading for this update, else the database's."""
+    known = current_role.get()
+    if known is not None and known.user_id == user_id:
+        return known
     return await staff_role(services_of(context), user_id)
 
 

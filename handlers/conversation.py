@@ -70,19 +70,21 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/forget`: remove this chat from every tip's notification link and from campaign news."""
+    """`/forget` (SPEC "Resident"): this chat leaves every tip's notification link, campaign
+    news, any conversation in progress (a report, a /status session, an owed receipt, a staff
+    member's pending action) and the stored language preference."""
     user = private_user(update)
     if user is None:
         return
     services = services_of(context)
-    language = await language_of(context, user)
-    count = await services.store.tips.forget_notify_chat(update.effective_chat.id)
-    # An open /status session holds a tip's id under this user's pseudonym: close it too.
-    draft = await services.store.drafts.load(user.id)
-    if draft is not None and draft.get("flow") == "status":
-        await services.store.drafts.clear(user.id)
+    store = services.store
+    language = await language_of(context, user)  # before the preference goes
+    count = await store.tips.forget_notify_chat(update.effective_chat.id)
+    await store.drafts.clear(user.id)
+    await store.staff.end_action(user.id)
+    await store.preferences.forget(user.id)
     answer = text(language, "forget_done", count=count)
-    if await services.store.subscribers.unsubscribe(user.id):
+    if await store.subscribers.unsubscribe(user.id):
         answer = Html(answer + "\n\n" + text(language, "forget_subscription_removed"))
     await update.effective_message.reply_text(answer)
 

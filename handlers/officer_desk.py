@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.catalog import STATUSES, Html, plain, text
 from bot.services import Services
+from handlers.buttons import number, parse
 from handlers.context import (
     Role,
     language_of,
@@ -74,11 +75,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     language = await language_of(context, user)
-    parts = (query.data or "").split(":")
-    if len(parts) not in (3, 4) or not parts[2].isdigit():
+    data = parse(query.data)
+    tip_id = data.number(1)
+    if len(data) not in (2, 3) or tip_id is None:
         await query.answer(plain(language, "not_allowed"))
         return
-    action, tip_id, value = parts[1], int(parts[2]), parts[3] if len(parts) == 4 else ""
+    action, value = data.fields[0], data.text(2) or ""
     role = await role_of(context, user.id)
     tip = await tip_if_allowed(context, role, tip_id)
     handler = _ACTIONS.get(action)
@@ -174,7 +176,7 @@ async def _move_to_area(
 ) -> None:
     services = services_of(context)
     areas = list(services.areas)
-    if not value.isdigit() or int(value) >= len(areas) or areas[int(value)].code == tip.area:
+    if number(value) is None or int(value) >= len(areas) or areas[int(value)].code == tip.area:
         await update.callback_query.answer(plain(language, "button_expired"))
         return
     area = areas[int(value)]
@@ -202,7 +204,7 @@ async def _move_to_officer(
 ) -> None:
     services = services_of(context)
     store = services.store
-    member = await store.staff.get(int(value)) if value.isdigit() else None
+    member = await store.staff.get(int(value)) if number(value) is not None else None
     if member is None or not member.active or not member.is_officer:
         await update.callback_query.answer(plain(language, "button_expired"))
         return
@@ -445,7 +447,7 @@ async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         not role.is_staff
         or len(parts) != 3
         or (parts[1] != "all" and parts[1] not in STATUSES)
-        or not parts[2].isdigit()
+        or number(parts[2]) is None
     ):
         await query.answer(plain(language, "not_allowed"))
         return

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.catalog import plain, text
+from handlers.buttons import number
 from handlers.context import language_of, private_user, services_of
 
 
@@ -22,7 +23,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     language = await language_of(context, user)
     raw = (query.data or "").removeprefix("rr:")
-    tip = await services.store.tips.by_id(int(raw)) if raw.isdigit() else None
+    tip_id = number(raw)
+    tip = await services.store.tips.by_id(tip_id) if tip_id is not None else None
     if tip is None or tip.notify_chat != update.effective_chat.id:
         await query.answer(plain(language, "button_expired"))
         return

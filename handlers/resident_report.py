@@ -21,6 +21,7 @@ from bot.catalog import CATEGORIES, Html, escape, plain, text
 from bot.routing import plan_delivery
 from bot.services import Services
 from handlers import receipts
+from handlers.buttons import number
 from handlers.context import language_of, private_user, services_of
 from storage.tips import NewTip
 
@@ -67,6 +68,8 @@ async def start_report(
     # Acting as a resident ends any officer action left open (a reply must never capture it).
     await services.store.staff.end_action(user.id)
     draft = await services.store.drafts.load(user.id)
+    if not (draft and draft.get("flow") == "report") and await _over_daily_limit(update, context):
+        return
     if draft and draft.get("flow") == "report":
         # A deep link (e.g. in a campaign post) must not throw away a report being written.
         await _say(update, text(language, "report_resuming"))
@@ -197,7 +200,8 @@ async def _area_page(
     update: Update, context: Context, draft: Draft, value: str, language: str
 ) -> bool | None:
     pages = _page_count(len(services_of(context).areas))
-    if not value.isdigit() or not 0 <= int(value) < pages:
+    page = number(value)
+    if page is None or not 0 <= page < pages:
         return None
     draft["area_page"] = int(value)
     return True
@@ -593,8 +597,11 @@ async def _submit(
         campaign=draft.get("campaign"),
     )
     followup = draft.get("followup", "anon")
+    if await _over_daily_limit(update, context):
+        return  # the draft stays: it can be sent once the day has passed
     async with store.db.transaction():
         tip, code = await store.tips.insert(new_tip, delivery)
+        await store.ratelimits.note_tip(user.id)
         # Until the receipt is shown, the draft remembers that one is owed (never the code).
         await store.drafts.save(user.id, receipts.owed(tip.tip_id, followup))
     log.info("tip %s stored, tier %s, %s deliveries", tip.ref, delivery.tier, len(
@@ -608,6 +615,18 @@ async def _submit(
     except TelegramError as error:
         log.info("tip %s: summary not updated (%s)", tip.ref, type(error).__name__)
     await receipts.send(update, context, code, followup, language)
+
+
+async def _over_daily_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """At most TIPBOT_MAX_TIPS_PER_DAY tips a person in 24 hours: past it, a kind answer."""
+    services = services_of(context)
+    limit = services.config.max_tips_per_day
+    if await services.store.ratelimits.tips_today(update.effective_user.id) < limit:
+        return False
+    language = await language_of(context, update.effective_user)
+    await _say(update, text(language, "tips_limit_reached", limit=limit))
+    log.info("update %s: a report refused, daily tip limit reached", update.update_id)
+    return True
 
 
 async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -26,3 +26,10 @@ class Preferences:
             " ON CONFLICT (subject) DO UPDATE SET language = excluded.language",
             (self._subject(user_id), language),
         )
+
+    async def forget(self, user_id: int) -> bool:
+        """Remove this user's stored preferences; True if there were any."""
+        result = await self._db.execute(
+            "DELETE FROM preferences WHERE subject = ?", (self._subject(user_id),)
+        )
+        return result.rowcount > 0

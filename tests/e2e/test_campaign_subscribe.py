@@ -55,8 +55,9 @@ def test_subscribe_from_command_and_menu_language_follows_forget_and_unsubscribe
     emulator.wait_for_message(resident, "Chào bà con")
     resident.send_command("/forget")
     wait_text(emulator, resident, "This chat's subscription to campaign news was removed.")
+    # /forget also removed the language choice: answers follow Telegram's language again.
     resident.send_command("/unsubscribe")
-    wait_text(emulator, resident, "You are not subscribed to campaign news.")
+    wait_text(emulator, resident, "Bạn chưa đăng ký nhận tin tuyên truyền.")
     assert with_store(bot, lambda s: s.subscribers.count()) == 0
 
     # The commands are in the menus, the admin's ones only for admins.
@@ -67,5 +68,5 @@ def test_subscribe_from_command_and_menu_language_follows_forget_and_unsubscribe
     admin_menu = {c["command"] for c in emulator.commands({"type": "chat", "chat_id": ADMIN})}
     assert {"broadcast", "schedule", "schedules", "campaign"} <= admin_menu
     resident.send_command("/help")
-    help_text = wait_text(emulator, resident, "/unsubscribe — stop campaign news").text
+    help_text = wait_text(emulator, resident, "/unsubscribe — thôi nhận tin tuyên truyền").text
     assert "/broadcast" not in help_text

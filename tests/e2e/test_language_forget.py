@@ -14,9 +14,14 @@ def linked_tips(bot) -> int:  # type: ignore[no-untyped-def]
         return db.execute("SELECT count(*) FROM tips WHERE notify_chat IS NOT NULL").fetchone()[0]
 
 
-def drafts(bot) -> int:  # type: ignore[no-untyped-def]
+def rows(bot, table: str) -> int:  # type: ignore[no-untyped-def]
+    assert table in ("drafts", "preferences")
     with closing(sqlite3.connect(bot.data / "tipline.db", timeout=10)) as db:
-        return db.execute("SELECT count(*) FROM drafts").fetchone()[0]
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def drafts(bot) -> int:  # type: ignore[no-untyped-def]
+    return rows(bot, "drafts")
 
 
 def test_language_switches_to_english_and_back(emulator, make_bot):
@@ -94,3 +99,23 @@ def test_forget_unlinks_this_chat_from_every_tip_and_only_this_chat(emulator, ma
         resident.send_command("/status", code)
         emulator.wait_for_message(resident, "Tin báo của bạn")
     assert linked_tips(bot) == 1
+
+
+def test_forget_also_ends_a_report_in_progress_and_the_language_choice(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "a-ngo")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5602, "Lành", language_code="vi")
+    resident.send_command("/language")
+    press(emulator, resident, "lang:en")
+    emulator.wait_for_message(resident, "Language set to English")
+    resident.send_command("/report")
+    emulator.wait_for_message(resident, "1. Kind of incident")
+    assert drafts(bot) == 1 and rows(bot, "preferences") == 1
+    resident.send_command("/forget")
+    emulator.wait_for_message(resident, "language choice")  # answered in the language it had
+    assert drafts(bot) == 0
+    assert rows(bot, "preferences") == 0
+    resident.send_command("/help")
+    emulator.wait_for_message(resident, "Cách dùng")  # back to Telegram's language (vi)

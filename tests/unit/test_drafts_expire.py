@@ -1,13 +1,16 @@
-"""Stale conversation drafts are removed by flow age; owed receipts and fresh drafts stay."""
+"""Drafts expire by their flow's lifetime, by an indexed deadline, without decrypting rows."""
 
 from __future__ import annotations
 
 import os
+import re
+import time
 
+from storage.drafts import Drafts
 from storage.store import open_store
 
 
-async def test_expire_removes_old_status_sessions_and_keeps_the_rest(tmp_path) -> None:
+async def test_expire_removes_drafts_past_their_deadline_and_keeps_the_rest(tmp_path) -> None:
     store = await open_store(tmp_path / "t.db", os.urandom(32))
     try:
         await store.drafts.save(1, {"flow": "status", "step": "open", "tip_id": 7})
@@ -15,15 +18,65 @@ async def test_expire_removes_old_status_sessions_and_keeps_the_rest(tmp_path) -
         await store.drafts.save(3, {"flow": "receipt", "tip_id": 8})
         await store.drafts.save(4, {"flow": "status", "step": "code"})
         await store.db.execute(
-            "UPDATE drafts SET updated_at = '2000-01-01T00:00:00+00:00'"
+            "UPDATE drafts SET expires_at = '2000-01-01T00:00:00+00:00'"
             " WHERE subject IN (?, ?, ?)",
             tuple(store.keyring.pseudonym("conversation", u) for u in (1, 2, 3)),
         )
-        removed = await store.drafts.expire({"status": 1800, "report": 7 * 86400})
-        assert removed == 2
+        assert await store.drafts.expire() == 3
         assert await store.drafts.load(1) is None  # old status session
         assert await store.drafts.load(2) is None  # abandoned report
-        assert await store.drafts.load(3) == {"flow": "receipt", "tip_id": 8}  # owed: kept
-        assert await store.drafts.load(4) is not None  # fresh
+        assert await store.drafts.load(3) is None  # an owed receipt expires like the others
+        assert await store.drafts.load(4) == {"flow": "status", "step": "code"}  # fresh
+    finally:
+        await store.close()
+
+
+async def test_a_draft_past_its_exact_deadline_is_gone_before_the_sweep(tmp_path) -> None:
+    store = await open_store(tmp_path / "t.db", os.urandom(32))
+    try:
+        short = Drafts(store.db, store.keyring, {"status": 0.05})
+        await short.save(1, {"flow": "status", "tip_id": 7})
+        assert await short.load(1) == {"flow": "status", "tip_id": 7}
+        time.sleep(0.1)
+        assert await short.load(1) is None
+    finally:
+        await store.close()
+
+
+async def test_the_clear_deadline_is_rounded_to_the_hour_and_the_sweep_decrypts_nothing(
+    tmp_path, monkeypatch
+) -> None:
+    store = await open_store(tmp_path / "t.db", os.urandom(32))
+    try:
+        await store.drafts.save(1, {"flow": "report", "step": "text"})
+        row = await store.db.fetchone("SELECT expires_at FROM drafts")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00\+00:00", row["expires_at"])
+        plan = await store.db.fetchall(
+            "EXPLAIN QUERY PLAN DELETE FROM drafts WHERE expires_at <= ?", ("x",)
+        )
+        assert any("drafts_by_expiry" in r["detail"] for r in plan)
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("the sweep decrypted a draft")
+
+        monkeypatch.setattr(type(store.keyring), "decrypt", refuse)
+        assert await store.drafts.expire() == 0
+    finally:
+        await store.close()
+
+
+async def test_tips_are_counted_by_hour_and_old_rate_limit_rows_are_swept(tmp_path) -> None:
+    store = await open_store(tmp_path / "t.db", os.urandom(32))
+    try:
+        for _ in range(3):
+            await store.ratelimits.note_tip(1)
+        assert await store.ratelimits.tips_today(1) == 3
+        assert await store.ratelimits.tips_today(2) == 0
+        rows = await store.db.fetchall("SELECT at FROM attempts")
+        assert all(r["at"] % 3600 == 0 for r in rows)
+        await store.ratelimits.record_failure(1, "receipt", 600)  # keeps the tip rows
+        assert await store.ratelimits.tips_today(1) == 3
+        await store.db.execute("UPDATE attempts SET at = at - 2 * 86400")
+        assert await store.ratelimits.expire() == 4
     finally:
         await store.close()

@@ -1,0 +1,147 @@
+"""One account cannot stall everyone: floods are silenced, chats run side by side in order,
+forged button data is "expired", and a person's tips a day are limited."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.catalog import plain, text
+from tests.e2e.journeys import RECEIPT, report, staff_joins
+
+OFFICER = 6100
+FLOODER, NEIGHBOUR = 6201, 6202
+
+
+def _slow_down(language: str = "vi") -> str:
+    return str(text(language, "slow_down")).split("\n")[0]
+
+
+def test_a_flood_of_100_messages_gets_one_slow_down_and_nobody_else_waits(emulator, make_bot):
+    emulator.set_rate_limits(True)  # Telegram's real flood limits: 30/s, 1/s per chat
+    bot = make_bot()
+    bot.start()
+    bot.add_officer(OFFICER, "hong-van", name="Cán bộ")
+    flooder = emulator.user(FLOODER, "Nhanh")
+    neighbour = emulator.user(NEIGHBOUR, "Hàng xóm")
+    for index in range(100):
+        flooder.send_text(f"tin nhắn {index}")
+    started = time.monotonic()
+    neighbour.send_command("/start")
+    emulator.wait_for_message(neighbour, "113", timeout=5)
+    waited = time.monotonic() - started
+    assert waited < 1.0, f"the neighbour's /start waited {waited:.2f} s behind a flood"
+
+    emulator.wait_until(
+        lambda: any(_slow_down() in (m.text or "") for m in emulator.messages(FLOODER)),
+        timeout=60,
+    )
+    time.sleep(2)  # anything still coming would arrive now
+    texts = [m.text or "" for m in emulator.messages(FLOODER)]
+    assert sum(_slow_down() in t for t in texts) == 1
+    assert len(texts) <= 21, "messages past the limit were answered"
+    # Silenced for a minute: a message now gets no answer.
+    before = len(emulator.messages(FLOODER))
+    flooder.send_text("còn đó không?")
+    neighbour.send_command("/help")
+    emulator.wait_for_message(neighbour, "/report")
+    time.sleep(1)
+    assert len(emulator.messages(FLOODER)) == before
+    logs = bot.logs()
+    assert "Traceback" not in logs
+    assert str(FLOODER) not in logs and "Nhanh" not in logs
+
+
+def test_twenty_residents_reporting_at_once_each_get_their_receipt_in_order(emulator, make_bot):
+    bot = make_bot()
+    bot.start()
+    bot.add_officer(OFFICER, "hong-van", name="Cán bộ")
+    staff_joins(emulator, OFFICER)
+    codes: dict[int, str] = {}
+    failures: list[BaseException] = []
+
+    def resident_reports(user_id: int) -> None:
+        try:
+            resident = emulator.user(user_id, f"Người {user_id}")
+            lines = tuple(f"Người {user_id} dòng {n}." for n in range(1, 4))
+            codes[user_id] = report(emulator, resident, texts=lines)
+        except BaseException as error:  # reported after join
+            failures.append(error)
+
+    threads = [
+        threading.Thread(target=resident_reports, args=(7000 + n,)) for n in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    assert len(set(codes.values())) == 20
+
+    def cards() -> list[str]:
+        return [
+            m.text or ""
+            for m in emulator.messages(OFFICER)
+            if "o:ack:" in "".join(m.callback_data())
+        ]
+
+    emulator.wait_until(lambda: len(cards()) >= 20, timeout=60)
+    bodies = cards()
+    assert len(bodies) == 20
+    for n in range(20):
+        user_id = 7000 + n
+        (body,) = [b for b in bodies if f"Người {user_id} dòng 1." in b]
+        # Each resident's three messages reached the tip in the order they were sent.
+        first, second, third = (body.index(f"Người {user_id} dòng {k}.") for k in (1, 2, 3))
+        assert first < second < third
+        # Each resident saw exactly one receipt.
+        receipts = [m for m in emulator.messages(user_id) if RECEIPT.search(m.text or "")]
+        assert len(receipts) == 1
+    assert "Traceback" not in bot.logs()
+
+
+def test_forged_button_numbers_are_expired_and_never_logged_as_errors(emulator, make_bot):
+    bot = make_bot(TIPBOT_ADMIN_IDS=str(OFFICER))
+    bot.start()
+    bot.add_officer(OFFICER, "hong-van", name="Cán bộ")
+    officer = staff_joins(emulator, OFFICER)
+    resident = emulator.user(FLOODER, "Dân")
+    report(emulator, resident)
+    card = emulator.wait_for_message(officer, lambda m: "o:ack:" in "".join(m.callback_data()))
+    forged = [
+        "o:ack:²", "o:ack:1²", "o:ack:" + "9" * 30, "o:mo:1:" + "9" * 30, "o:mo:1:²",
+        "o:ma:1:²", "ol:all:²", "ol:all:" + "9" * 40, "a:areas:²", "a:t:" + "9" * 30,
+        "sch:dd:²", "sch:d:" + "9" * 30, "bc:stop:²", "bc:stop:" + "9" * 30, "inv:ffff²:make",
+    ]
+    for data in forged:
+        query = officer.click_data(card.message_id, data)
+        answer = emulator.wait_until(lambda q=query: emulator.callback_answer(q), timeout=10)
+        assert answer.get("text") in {
+            plain("vi", "button_expired"), plain("vi", "not_allowed")
+        }, (data, answer)
+    welcome = emulator.messages(FLOODER)[0]
+    for data in ("r:ap:²", "r:ap:" + "9" * 30, "rr:²", "rr:" + "9" * 30, "st:x:²"):
+        query = resident.click_data(welcome.message_id, data)
+        answer = emulator.wait_until(lambda q=query: emulator.callback_answer(q), timeout=10)
+        assert answer is not None, data
+    logs = bot.logs()
+    assert " ERROR " not in logs, logs[-3000:]
+    assert "Traceback" not in logs
+
+
+def test_a_tip_past_the_daily_limit_gets_a_kind_answer_with_113(emulator, make_bot):
+    bot = make_bot(TIPBOT_MAX_TIPS_PER_DAY="1")
+    bot.start()
+    bot.add_officer(OFFICER, "hong-van", name="Cán bộ")
+    staff_joins(emulator, OFFICER)
+    resident = emulator.user(FLOODER, "Dân")
+    report(emulator, resident)
+    resident.send_command("/report")
+    refusal = emulator.wait_for_message(resident, "24")
+    assert "113" in (refusal.text or "")
+    # A neighbour is not affected by someone else's count.
+    neighbour = emulator.user(NEIGHBOUR, "Hàng xóm")
+    assert RECEIPT.fullmatch(report(emulator, neighbour))
+    # Nothing about the limited resident is kept in clear.
+    data = bot.data_bytes()
+    assert str(FLOODER).encode() not in data
