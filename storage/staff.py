@@ -90,8 +90,9 @@ async def atomic(db: Database) -> AsyncIterator[None]:
 
 
 # An invite registers someone only while it is unused, not ended, not expired, and its creator
-# is an admin now (permanent, or promoted and active): the clause "LIVE" below, written out in
-# each statement (parameters: now, the permanent admins as JSON) so the SQL text is constant.
+# is an admin now (permanent, or promoted and active). That clause is written out in full in each
+# statement marked `# LIVE` (parameters: now, the permanent admins as JSON), so SQL text is
+# never assembled at run time.
 
 
 class Staff:
