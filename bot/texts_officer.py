@@ -87,6 +87,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Move tip {ref} to another area, or give it to an officer:",
     },
     "desk_moved": {"vi": "Đã chuyển.", "en": "Moved."},
+    "desk_no_self_handover": {
+        "vi": "Không thể tự giao tin cho chính mình.",
+        "en": "You cannot hand a tip to yourself.",
+    },
     # --- /tips and /tip --------------------------------------------------------------------------
     "tips_page": {
         "vi": "<b>Tin báo — {filter}</b> ({total}; trang {page}/{pages})\n\n{lines}",
@@ -177,4 +181,56 @@ TEXTS: dict[str, dict[str, str]] = {
     "officers_done_promote": {"vi": "Đã cho làm quản trị.", "en": "Promoted."},
     "officers_done_demote": {"vi": "Đã bỏ quyền quản trị.", "en": "Demoted."},
     "officers_done_areas": {"vi": "Đã lưu địa bàn.", "en": "Areas saved."},
+    # --- invites: opening one, the open ones in /invite, who used one ------------------------
+    "invite_staff_inactive": {
+        "vi": (
+            "Tài khoản cán bộ của bạn đang ngừng hoạt động, và liên kết mời không thay đổi "
+            "điều đó. Nếu cần làm việc lại, xin vui lòng liên hệ quản trị viên."
+        ),
+        "en": (
+            "Your staff account is deactivated, and an invite link does not change that. If you "
+            "need to work on the line again, please ask an admin."
+        ),
+    },
+    "invite_already_staff": {
+        "vi": (
+            "Bạn đã được đăng ký rồi; liên kết mời này không thay đổi gì. Địa bàn và quyền của "
+            "bạn do quản trị viên điều chỉnh."
+        ),
+        "en": (
+            "You are already registered; this invite link changes nothing. Your areas and role "
+            "are managed by an admin."
+        ),
+    },
+    "invite_used_notice": {
+        "vi": "🔗 <b>{name}</b> (<code>{id}</code>) đã dùng liên kết mời, nay là cán bộ của: "
+        "{areas}.",
+        "en": "🔗 <b>{name}</b> (<code>{id}</code>) used an invite link and is now an officer "
+        "for: {areas}.",
+    },
+    "invite_open_list": {
+        "vi": "<b>Lời mời còn hiệu lực ({count})</b>\n\n{lines}",
+        "en": "<b>Open invites ({count})</b>\n\n{lines}",
+    },
+    "invite_open_line": {
+        "vi": "{number}. {areas} — do <b>{creator}</b> (<code>{id}</code>) tạo, hết hạn {expires}",
+        "en": "{number}. {areas} — by <b>{creator}</b> (<code>{id}</code>), expires {expires}",
+    },
+    "invite_open_more": {
+        "vi": "… và {count} lời mời khác (thu hồi bớt để thấy).",
+        "en": "… and {count} more (revoke some to see them).",
+    },
+    "invite_open_none": {
+        "vi": "Không còn lời mời nào còn hiệu lực.",
+        "en": "No open invites.",
+    },
+    "btn_invite_revoke": {"vi": "🗑 Thu hồi lời mời {number}", "en": "🗑 Revoke invite {number}"},
+    "invite_revoked": {
+        "vi": "Đã thu hồi: liên kết không dùng được nữa.",
+        "en": "Revoked: the link no longer works.",
+    },
+    "invite_not_open": {
+        "vi": "Lời mời này không còn hiệu lực.",
+        "en": "This invite is no longer open.",
+    },
 }

@@ -13,10 +13,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
-from handlers.buttons import number
+from handlers.buttons import hex_mask
+from handlers.buttons import number as button_number
 from handlers.context import admin_in_private, services_of
 from handlers.menus import publish_menu_for
-from storage.staff import StaffMember
+from storage.staff import AccessEnded, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +82,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         await query.edit_message_text(body, reply_markup=markup)
         return
-    if len(parts) < 3 or number(parts[2]) is None:
-        await query.answer(plain(language, "button_expired"))
-        return
-    op, target_id = parts[1], int(parts[2])
-    member = await services.store.staff.get(target_id)
+    target = button_number(parts[2]) if len(parts) >= 3 else None
+    member = await services.store.staff.get(target) if target is not None else None
     if member is None:
         await query.answer(plain(language, "button_expired"))
         return
+    op, target_id = parts[1], member.user_id
     permanent = target_id in services.config.admin_ids
     store = services.store
     change: str | None = None
+    ended = AccessEnded(True)
+    # Deactivating ends the member's hand-overs and open invites, demoting their open invites:
+    # storage does it in the same transaction as the change (see storage.staff).
     if op == "de" and member.active:
-        await store.staff.set_active(target_id, False)
+        ended = await store.staff.set_active(target_id, False)
         change = "deactivate"
     elif op == "re" and not member.active:
         await store.staff.set_active(target_id, True)
@@ -102,7 +104,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await store.staff.set_admin(target_id, True)
         change = "promote"
     elif op == "dm" and member.is_admin and not permanent:
-        await store.staff.set_admin(target_id, False)
+        ended = await store.staff.set_admin(target_id, False)
         change = "demote"
     elif op == "ar" and member.is_officer:
         await _areas(update, context, member, parts[3:], language)
@@ -111,8 +113,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(plain(language, "button_expired"))
         return
     if change:
-        await store.audit.record(user.id, "staff", None, target=target_id, change=change)
-        log.info("admin %s: %s staff %s", user.id, change, target_id)
+        ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers}
+        await store.audit.record(user.id, "staff", None, target=target_id, change=change,
+                                 **{k: v for k, v in ends.items() if v})
+        log.info("admin %s: %s staff %s (%d invites and %d hand-overs ended)", user.id, change,
+                 target_id, ended.invites, ended.handovers)
         await publish_menu_for(context.bot, services, target_id)
         member = await store.staff.get(target_id) or member
     await query.answer(plain(language, f"officers_done_{change}") if change else None)
@@ -150,30 +155,33 @@ async def _areas(
     query = update.callback_query
     services = services_of(context)
     areas = list(services.areas)
-    try:
-        mask, sub = int(rest[0], 16), rest[1]
-    except (IndexError, ValueError):
-        await query.answer(plain(language, "button_expired"))
-        return
-    if mask >> len(areas):
+    mask = hex_mask(rest[0]) if rest else None
+    sub = rest[1] if len(rest) == 2 else ""
+    if mask is None or mask >> len(areas):
         await query.answer(plain(language, "button_expired"))
         return
     if sub == "s" and mask == 0:  # start from the officer's current areas
         mask = sum(1 << i for i, a in enumerate(areas) if a.code in member.areas)
-    elif sub.startswith("t") and number(sub[1:]) is not None and int(sub[1:]) < len(areas):
-        mask ^= 1 << int(sub[1:])
+    elif sub.startswith("t") and (toggle := button_number(sub[1:])) is not None and (
+        toggle < len(areas)
+    ):
+        mask ^= 1 << toggle
     elif sub in ("save", "all"):
         chosen = () if sub == "all" else tuple(a.code for i, a in enumerate(areas) if mask >> i & 1)
         if sub == "save" and not chosen:
             await query.answer(plain(language, "button_expired"))
             return
-        await services.store.staff.set_areas(member.user_id, chosen, sub == "all")
+        # The officer's hand-overs of tips outside the new areas end with the change, in
+        # storage (the same for `officers add`).
+        ended = await services.store.staff.set_areas(member.user_id, chosen, sub == "all")
+        extra = {"handovers_ended": ended} if ended else {}
         await services.store.audit.record(
             update.effective_user.id, "staff", None, target=member.user_id,
-            change="areas", areas="all" if sub == "all" else ",".join(chosen),
+            change="areas", areas="all" if sub == "all" else ",".join(chosen), **extra,
         )
         admin_id = update.effective_user.id  # staff, not a resident
-        log.info("admin %s changed the areas of staff %s", admin_id, member.user_id)
+        log.info("admin %s changed the areas of staff %s (%d hand-overs ended)", admin_id,
+                 member.user_id, ended)
         member = await services.store.staff.get(member.user_id) or member
         await query.answer(plain(language, "officers_done_areas"))
         permanent = member.user_id in services.config.admin_ids

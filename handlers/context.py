@@ -89,16 +89,18 @@ async def staff_role(services: Services, user_id: int) -> Role:
 async def may_see(services: Services, role: Role, tip: Tip) -> bool:
     """The one entitlement rule: may `role` see and act on `tip` now?
 
-    An active officer covering the tip's area (or all areas), a staff member explicitly
-    assigned to it, or an admin (permanent, or promoted and active). Checked by every button
-    and command and again by every delivery, so a deactivated officer, one whose areas changed
-    or one whose tip moved elsewhere stops receiving it.
+    An admin (permanent, or promoted and active); an active officer covering the tip's area
+    (or all areas); or an active officer someone else handed the tip to personally, while that
+    hand-over lasts (moving the tip to another area, changing the officer's areas or
+    deactivating them ends it: see storage). Checked by every button and command, at send time
+    by every delivery, and mirrored by the SQL of `/tips` (storage.tips.TipDesk.list_for), so
+    access ends at once, old buttons included.
     """
     if not role.is_staff:
         return False
     if role.covers(tip.area):
         return True
-    return await services.store.desk.is_assigned(tip.tip_id, role.user_id)
+    return role.is_officer and await services.store.desk.is_assigned(tip.tip_id, role.user_id)
 
 
 async def admin_in_private(

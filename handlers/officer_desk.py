@@ -151,6 +151,8 @@ async def _reply(
 async def _reassign_menu(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
+    """Other areas, and (for an admin or an officer of the tip's area) other officers to hand
+    the tip to. Never the presser: nobody hands a tip to themselves."""
     services = services_of(context)
     areas = list(services.areas)
     buttons = [
@@ -159,11 +161,13 @@ async def _reassign_menu(
         if a.code != tip.area
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    for member in await services.store.staff.all():
-        if member.is_officer and member.active and member.user_id != role.user_id:
-            rows.append([InlineKeyboardButton(
-                "👮 " + member.display_name, callback_data=f"o:mo:{tip.tip_id}:{member.user_id}"
-            )])
+    if role.covers(tip.area):
+        for member in await services.store.staff.all():
+            if member.is_officer and member.active and member.user_id != role.user_id:
+                rows.append([InlineKeyboardButton(
+                    "👮 " + member.display_name,
+                    callback_data=f"o:mo:{tip.tip_id}:{member.user_id}",
+                )])
     await update.callback_query.answer()
     await update.effective_chat.send_message(
         text(language, "desk_choose_reassign", ref=tip.ref),
@@ -174,18 +178,23 @@ async def _reassign_menu(
 async def _move_to_area(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
+    """Move the tip to another area: its earlier hand-overs end in the same transaction."""
+
     services = services_of(context)
     areas = list(services.areas)
-    if number(value) is None or int(value) >= len(areas) or areas[int(value)].code == tip.area:
+    index = number(value)
+    if index is None or index >= len(areas) or areas[index].code == tip.area:
         await update.callback_query.answer(plain(language, "button_expired"))
         return
-    area = areas[int(value)]
+    area = areas[index]
     store = services.store
     from bot.routing import plan_delivery
 
     async with store.db.transaction():
-        await store.desk.move_to_area(tip.tip_id, area.code)
-        await store.audit.record(role.user_id, "reassign", tip.tip_id, area=area.code)
+        ended = await store.desk.move_to_area(tip.tip_id, area.code)
+        await store.audit.record(
+            role.user_id, "reassign", tip.tip_id, area=area.code, handovers_ended=ended
+        )
     delivery = await plan_delivery(store, area.code, services.config.admin_ids)
     if delivery is not None:
         holders = set(await store.outbox.holders(tip.tip_id))
@@ -193,7 +202,8 @@ async def _move_to_area(
         if fresh:
             await store.outbox.enqueue(tip.tip_id, type(delivery)(delivery.tier, fresh), "card")
     destination = area.code  # an area's code (a place name), nothing about the resident
-    log.info("tip %s moved to area %s by staff %s", tip.ref, destination, role.user_id)
+    log.info("tip %s moved to area %s by staff %s (%d hand-overs ended)", tip.ref, destination,
+             role.user_id, ended)
     await update.callback_query.answer(plain(language, "desk_moved"))
     await refresh_cards(context, tip.tip_id, moved_to=area.code)
     _wake(context)
@@ -202,14 +212,25 @@ async def _move_to_area(
 async def _move_to_officer(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
+    """Hand the tip to another officer personally. Only an admin or an officer of the tip's
+    area may (not someone who holds it by a hand-over), and never to themselves."""
+
     services = services_of(context)
     store = services.store
-    member = await store.staff.get(int(value)) if number(value) is not None else None
+    target = number(value)
+    if target is not None and target == role.user_id:
+        log.info("tip %s: staff %s refused a hand-over to themselves", tip.ref, role.user_id)
+        await update.callback_query.answer(plain(language, "desk_no_self_handover"))
+        return
+    if not role.covers(tip.area):
+        await update.callback_query.answer(plain(language, "not_allowed"))
+        return
+    member = await store.staff.get(target) if target is not None else None
     if member is None or not member.active or not member.is_officer:
         await update.callback_query.answer(plain(language, "button_expired"))
         return
     async with store.db.transaction():
-        await store.desk.assign(tip.tip_id, member.user_id)
+        await store.desk.assign(tip.tip_id, member.user_id, given_by=role.user_id)
         await store.audit.record(role.user_id, "reassign", tip.tip_id, officer=member.user_id)
     if member.user_id not in set(await store.outbox.holders(tip.tip_id)):
         from storage.tips import Delivery

@@ -18,6 +18,7 @@ from typing import Any
 from storage.database import Database, utc_now
 from storage.keyring import Keyring
 from storage.receipt_codes import ALPHABET, new_receipt_code
+from storage.staff import atomic
 
 REF_PREFIX = "T-"
 REF_SYMBOLS = 6
@@ -313,10 +314,16 @@ class TipDesk:
         )
         return row is not None
 
-    async def assign(self, tip_id: int, staff_id: int) -> None:
+    async def assign(self, tip_id: int, staff_id: int, *, given_by: int) -> None:
+        """`given_by` hands the tip to `staff_id` personally (a hand-over, see
+        `handlers.context.may_see`). Nobody hands a tip to themselves: ValueError."""
+        if staff_id == given_by:
+            raise ValueError("a tip cannot be handed to oneself")
         await self._db.execute(
-            "INSERT OR IGNORE INTO tip_assignees (tip_id, staff_id) VALUES (?, ?)",
-            (tip_id, staff_id),
+            "INSERT INTO tip_assignees (tip_id, staff_id, given_by, given_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (tip_id, staff_id) DO UPDATE SET given_by = excluded.given_by,"
+            " given_at = excluded.given_at",
+            (tip_id, staff_id, given_by, utc_now()),
         )
 
     async def set_status(
@@ -338,10 +345,18 @@ class TipDesk:
         )
         return row["transferred_to"] if row else None
 
-    async def move_to_area(self, tip_id: int, area: str) -> None:
-        await self._db.execute(
-            "UPDATE tips SET area = ?, updated_at = ? WHERE tip_id = ?", (area, utc_now(), tip_id)
-        )
+    async def move_to_area(self, tip_id: int, area: str) -> int:
+        """Move the tip to `area`; every earlier hand-over of it ends in the same transaction
+        (the caller's, if it holds one). Returns how many hand-overs ended."""
+        async with atomic(self._db):
+            await self._db.execute(
+                "UPDATE tips SET area = ?, updated_at = ? WHERE tip_id = ?",
+                (area, utc_now(), tip_id),
+            )
+            result = await self._db.execute(
+                "DELETE FROM tip_assignees WHERE tip_id = ?", (tip_id,)
+            )
+        return result.rowcount
 
     async def add_officer_message(self, tip_id: int, staff_id: int, body: dict[str, Any]) -> int:
         """An officer's reply, stored encrypted; the caller holds the transaction."""
@@ -378,10 +393,14 @@ class TipDesk:
         """Open tips (or one status) the scope may see, newest first, and how many in all."""
         statuses = json.dumps([status] if status else list(OPEN_STATUSES))
         # Sets travel as one JSON parameter (json_each), so the SQL text never changes.
+        # The same rule as handlers.context.may_see: everything, the scope's areas, or a
+        # hand-over to the scope's staff member while they are an active officer.
         where = (
             " FROM tips WHERE status IN (SELECT value FROM json_each(?))"
             " AND (? = 1 OR area IN (SELECT value FROM json_each(?))"
-            "  OR tip_id IN (SELECT tip_id FROM tip_assignees WHERE staff_id = ?))"
+            "  OR tip_id IN (SELECT h.tip_id FROM tip_assignees h JOIN staff s"
+            "   ON s.user_id = h.staff_id WHERE h.staff_id = ?"
+            "   AND s.is_officer = 1 AND s.active = 1))"
         )
         params = [statuses, int(scope.everything), json.dumps(list(scope.areas)), scope.staff_id]
         total = await self._db.fetchone("SELECT count(*) AS n" + where, params)

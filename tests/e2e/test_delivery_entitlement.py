@@ -152,3 +152,33 @@ def test_a_refused_evidence_file_is_noted_and_the_card_still_counts(emulator, ma
     officer.click(card.message_id, f"o:ack:{tip_id}")  # the card was recorded: it is edited
     emulator.wait_until(lambda: "Quang" in emulator.message(7002, card.message_id).text)
     assert len([m for m in emulator.messages(7002) if ref in (m.text or "") and m.buttons]) == 1
+
+
+def test_a_card_queued_for_a_hand_over_ends_not_entitled_when_the_tip_moves_away(
+    emulator, make_bot
+):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.add_officer(7005, "a-ngo", name="Hùng")
+    bot.add_officer(7006, "a-roang", name="Tâm")
+    bot.start()
+    officer = staff_joins(emulator, 7002, "Quang")
+    staff_joins(emulator, 7005, "Hùng")
+    staff_joins(emulator, 7006, "Tâm")
+    report(emulator, emulator.user(5405, "Sương"), texts=("Vận chuyển pháo lậu qua cửa khẩu",))
+    card = _card(emulator, 7002, "pháo lậu")
+    tip_id = card.callback_data()[0].split(":")[2]
+
+    emulator.inject("5xx", method="sendMessage", chat_id=7006)  # Tâm's card waits
+    officer.click(card.message_id, f"o:mv:{tip_id}")
+    press(emulator, officer, f"o:mo:{tip_id}:7006")
+    emulator.wait_until(lambda: _outbox(bot, 7006) and _outbox(bot, 7006)[0][2], timeout=20)
+    officer.click(card.message_id, f"o:mv:{tip_id}")
+    press(emulator, officer, f"o:ma:{tip_id}:1")  # to a-ngo: the hand-over to Tâm ends
+    _card(emulator, 7005, "pháo lậu")
+    emulator.clear_faults()
+
+    emulator.wait_until(lambda: _outbox(bot, 7006)[0][1] == "failed", timeout=30)
+    assert _outbox(bot, 7006) == [("card", "failed", "not entitled")]
+    assert not _with_text(emulator, 7006, "pháo lậu")
+    assert "staff 7006 no longer entitled" in bot.logs()
