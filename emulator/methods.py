@@ -530,6 +530,10 @@ class BotMethods:
     def _api_send_animation(self, p: dict[str, Any], files: dict[str, Upload]) -> Any:
         return self._send_media("animation", p, files)
 
+    def _api_send_video_note(self, p: dict[str, Any], files: dict[str, Upload]) -> Any:
+        # Round videos have no caption (the spec check refuses one) and no file name.
+        return self._send_media("video_note", p, files)
+
     def _api_send_sticker(self, p: dict[str, Any], files: dict[str, Upload]) -> Any:
         return self._send_media("sticker", p, files)
 

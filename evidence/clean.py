@@ -9,6 +9,7 @@ it out. Pure: no Telegram, no database, no logging of anything the file holds.
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from dataclasses import dataclass
 
@@ -24,6 +25,11 @@ UNREADABLE = "unreadable"
 ENCRYPTED = "encrypted"
 MACROS = "macros"
 REASONS = (UNKNOWN_TYPE, TOO_LARGE, NO_FFMPEG, UNREADABLE, ENCRYPTED, MACROS)
+
+# The libraries log what they read at DEBUG (Pillow prints every EXIF tag, the artist and
+# the GPS position included): whatever the bot's log level, they say only errors.
+for _library in ("PIL", "pypdf", "mutagen"):
+    logging.getLogger(_library).setLevel(logging.ERROR)
 
 IMAGES = ("jpeg", "png", "gif", "webp", "tiff", "bmp")
 OFFICE = ("docx", "xlsx", "pptx")

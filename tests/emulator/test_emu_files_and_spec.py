@@ -178,6 +178,8 @@ async def test_user_files_and_the_bots_uploads_are_told_apart(
     original = sent["document"]["file_id"]
     file = await bot.get_file(original)
     assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 mine"
+    again = await bot.send_video_note(alice.id, note["video_note"]["file_id"])
+    assert again.video_note.file_id == note["video_note"]["file_id"]
     copy = await bot.send_document(alice.id, b"%PDF-1.4 clean", filename="evidence-1.pdf")
     uploads = emu.uploads()
     assert [u.file_id for u in uploads] == [copy.document.file_id]
