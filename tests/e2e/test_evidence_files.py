@@ -233,3 +233,31 @@ def test_a_large_file_being_cleaned_does_not_hold_up_another_resident(emulator, 
     other.send_command("/start")
     emulator.wait_for_message(other, "113", timeout=2)
     _wait_copies(emulator, resident, 1, timeout=60)
+
+
+def test_a_cleaning_cut_off_by_kill_9_starts_again_and_the_tip_gets_the_clean_copy(
+    emulator, make_bot
+):
+    bot = make_bot()
+    bot.add_officer(OFFICER_ID)
+    bot.start()
+    officer = staff_joins(emulator, OFFICER_ID)
+    resident = emulator.user(RESIDENT_ID, "Cư dân")
+    _to_evidence_step(emulator, resident)
+
+    emulator.inject("latency", method="getFile", delay=8, times=1)
+    resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")
+    wait_text(emulator, resident, "⏳")
+    bot.kill9()  # the download is still waiting: the draft says "being cleaned"
+    emulator.clear_faults()
+    bot.start()
+
+    step = wait_button(emulator, resident, "r:ev:skip")
+    query = resident.click(step.message_id, "r:ev:skip")
+    assert "làm sạch" in (emulator.wait_for_callback_answer(query).get("text") or "")
+    copies = _wait_copies(emulator, resident, 1, timeout=20)
+    assert "evidence-1.pdf" in (copies[0].text or "")
+    _send_tip(emulator, resident)
+    files = _officer_files(emulator, officer, 1)
+    assert files[0].file_id == copies[0].file_id
+    samples.assert_clean(emulator.stored_file(files[0].file_id).data)
