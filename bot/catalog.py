@@ -284,15 +284,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_ask_evidence": {
         "vi": (
             "<b>6. Bằng chứng</b> (không bắt buộc, tối đa {limit} tệp; đã có {count})\n"
-            "Gửi ảnh, video, ghi âm hoặc tài liệu.\n⚠️ Tệp gửi dạng <i>tài liệu</i> giữ nguyên "
-            "thông tin ẩn (vị trí, thiết bị, tên tệp): nên gửi ảnh dạng <i>ảnh</i>. "
-            "Giọng nói trong ghi âm có thể bị nhận ra."
+            "Gửi ảnh, video, ghi âm hoặc tài liệu. Tệp gửi dạng <i>tài liệu</i>, âm thanh "
+            "và video được bot làm sạch (xoá tên tệp, vị trí, thiết bị, tác giả) trước khi "
+            "đến cán bộ.\n⚠️ Giọng nói trong ghi âm và khuôn mặt trong video có thể bị nhận ra."
         ),
         "en": (
             "<b>6. Evidence</b> (optional, up to {limit} files; {count} so far)\n"
-            "Send photos, videos, voice notes or documents.\n⚠️ Files sent as a "
-            "<i>document</i> keep their hidden metadata (place, device, file name): send "
-            "pictures as <i>photos</i>. A voice can be recognised."
+            "Send photos, videos, voice notes or documents. Documents, audio and videos are "
+            "cleaned by the bot (file name, place, device, author removed) before officers "
+            "get them.\n⚠️ A voice in a recording and a face in a video can be recognised."
         ),
     },
     "report_ask_followup": {
@@ -514,14 +514,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status_ask_addition": {
         "vi": (
             "Gửi thêm chữ, ảnh, video, ghi âm hoặc tài liệu; mỗi tin sẽ được chuyển cho cán bộ. "
-            "Xong thì bấm Xong.\n⚠️ Tệp gửi dạng <i>tài liệu</i> giữ nguyên thông tin ẩn (vị "
-            "trí, thiết bị, tên tệp): nên gửi ảnh dạng <i>ảnh</i>. Giọng nói có thể bị nhận ra."
+            "Xong thì bấm Xong. Tài liệu, âm thanh và video được bot làm sạch (xoá tên tệp, vị "
+            "trí, thiết bị, tác giả) trước khi đến cán bộ.\n⚠️ Giọng nói và khuôn mặt có thể "
+            "bị nhận ra."
         ),
         "en": (
             "Send more text, photos, videos, voice notes or documents; each one goes to the "
-            "officers. Press Done when finished.\n⚠️ Files sent as a <i>document</i> keep "
-            "their hidden metadata (place, device, file name): send pictures as <i>photos</i>. "
-            "A voice can be recognised."
+            "officers. Press Done when finished. Documents, audio and videos are cleaned by "
+            "the bot (file name, place, device, author removed) before officers get them.\n"
+            "⚠️ A voice and a face can be recognised."
         ),
     },
     "status_addition_received": {
@@ -680,9 +681,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_parts() -> None:
     """Texts of later flows live in their own modules (`bot/texts_*.py`); one catalog."""
-    from bot import texts_campaign, texts_officer
+    from bot import texts_campaign, texts_evidence, texts_officer
 
-    for part in (texts_officer.TEXTS, texts_campaign.TEXTS):
+    for part in (texts_officer.TEXTS, texts_campaign.TEXTS, texts_evidence.TEXTS):
         clash = MESSAGES.keys() & part.keys()
         if clash:
             raise RuntimeError(f"catalog keys defined twice: {sorted(clash)}")

@@ -23,7 +23,7 @@ from aiohttp import web
 from .driver import ChatHandle, DriverMixin, UserHandle
 from .errors import ApiError, bad_request
 from .faults import FaultInjector, FaultRule, RateLimiter
-from .files import FileStore
+from .files import FileStore, StoredFile
 from .methods import BotMethods, api_attr
 from .spec import Upload, check_call, decode_params, method_name
 from .state import CallRecord, ChatInfo, ChatMessage, StoredMessage, UserInfo
@@ -628,6 +628,17 @@ class Emulator(BotMethods, DriverMixin):
         with self._lock:
             stored = self._files.get(file_id)
             return stored.data if stored else None
+
+    def stored_file(self, file_id: str) -> StoredFile | None:
+        """The record of a file (its bytes, name, MIME type, and whether the bot uploaded it)."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return copy.copy(stored) if stored else None
+
+    def uploads(self) -> list[StoredFile]:
+        """Every file the bot uploaded (multipart), oldest first: what it sent as new bytes."""
+        with self._lock:
+            return [copy.copy(f) for f in self._files.all() if f.origin == "bot"]
 
     def download(self, file_path: str) -> bytes | None:
         with self._lock:

@@ -277,9 +277,11 @@ class UserHandle:
         caption: str | None = None,
         duration: int = 3,
         chat: ChatHandle | int | None = None,
+        file_name: str = "video.mp4",
+        mime_type: str = "video/mp4",
     ) -> dict[str, Any]:
         content = self.emu.user_file(
-            "video", data, "video.mp4", "video/mp4", width=640, height=360, duration=duration
+            "video", data, file_name, mime_type, width=640, height=360, duration=duration
         )
         return self.emu.user_send(self.id, _with_caption(content, caption), _chat_id(chat))
 
@@ -307,8 +309,20 @@ class UserHandle:
         file_name: str = "audio.mp3",
         duration: int = 5,
         chat: ChatHandle | int | None = None,
+        mime_type: str = "audio/mpeg",
     ) -> dict[str, Any]:
-        content = self.emu.user_file("audio", data, file_name, "audio/mpeg", duration=duration)
+        content = self.emu.user_file("audio", data, file_name, mime_type, duration=duration)
+        return self.emu.user_send(self.id, content, _chat_id(chat))
+
+    def send_video_note(
+        self,
+        data: bytes = b"\x00\x00\x00\x18ftypmp42emulator-round",
+        duration: int = 4,
+        length: int = 240,
+        chat: ChatHandle | int | None = None,
+    ) -> dict[str, Any]:
+        """A round video message (recorded in Telegram: no file name, no MIME type)."""
+        content = self.emu.user_file("video_note", data, width=length, duration=duration)
         return self.emu.user_send(self.id, content, _chat_id(chat))
 
     def send_sticker(

@@ -26,7 +26,8 @@ KINDS = {
     "video_note": ("video_notes", "mp4", "video/mp4"),
 }
 
-MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024
+MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024  # getFile: "file is too big" past this
+MAX_UPLOAD_SIZE = 50 * 1024 * 1024  # multipart uploads: 413 past this
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -67,6 +68,8 @@ class StoredFile:
     height: int | None = None
     duration: int | None = None
     thumbnails: list[StoredFile] | None = None
+    #: "user" (sent by an emulated user) or "bot" (uploaded by the bot with multipart)
+    origin: str = "user"
 
     @property
     def size(self) -> int:
@@ -134,6 +137,7 @@ class FileStore:
         width: int | None = None,
         height: int | None = None,
         duration: int | None = None,
+        origin: str = "user",
     ) -> StoredFile:
         """Store bytes as a new file of ``kind`` and return its record."""
         self._counter += 1
@@ -155,6 +159,7 @@ class FileStore:
             width=width,
             height=height,
             duration=duration,
+            origin=origin,
         )
         self._by_id[stored.file_id] = stored
         self._by_path[stored.file_path] = stored
@@ -162,6 +167,9 @@ class FileStore:
 
     def get(self, file_id: str) -> StoredFile | None:
         return self._by_id.get(file_id)
+
+    def all(self) -> list[StoredFile]:
+        return list(self._by_id.values())
 
     def by_path(self, path: str) -> StoredFile | None:
         return self._by_path.get(path)
@@ -178,6 +186,7 @@ class FileStore:
                     original.data,
                     width=max(1, round(w * scale)),
                     height=max(1, round(h * scale)),
+                    origin=original.origin,
                 )
             original.thumbnails = [thumb] if thumb else []
         return [t.as_object() for t in original.thumbnails] + [original.as_object()]

@@ -1,5 +1,7 @@
 """The tip card an officer receives: reference, category, area, when, urgency, the text, the
-location pin and the evidence, each file sent again by its Telegram file id.
+location pin and the evidence, each file sent again by its Telegram file id (for files the
+resident sent as documents, audio or video: the id of the clean copy, see
+handlers/resident_evidence.py).
 
 Evidence is never forwarded (a forward shows its sender) nor copied from the resident's chat
 (that would need the resident's chat and message ids to be kept).
@@ -160,6 +162,10 @@ async def send_attachments(
     language: str,
     progress: Progress,
 ) -> None:
+    """Each file again by its file id: for documents, audio, videos and animations that is the
+    clean copy's (evidence-N.ext, uploaded when the resident sent it), never the original's.
+    An entry without a file id (none is stored so; a defence) is skipped."""
+    attachments = [a for a in attachments if a.get("file_id")]
     for number, attachment in enumerate(attachments, start=1):
         await progress()
         method, field = _SENDERS.get(attachment.get("kind", ""), ("send_document", "document"))

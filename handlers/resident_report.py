@@ -11,6 +11,7 @@ button of another step says it expired and offers to continue.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,9 +21,11 @@ from telegram.ext import ContextTypes
 from bot.catalog import CATEGORIES, Html, escape, plain, text
 from bot.routing import plan_delivery
 from bot.services import Services
-from handlers import receipts
-from handlers.buttons import number
+from evidence.clean import CannotClean
+from handlers import receipts, resident_evidence
+from handlers.buttons import number, word
 from handlers.context import language_of, private_user, services_of
+from handlers.resident_evidence import Received, user_lock
 from storage.tips import NewTip
 
 log = logging.getLogger(__name__)
@@ -92,10 +95,11 @@ async def cancel_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     if user is None:
         return False
     services = services_of(context)
-    draft = await services.store.drafts.load(user.id)
-    if not draft or draft.get("flow") != "report":
-        return False
-    await services.store.drafts.clear(user.id)
+    async with user_lock(user.id):  # a cleaning that finishes now must not bring it back
+        draft = await services.store.drafts.load(user.id)
+        if not draft or draft.get("flow") != "report":
+            return False
+        await services.store.drafts.clear(user.id)
     await _say(update, text(await language_of(context, user), "report_cancelled"))
     return True
 
@@ -104,6 +108,15 @@ async def cancel_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on `r:...`, with the draft to itself (an evidence file may finish meanwhile)."""
+    user = private_user(update)
+    if update.callback_query is None or user is None:
+        return
+    async with user_lock(user.id):
+        await _on_button(update, context)
+
+
+async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press on `r:...`: act if it belongs to the current step, else say it expired."""
     query = update.callback_query
     user = private_user(update)
@@ -245,9 +258,63 @@ async def _evidence(
         return None
     if value == "clear":
         draft["attachments"] = []
+        draft.pop("evidence_seq", None)
         return True
+    attachments = draft.get("attachments", [])
+    undecided = [a for a in attachments if a.get("undecided")]
+    if undecided:
+        await update.callback_query.answer(
+            plain(language, "evidence_decide_first", number=undecided[0].get("n", "?"))
+        )
+        return ANSWERED
+    if any(a.get("pending") for a in attachments):
+        _resume_cleanings(context, update, draft, language)
+        await update.callback_query.answer(plain(language, "evidence_wait_cleaning"))
+        return ANSWERED
     _advance(draft, "followup")
     return True
+
+
+async def _evidence_choice(
+    update: Update, context: Context, draft: Draft, value: str, language: str, *, keep: bool
+) -> bool | str | None:
+    """"Send as it is" or "leave it out" for a file that could not be cleaned."""
+    token = word(value)
+    attachments: list[dict[str, Any]] = draft.get("attachments", [])
+    entry = next((a for a in attachments if token and a.get("undecided") == token), None)
+    if entry is None:
+        return None
+    query = update.callback_query
+    await query.answer()
+    if not keep:
+        attachments.remove(entry)
+        await services_of(context).store.drafts.save(update.effective_user.id, draft)
+        await _edit_or_say(
+            update, text(language, "evidence_left_out", number=entry.get("n", "?")), None
+        )
+        await _prompt(update, context, draft, language, new_message=True)
+        return ANSWERED
+    entry.pop("undecided")
+    entry.pop("reason", None)
+    entry["pending"] = token
+    entry["as_is"] = True
+    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await _edit_or_say(update, text(language, "evidence_cleaning_as_is",
+                                    number=entry.get("n", "?")), None)
+    _start_cleaning(context, update.effective_user.id, update.effective_chat.id, token, language)
+    return ANSWERED
+
+
+async def _evidence_as_is(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | str | None:
+    return await _evidence_choice(update, context, draft, value, language, keep=True)
+
+
+async def _evidence_leave_out(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | str | None:
+    return await _evidence_choice(update, context, draft, value, language, keep=False)
 
 
 async def _followup(
@@ -288,6 +355,7 @@ async def _edit_field(
         draft["text"] = []
     if value == "evidence":
         draft["attachments"] = []
+        draft.pop("evidence_seq", None)
     draft["step"] = value
     return True
 
@@ -300,6 +368,8 @@ _BUTTONS = {
     "when": _when,
     "text": _text_done,
     "ev": _evidence,
+    "evk": _evidence_as_is,
+    "evd": _evidence_leave_out,
     "fu": _followup,
     "sum": _summary,
     "edit": _edit_field,
@@ -312,6 +382,8 @@ _BUTTON_STEP = {
     "when": "when",
     "text": "text",
     "ev": "evidence",
+    "evk": "evidence",
+    "evd": "evidence",
     "fu": "followup",
     "sum": "summary",
     "edit": "summary",
@@ -338,6 +410,18 @@ def _previous_step(step: str, max_attachments: int) -> str:
 
 
 async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message while a report is in progress, with the draft read again under the lock."""
+    user = update.effective_user
+    async with user_lock(user.id):
+        current = await services_of(context).store.drafts.load(user.id)
+        if current is None or current.get("flow") != "report":
+            return  # ended (cancelled, sent) between the dispatch and now
+        await _on_message(update, context, current)
+
+
+async def _on_message(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
 ) -> None:
     """A message while a report is in progress: used by the text-taking steps, else a hint."""
@@ -374,28 +458,141 @@ async def on_message(
             reply_markup=_keyboard_for(draft, language, services),
         )
         return
+    if step == "evidence":
+        _resume_cleanings(context, update, draft, language)
     if step == "evidence" and (attachment := attachment_of(message)):
         limit = services.config.max_attachments
         attachments: list[dict[str, Any]] = draft.setdefault("attachments", [])
         if len(attachments) >= limit:
             await message.reply_text(text(language, "report_evidence_full", limit=limit))
             return
+        number = draft["evidence_seq"] = draft.get("evidence_seq", 0) + 1
+        received = resident_evidence.received_file(message)
+        token = ""
+        if received is not None:
+            # Cleaned off this handler's path; until then the draft holds the original's file
+            # id (encrypted, like all of it), and nothing else ever does.
+            token = secrets.token_hex(4)
+            attachment = {"kind": received.kind, "pending": token, "n": number,
+                          "received": received.to_json()}
         attachments.append(attachment)
         if message.caption:
             draft.setdefault("text", []).append(message.caption[:1024])
         await services.store.drafts.save(user.id, draft)
-        await message.reply_text(
-            text(language, "report_evidence_added", count=len(attachments), limit=limit),
-            reply_markup=_keyboard_for(draft, language, services),
-        )
+        if received is not None:
+            await message.reply_text(text(language, "evidence_cleaning", number=number))
+            _start_cleaning(context, user.id, update.effective_chat.id, token, language)
+            return
+        answer = text(language, "report_evidence_added", count=len(attachments), limit=limit)
+        if attachment["kind"] == "video_note":
+            answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
+        await message.reply_text(answer, reply_markup=_keyboard_for(draft, language, services))
         return
     await message.reply_text(
         text(language, f"report_hint_{step}"), reply_markup=_keyboard_for(draft, language, services)
     )
 
 
+def _start_cleaning(
+    context: Context, user_id: int, chat_id: int, token: str, language: str
+) -> None:
+    """Clean (or prepare as it is) the draft's file `token` in the background."""
+    resident_evidence.running.add(token)
+    context.application.create_task(
+        _clean_in_background(context, user_id, chat_id, token, language), name="evidence"
+    )
+
+
+def _resume_cleanings(context: Context, update: Update, draft: Draft, language: str) -> None:
+    """Files whose cleaning a restart cut off start again (their entry is still pending)."""
+    for attachment in draft.get("attachments", []):
+        token = attachment.get("pending")
+        if token and token not in resident_evidence.running:
+            _start_cleaning(
+                context, update.effective_user.id, update.effective_chat.id, token, language
+            )
+
+
+def _pending(draft: Draft | None, token: str) -> dict[str, Any] | None:
+    if not draft or draft.get("flow") != "report":
+        return None
+    return next((a for a in draft.get("attachments", []) if a.get("pending") == token), None)
+
+
+async def _clean_in_background(
+    context: Context, user_id: int, chat_id: int, token: str, language: str
+) -> None:
+    """Download, clean and upload one file, then put the copy's file id in the draft.
+
+    Runs beside the handlers (a 20 MB video does not hold up anyone else). The draft is read
+    and written under the user's lock; if the file was removed, or the report cancelled or
+    sent meanwhile, the result is dropped.
+    """
+    services = services_of(context)
+    try:
+        async with user_lock(user_id):
+            draft = await services.store.drafts.load(user_id)
+            entry = _pending(draft, token)
+            if draft is None or entry is None:
+                return
+            received = Received.from_json(entry["received"])
+            number = entry.get("n", 1)
+            as_it_is = bool(entry.get("as_is"))
+            in_step = draft["step"] == "evidence" and not draft.get("choosing_edit")
+            keyboard = _keyboard_for(draft, language, services) if in_step else None
+            count = len(draft.get("attachments", []))
+        limit = services.config.max_attachments
+        suffix = text(language, "report_evidence_added", count=count, limit=limit)
+        try:
+            result = await resident_evidence.prepare(
+                context.bot, chat_id, received, number, language, as_it_is=as_it_is,
+                reply_markup=keyboard, caption_suffix=suffix if in_step else "",
+            )
+        except CannotClean as error:
+            result = {"kind": received.kind, "undecided": token, "n": number,
+                      "reason": error.reason, "received": received.to_json()}
+        except Exception as error:  # a Telegram or network failure: let the resident choose
+            log.warning("evidence: a file could not be prepared (%s)", type(error).__name__)
+            result = {"kind": received.kind, "undecided": token, "n": number,
+                      "reason": resident_evidence.NOT_FETCHED, "received": received.to_json()}
+        async with user_lock(user_id):
+            draft = await services.store.drafts.load(user_id)
+            entry = _pending(draft, token)
+            if draft is None or entry is None:
+                return
+            attachments = draft["attachments"]
+            attachments[attachments.index(entry)] = result
+            await services.store.drafts.save(user_id, draft)
+        if result.get("as_is") and not result.get("name"):
+            # Not fetched, so not uploaded again: nothing showed the resident the outcome.
+            await context.bot.send_message(
+                chat_id,
+                Html(text(language, "evidence_kept_original", number=number)
+                     + ("\n\n" + suffix if in_step else "")),
+                reply_markup=keyboard,
+            )
+        if result.get("undecided"):
+            await context.bot.send_message(
+                chat_id,
+                resident_evidence.cannot_clean_text(language, number, received, result["reason"]),
+                reply_markup=InlineKeyboardMarkup([
+                    [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
+                                          callback_data=f"r:evk:{token}")],
+                    [InlineKeyboardButton(plain(language, "btn_evidence_leave_out"),
+                                          callback_data=f"r:evd:{token}")],
+                ]),
+            )
+    except TelegramError as error:
+        # The draft already says what happened; the evidence step shows it again.
+        log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
+    finally:
+        resident_evidence.running.discard(token)
+
+
 def attachment_of(message: Message) -> dict[str, Any] | None:
-    """The evidence file of a message as {kind, file_id}: resent later by file id only."""
+    """The evidence file of a message as {kind, file_id}. Photos, voice and video notes are
+    resent by this file id; documents, audio, videos and animations are cleaned first (see
+    handlers/resident_evidence.py) and only the clean copy's file id is kept."""
     if message.photo:
         return {"kind": "photo", "file_id": message.photo[-1].file_id}
     for kind in ATTACHMENT_KINDS[1:]:
@@ -483,9 +680,18 @@ def summary_text(draft: Draft, language: str, services: Services) -> Html:
             language, "not_given"
         ),
         description=description,
-        attachments=len(draft.get("attachments", [])),
+        attachments=_attachment_summary(draft, language),
         followup=plain(language, f"followup_{draft.get('followup', 'anon')}"),
     )
+
+
+def _attachment_summary(draft: Draft, language: str) -> Html:
+    """How many files, and for each what officers will get (cleaned, as it is…)."""
+    attachments = draft.get("attachments", [])
+    lines = "".join(
+        "\n  • " + resident_evidence.attachment_line(language, a) for a in attachments
+    )
+    return text(language, "evidence_summary_files", count=len(attachments), lines=Html(lines))
 
 
 def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyboardMarkup:
@@ -524,8 +730,15 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         if draft.get("text"):
             rows = [[button("btn_text_done", "r:text:done")]]
     elif step == "evidence":
+        for attachment in draft.get("attachments", []):
+            if attachment.get("undecided"):
+                number, token = attachment.get("n", "?"), attachment["undecided"]
+                rows.append([
+                    button("btn_evidence_as_is_n", f"r:evk:{token}", number=number),
+                    button("btn_evidence_leave_out_n", f"r:evd:{token}", number=number),
+                ])
         if draft.get("attachments"):
-            rows = [
+            rows += [
                 [button("btn_evidence_done", "r:ev:done")],
                 [button("btn_evidence_clear", "r:ev:clear")],
             ]
@@ -585,7 +798,7 @@ async def _submit(
         "location": draft.get("location"),
         "when": draft.get("when"),
         "text": "\n".join(draft.get("text", [])),
-        "attachments": draft.get("attachments", []),
+        "attachments": _ready_attachments(draft),
         "language": language,
     }
     new_tip = NewTip(
@@ -627,6 +840,17 @@ async def _over_daily_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await _say(update, text(language, "tips_limit_reached", limit=limit))
     log.info("update %s: a report refused, daily tip limit reached", update.update_id)
     return True
+
+
+def _ready_attachments(draft: Draft) -> list[dict[str, Any]]:
+    """What the tip keeps of each file: the clean copy's file id (or a photo's, a voice's);
+    never a file still being cleaned or not yet decided, never the original's id."""
+    kept = ("kind", "file_id", "cleaned", "as_is", "name")
+    return [
+        {k: a[k] for k in kept if k in a}
+        for a in draft.get("attachments", [])
+        if a.get("file_id") and not a.get("pending") and not a.get("undecided")
+    ]
 
 
 async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -14,10 +14,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
+from evidence.clean import CannotClean
+from handlers import resident_evidence
+from handlers.buttons import word
 from handlers.context import language_of, private_user, services_of
+from handlers.resident_evidence import Received, user_lock
 from handlers.resident_report import attachment_of
 from storage.receipt_codes import normalise_receipt_code
 from storage.tips import Tip
@@ -175,6 +180,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                        callback_data="st:close")]]
             ),
         )
+    elif action.startswith(("evk:", "evd:")):
+        await _evidence_choice(update, context, draft, action, language)
     elif action == "close":
         await query.answer()
         await services.store.drafts.clear(user.id)
@@ -186,15 +193,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _add(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
 ) -> None:
-    """Store one addition (text or a file) and queue it for the tip's officers."""
+    """Store one addition (text or a file) and queue it for the tip's officers.
+
+    A document, audio, video or animation is cleaned first, off this handler's path; the
+    addition is stored once its clean copy exists (see `_clean_addition`).
+    """
     message = update.effective_message
     services = services_of(context)
-    attachment = attachment_of(message)
+    received = resident_evidence.received_file(message)
+    attachment = None if received is not None else attachment_of(message)
     body_text = message.text or message.caption or ""
     if len(body_text) > ADDITION_MAX:
         await message.reply_text(text(language, "status_addition_too_long", limit=ADDITION_MAX))
         return
-    if attachment is None and not body_text:
+    if attachment is None and received is None and not body_text:
         await message.reply_text(text(language, "status_addition_hint"))
         return
     tip = await services.store.tips.by_id(draft["tip_id"])
@@ -209,15 +221,149 @@ async def _add(
         limit = ADDITIONS_PER_HOUR
         await message.reply_text(text(language, "status_addition_flood", limit=limit))
         return
+    if received is not None:
+        number = await _next_file_number(context, update.effective_user.id, tip)
+        await message.reply_text(text(language, "evidence_cleaning", number=number))
+        context.application.create_task(
+            _clean_addition(context, update.effective_user.id, update.effective_chat.id,
+                            tip.tip_id, received, number, body_text, language),
+            name="evidence",
+        )
+        return
+    body = {"text": body_text, "attachments": [attachment] if attachment else []}
+    await _store_addition(context, tip, body)
+    answer = text(language, "status_addition_received")
+    if attachment is not None and attachment["kind"] == "video_note":
+        answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
+    await message.reply_text(answer)
+
+
+async def _store_addition(
+    context: ContextTypes.DEFAULT_TYPE, tip: Tip, body: dict[str, Any]
+) -> None:
+    services = services_of(context)
     from bot.delivery import entitled_holders  # local: bot.delivery imports handlers
 
     recipients = await entitled_holders(services, tip)
     if not recipients:
         recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
-    body = {"text": body_text, "attachments": [attachment] if attachment else []}
     await services.store.tips.add_resident_message(tip, body, tuple(recipients))
     log.info("tip %s: resident added information", tip.ref)
-    await message.reply_text(text(language, "status_addition_received"))
     from bot.delivery import wake_delivery
 
     wake_delivery(context.application)
+
+
+async def _next_file_number(context: ContextTypes.DEFAULT_TYPE, user_id: int, tip: Tip) -> int:
+    """N of `evidence-N`: after the files the tip already has, and those on their way."""
+    services = services_of(context)
+    async with user_lock(user_id):
+        draft = await services.store.drafts.load(user_id)
+        if draft is None or draft.get("flow") != "status" or draft.get("tip_id") != tip.tip_id:
+            draft = None
+        number = (draft or {}).get("evidence_seq")
+        if number is None:
+            thread = await services.store.tips.thread(tip.tip_id)
+            number = len(tip.content.get("attachments", [])) + sum(
+                len(m.body.get("attachments", [])) for m in thread if m.author != "officer"
+            )
+        number += 1
+        if draft is not None:
+            draft["evidence_seq"] = number
+            await services.store.drafts.save(user_id, draft)
+    return number
+
+
+async def _clean_addition(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    chat_id: int,
+    tip_id: int,
+    received: Received,
+    number: int,
+    body_text: str,
+    language: str,
+    *,
+    as_it_is: bool = False,
+) -> None:
+    """Clean one added file, then store it with its text; or ask the resident what to do."""
+    services = services_of(context)
+    try:
+        try:
+            attachment = await resident_evidence.prepare(
+                context.bot, chat_id, received, number, language, as_it_is=as_it_is
+            )
+        except CannotClean as error:
+            reason = error.reason
+        except Exception as error:  # a Telegram or network failure: let the resident choose
+            log.warning("evidence: an added file could not be prepared (%s)",
+                        type(error).__name__)
+            reason = resident_evidence.NOT_FETCHED
+        else:
+            tip = await services.store.tips.by_id(tip_id)
+            if tip is None:
+                return
+            await _store_addition(context, tip, {"text": body_text, "attachments": [attachment]})
+            await context.bot.send_message(chat_id, text(language, "status_addition_received"))
+            return
+        token = secrets.token_hex(4)
+        async with user_lock(user_id):
+            draft = await services.store.drafts.load(user_id)
+            if draft is None or draft.get("flow") != "status" or draft.get("tip_id") != tip_id:
+                draft = None
+            else:
+                # Until the resident chooses, the original's file id waits here (encrypted).
+                draft.setdefault("undecided", {})[token] = {
+                    "received": received.to_json(), "n": number, "text": body_text,
+                }
+                await services.store.drafts.save(user_id, draft)
+        keyboard = None
+        if draft is not None:
+            keyboard = InlineKeyboardMarkup([
+                [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
+                                      callback_data=f"st:evk:{token}")],
+                [InlineKeyboardButton(plain(language, "btn_evidence_leave_out"),
+                                      callback_data=f"st:evd:{token}")],
+            ])
+        await context.bot.send_message(
+            chat_id,
+            resident_evidence.cannot_clean_text(language, number, received, reason),
+            reply_markup=keyboard,
+        )
+    except TelegramError as error:
+        log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
+
+
+async def _evidence_choice(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    action: str,
+    language: str,
+) -> None:
+    """"Send as it is" (`evk:TOKEN`) or "leave it out" (`evd:TOKEN`) for an added file."""
+    query = update.callback_query
+    user_id = update.effective_user.id
+    services = services_of(context)
+    choice, _, raw_token = action.partition(":")
+    token = word(raw_token)
+    async with user_lock(user_id):
+        current = await services.store.drafts.load(user_id)
+        waiting = (current or {}).get("undecided", {})
+        pending = waiting.pop(token, None) if token else None
+        if current is None or pending is None or current.get("tip_id") != draft.get("tip_id"):
+            await query.answer(plain(language, "button_expired"))
+            return
+        await services.store.drafts.save(user_id, current)
+    await query.answer()
+    number = pending.get("n", "?")
+    if choice == "evd":
+        await query.edit_message_text(text(language, "evidence_left_out_addition", number=number))
+        return
+    await query.edit_message_text(text(language, "evidence_cleaning_as_is", number=number))
+    context.application.create_task(
+        _clean_addition(context, user_id, update.effective_chat.id, current["tip_id"],
+                        Received.from_json(pending["received"]), number,
+                        pending.get("text", ""), language, as_it_is=True),
+        name="evidence",
+    )

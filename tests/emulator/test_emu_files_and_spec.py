@@ -167,3 +167,33 @@ async def test_produced_objects_match_spec(
     for call in emu.calls:
         if call.ok and isinstance(call.result, dict) and "message_id" in call.result:
             assert check_object(call.result, "Message") == []
+
+
+async def test_user_files_and_the_bots_uploads_are_told_apart(
+    emu: Emulator, bot: telegram.Bot, alice: UserHandle
+) -> None:
+    sent = alice.send_document(b"%PDF-1.4 mine", "Nguyen_Van_A.pdf", "application/pdf")
+    note = alice.send_video_note()
+    assert "file_name" not in note["video_note"] and note["video_note"]["length"] == 240
+    original = sent["document"]["file_id"]
+    file = await bot.get_file(original)
+    assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 mine"
+    again = await bot.send_video_note(alice.id, note["video_note"]["file_id"])
+    assert again.video_note.file_id == note["video_note"]["file_id"]
+    copy = await bot.send_document(alice.id, b"%PDF-1.4 clean", filename="evidence-1.pdf")
+    uploads = emu.uploads()
+    assert [u.file_id for u in uploads] == [copy.document.file_id]
+    assert uploads[0].file_name == "evidence-1.pdf" and uploads[0].data == b"%PDF-1.4 clean"
+    assert emu.stored_file(original).origin == "user"
+
+
+async def test_get_file_refuses_files_over_20_mb_and_uploads_over_50_mb(
+    emu: Emulator, bot: telegram.Bot, alice: UserHandle
+) -> None:
+    big = alice.send_document(b"x" * (20 * 1024 * 1024 + 1), "big.bin")
+    assert big["document"]["file_size"] == 20 * 1024 * 1024 + 1
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(big["document"]["file_id"])
+    with pytest.raises(telegram.error.TelegramError, match="Request Entity Too Large"):
+        await bot.send_document(alice.id, b"y" * (50 * 1024 * 1024 + 1), filename="huge.bin",
+                                write_timeout=60)
