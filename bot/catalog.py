@@ -115,6 +115,20 @@ MESSAGES: dict[str, dict[str, str]] = {
             "🚨 In danger right now? Call <b>113</b>."
         ),
     },
+    "staff_header": {
+        "vi": (
+            "👮 <b>{name}</b>, bạn là <b>{role}</b> — địa bàn: {areas}.\n"
+            "📥 Tin báo đang mở: <b>{open}</b> — xem bằng /tips. Các lệnh của bạn: /help.\n"
+            "Bạn vẫn có thể dùng đường dây như mọi người dân (bên dưới).\n\n"
+        ),
+        "en": (
+            "👮 <b>{name}</b>, you are <b>{role}</b> — areas: {areas}.\n"
+            "📥 Open tips: <b>{open}</b> — see them with /tips. Your commands: /help.\n"
+            "You can still use the line like any resident (below).\n\n"
+        ),
+    },
+    "staff_role_officer": {"vi": "cán bộ tiếp nhận", "en": "an officer"},
+    "staff_role_admin": {"vi": "quản trị viên", "en": "an admin"},
     "help_officer": {
         "vi": (
             "\n\n<b>Cán bộ</b>\n/tips — tin báo của địa bàn\n/tip MÃ — xem một tin\n"

@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.catalog import Html, plain, text
 from handlers.context import language_of, private_user, role_of, services_of
+from storage.tips import Scope
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,34 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     language = await language_of(context, user)
+    header = await staff_header(context, user.id, language)
     await update.effective_message.reply_text(
-        text(language, "welcome"), reply_markup=main_menu(language)
+        Html(header + text(language, "welcome")), reply_markup=main_menu(language)
+    )
+
+
+async def staff_header(context: ContextTypes.DEFAULT_TYPE, user_id: int, language: str) -> str:
+    """For an officer or admin: their role, areas and open tips; empty for a resident."""
+    role = await role_of(context, user_id)
+    if not role.is_staff:
+        return ""
+    services = services_of(context)
+    member = await services.store.staff.get(user_id)
+    everything = role.is_admin or role.all_areas
+    if everything:
+        areas: str = text(language, "all_areas")
+    else:
+        names = (services.areas.name(code, language) or code for code in sorted(role.areas))
+        areas = ", ".join(names)
+    scope = Scope(user_id, everything, tuple(sorted(role.areas)))
+    _, open_tips = await services.store.desk.list_for(scope, status=None, limit=1, offset=0)
+    return text(
+        language,
+        "staff_header",
+        name=member.display_name if member else "",
+        role=plain(language, "staff_role_admin" if role.is_admin else "staff_role_officer"),
+        areas=Html(areas) if everything else areas,
+        open=open_tips,
     )
 
 
@@ -112,7 +139,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     language = await language_of(context, user)
     role = await role_of(context, user.id)
-    parts = [text(language, "help"), text(language, "help_subscribe")]
+    parts = [await staff_header(context, user.id, language), text(language, "help"),
+             text(language, "help_subscribe")]
     if role.is_officer or role.is_admin:
         parts.append(text(language, "help_officer"))
     if role.is_admin:

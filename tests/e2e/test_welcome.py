@@ -63,3 +63,35 @@ def test_bot_without_master_key_exits_2_naming_the_variable(tmp_path):
     assert result.returncode == 2
     assert "TIPBOT_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_officer_and_an_admin_are_greeted_with_their_areas_open_tips_and_commands(
+    emulator, make_bot
+):
+    from tests.e2e.journeys import report
+
+    bot = make_bot(TIPBOT_ADMIN_IDS="5091")
+    bot.start()
+    bot.add_officer(5090, "hong-van", "a-ngo", name="Trung úy Hải")
+    officer = emulator.user(5090, "Hải", language_code="vi")
+    officer.send_command("/start")
+    welcome = emulator.wait_for_message(officer, "113")
+    assert "Trung úy Hải" in welcome.text and "cán bộ tiếp nhận" in welcome.text
+    assert "Hồng Vân" in welcome.text and "A Ngo" in welcome.text
+    assert "Tin báo đang mở: 0" in welcome.text and "/tips" in welcome.text
+    assert "m:report" in welcome.callback_data(), "the resident part stays available"
+
+    report(emulator, emulator.user(5092, "Dân"))
+    officer.send_command("/help")
+    help_text = emulator.wait_for_message(officer, "/tip ").text
+    assert "Tin báo đang mở: 1" in help_text and "/report" in help_text
+
+    admin = emulator.user(5091, "Quản trị", language_code="en")
+    admin.send_command("/start")
+    greeting = emulator.wait_for_message(admin, "113")
+    assert "you are an admin" in greeting.text and "all areas" in greeting.text
+    assert "Open tips: 1" in greeting.text
+
+    resident = emulator.user(5093, "Lan", language_code="vi")
+    resident.send_command("/start")
+    assert "👮" not in emulator.wait_for_message(resident, "113").text
