@@ -7,7 +7,8 @@ re-encrypted under its binding to the tip (see storage/tips.py), with the MAC th
 receipt hash. All in one BEGIN IMMEDIATE transaction that re-checks whether the step is still
 pending, so it runs exactly once even when two processes start together, and a crash leaves
 the database as it was. The staging tables are dropped (secure_delete overwrites their pages)
-and the step is recorded in `upgrades`.
+and the step is recorded in `upgrades`; then a checkpoint writes the new pages over the old
+ones and empties the WAL, so the exact times leave the file at once.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ async def _reseal_0009(db: Database, keyring: Keyring) -> None:
         await db.execute(
             "INSERT INTO upgrades (name, done_at) VALUES (?, ?)", (RESEAL_0009, this_hour())
         )
+    # The file still holds the old page images (the exact times, the old ciphertexts) until a
+    # checkpoint writes the new ones over them: do it now, and empty the WAL.
+    await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
     # Said once, when there was something to re-encrypt (a new database has nothing).
     level = logging.WARNING if tips or messages else logging.DEBUG
     log.log(
