@@ -353,17 +353,22 @@ def seal_times(keyring: Keyring, tip_id: int, ref: str, times: dict[str, str]) -
 def open_times(keyring: Keyring, row: sqlite3.Row) -> dict[str, str]:
     """A tip row's exact times ({"received", "updated"}); the clear hours when they do not open
     (logged) or were never sealed."""
+    return _open_times(keyring, row)[0]
+
+
+def _open_times(keyring: Keyring, row: sqlite3.Row) -> tuple[dict[str, str], bool]:
+    """(times, whether they opened or were never sealed)."""
     fallback = {"received": row["created_at"], "updated": row["updated_at"]}
     if row["times"] is None:
-        return fallback
+        return fallback, True
     try:
         times = json.loads(
             keyring.decrypt(row["times"], "tips", tip_binding(row["tip_id"], row["ref"]), "times")
         )
     except DecryptionError:
         integrity_failed("the times", row["tip_id"])
-        return fallback
-    return {**fallback, **times}
+        return fallback, False
+    return {**fallback, **times}, True
 
 
 def open_message(keyring: Keyring, row: sqlite3.Row) -> ThreadMessage | None:
@@ -420,10 +425,18 @@ async def touch(db: Database, keyring: Keyring, tip_id: int, exact: str) -> None
     )
     if row is None:
         return
-    times = {**open_times(keyring, row), "updated": exact}
+    times, opened = _open_times(keyring, row)
+    if not opened:
+        # Altered or moved: left as it is (it keeps failing, and being logged), never sealed
+        # anew over the evidence.
+        await db.execute(
+            "UPDATE tips SET updated_at = ? WHERE tip_id = ?", (hour_of(exact), tip_id)
+        )
+        return
     await db.execute(
         "UPDATE tips SET times = ?, updated_at = ? WHERE tip_id = ?",
-        (seal_times(keyring, tip_id, row["ref"], times), hour_of(exact), tip_id),
+        (seal_times(keyring, tip_id, row["ref"], {**times, "updated": exact}), hour_of(exact),
+         tip_id),
     )
 
 
