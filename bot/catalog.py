@@ -586,13 +586,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- the officer's card -------------------------------------------------------------------
     "card": {
         "vi": (
-            "🆕 <b>Tin báo {ref}</b>{urgent}\n{state}\n"
+            "{icon} <b>Tin báo {ref}</b> · {status}{urgent}\n{state}\n"
             "<b>Loại:</b> {category}\n<b>Địa bàn:</b> {area}\n"
             "<b>Khi nào:</b> {when}\n<b>Nơi cụ thể:</b> {place} {pin}\n"
             "<b>Tệp đính kèm:</b> {files}\n\n{description}"
         ),
         "en": (
-            "🆕 <b>Tip {ref}</b>{urgent}\n{state}\n"
+            "{icon} <b>Tip {ref}</b> · {status}{urgent}\n{state}\n"
             "<b>Kind:</b> {category}\n<b>Area:</b> {area}\n"
             "<b>When:</b> {when}\n<b>Exact place:</b> {place} {pin}\n"
             "<b>Attachments:</b> {files}\n\n{description}"

@@ -53,6 +53,17 @@ def chunks(body: str, size: int = CHUNK) -> list[str]:
     return parts
 
 
+#: The card's header shows where the tip stands at a glance.
+STATUS_ICONS = {
+    "new": "🆕",
+    "acknowledged": "📥",
+    "verifying": "🔍",
+    "resolved": "✅",
+    "unfounded": "⚪",
+    "transferred": "↪️",
+}
+
+
 def card_texts(
     tip: Tip, language: str, areas: Areas, *, state: Html | None = None
 ) -> list[Html]:
@@ -65,13 +76,16 @@ def card_texts(
     body = content.get("text") or ""
     area = areas.name(tip.area, language) or plain(language, "area_unsure")
     when = content.get("when")
+    urgent = tip.urgent
 
     def header(description: str) -> Html:
         return text(
             language,
             "card",
             ref=tip.ref,
-            urgent=Html(text(language, "card_urgent")) if tip.urgent else "",
+            icon=STATUS_ICONS.get(tip.status, "📄"),
+            status=plain(language, f"status_{tip.status}"),
+            urgent=Html(text(language, "card_urgent")) if urgent else "",
             category=plain(language, f"cat_{tip.category}"),
             area=area,
             when=plain(language, f"when_{when}") if when else plain(language, "not_given"),

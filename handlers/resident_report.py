@@ -10,6 +10,7 @@ button of another step says it expired and offers to continue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
@@ -453,9 +454,8 @@ async def _on_message(
             return
         parts.append(message.text[:MAX_PART_CHARS])
         await services.store.drafts.save(user.id, draft)
-        await message.reply_text(
-            text(language, "report_text_added", count=len(parts)),
-            reply_markup=_keyboard_for(draft, language, services),
+        await _step_message(
+            update, context, draft, text(language, "report_text_added", count=len(parts))
         )
         return
     if step == "evidence":
@@ -486,11 +486,9 @@ async def _on_message(
         answer = text(language, "report_evidence_added", count=len(attachments), limit=limit)
         if attachment["kind"] == "video_note":
             answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
-        await message.reply_text(answer, reply_markup=_keyboard_for(draft, language, services))
+        await _step_message(update, context, draft, answer)
         return
-    await message.reply_text(
-        text(language, f"report_hint_{step}"), reply_markup=_keyboard_for(draft, language, services)
-    )
+    await _step_message(update, context, draft, text(language, f"report_hint_{step}"))
 
 
 def _start_cleaning(
@@ -613,14 +611,47 @@ async def _prompt(
     *,
     new_message: bool = False,
 ) -> None:
-    """Show the current step: edit the pressed message, or send a new one."""
+    """Show the current step: edit the pressed message, or send a new one.
+
+    A new prompt takes the buttons off the one before it (its id is kept in the draft), so
+    the chat never shows two sets of "done / back / cancel". Best effort: a button left on an
+    old message still only says it has expired.
+    """
     services = services_of(context)
     body = _step_text(draft, language, services)
+    if not (new_message or update.callback_query is None):
+        await _edit_or_say(update, body, _keyboard_for(draft, language, services))
+        return
+    await _step_message(update, context, draft, body, reply=False)
+
+
+async def _step_message(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    body: str,
+    *,
+    reply: bool = True,
+) -> None:
+    """Send `body` with the current step's buttons and take them off the step message before
+    (its id is kept in the draft)."""
+    services = services_of(context)
+    language = await language_of(context, update.effective_user)
     keyboard = _keyboard_for(draft, language, services)
-    if new_message or update.callback_query is None:
-        await update.effective_chat.send_message(body, reply_markup=keyboard)
+    message = update.effective_message
+    if reply and message is not None and update.callback_query is None:
+        sent = await message.reply_text(body, reply_markup=keyboard)
     else:
-        await _edit_or_say(update, body, keyboard)
+        sent = await update.effective_chat.send_message(body, reply_markup=keyboard)
+    previous = draft.get("prompt_id")
+    if isinstance(previous, int) and previous != sent.message_id:
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_reply_markup(
+                chat_id=update.effective_chat.id, message_id=previous, reply_markup=None
+            )
+    if draft.get("flow") == "report":
+        draft["prompt_id"] = sent.message_id
+        await services.store.drafts.save(update.effective_user.id, draft)
 
 
 async def _edit_or_say(

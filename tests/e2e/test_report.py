@@ -232,3 +232,30 @@ def test_a_receipt_that_telegram_failed_to_show_is_issued_again_at_the_next_mess
     resident.send_command("/status", code)
     emulator.wait_for_message(resident, "Mới tiếp nhận")
     assert len([m for m in emulator.messages(7002) if "dò hỏi nhà dân" in (m.text or "")]) == 1
+
+
+def test_each_step_takes_the_buttons_off_the_step_before(emulator, make_bot):
+    from tests.e2e.journeys import press, staff_joins, wait_button, wait_text
+
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5481, "Hạnh")
+    resident.send_command("/report")
+    press(emulator, resident, "r:cat:theft")
+    press(emulator, resident, "r:area:a-luoi")
+    wait_button(emulator, resident, "r:place:skip")
+    resident.send_text("bến xe")
+    press(emulator, resident, "r:when:today")
+    for line in ("Mất xe máy.", "Xe màu đỏ."):
+        resident.send_text(line)
+        emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
+
+    def with_cancel() -> list[int]:
+        messages = emulator.messages(resident.id)
+        return [m.message_id for m in messages if "r:x:cancel" in m.callback_data()]
+
+    emulator.wait_until(lambda: len(with_cancel()) == 1, timeout=5)  # else two sets of buttons
+    press(emulator, resident, "r:x:cancel")
+    wait_text(emulator, resident, "Đã hủy")
