@@ -496,7 +496,7 @@ def test_officers_commands_read_the_env_file_of_the_working_folder(tmp_path: Pat
 def test_officers_add_with_the_wrong_key_exits_2_naming_it(
     tmp_path: Path, staffing_env: dict[str, str]
 ) -> None:
-    created = run_cli("officers", "list", cwd=tmp_path, env=staffing_env)
+    created = run_cli("officers", "add", "2", "--all-areas", cwd=tmp_path, env=staffing_env)
     assert created.returncode == 0, created.stderr
     other_key = base64.b64encode(bytes(32)).decode()
     result = run_cli(
