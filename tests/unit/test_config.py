@@ -261,6 +261,11 @@ def test_broadcast_rate_at_or_above_telegrams_limit_is_refused(value: str) -> No
     assert "30" in only_problem_with("TIPBOT_BROADCAST_RATE", value)
 
 
+@pytest.mark.parametrize("value", ["30", "30.5", "100", "0", "-1", "fast", "0.05"])
+def test_a_refused_broadcast_rate_repeats_the_value_given(value: str) -> None:
+    assert repr(value) in only_problem_with("TIPBOT_BROADCAST_RATE", value)
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "fast", "0.05"])
 def test_bad_broadcast_rate_is_reported(value: str) -> None:
     only_problem_with("TIPBOT_BROADCAST_RATE", value)
