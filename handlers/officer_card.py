@@ -74,6 +74,9 @@ def card_texts(
     """
     content = tip.content
     body = content.get("text") or ""
+    if content.get("spoken"):
+        spoken = plain(language, "card_spoken", count=content["spoken"])
+        body = spoken + ("\n\n" + body if body else "")
     area = areas.name(tip.area, language) or plain(language, "area_unsure")
     when = content.get("when")
     urgent = tip.urgent
