@@ -23,7 +23,7 @@ from bot.scheduler import start_scheduler
 from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
 from handlers import register_handlers
-from handlers.menus import publish_command_menus
+from handlers.menus import start_menu_publisher
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def _post_init(application: Application) -> None:
     services = await open_services(config, bot_username=application.bot.username)
     application.bot_data["services"] = services
     _guard_against_floods(application, services)
-    await publish_command_menus(application.bot, services)
+    start_menu_publisher(application)  # decoration: published in the background, retried
     start_delivery(application)
     start_escalation(application)
     start_housekeeping(application)

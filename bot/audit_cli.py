@@ -1,19 +1,31 @@
 """`python -m bot audit verify`: walk the audit log's chain and name the first broken link.
 
 Exit status 0 when the chain holds, 1 when a row was edited, deleted or inserted. Needs
-TIPBOT_KEY (the chain is keyed) and TIPBOT_DB, not the token.
+TIPBOT_KEY (the chain is keyed) and TIPBOT_DB, not the token; a database that does not exist is
+a usage error (exit 2), never created.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from bot.config import Config
 from storage.store import open_store
 
+EXIT_USAGE = 2
+
 
 async def verify(config: Config) -> int:
-    store = await open_store(config.db_path, config.master_key)
+    if not config.db_path.exists():
+        print(
+            f"tipline: no database at {config.db_path} (TIPBOT_DB): no audit log to verify",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    store = await open_store(
+        config.db_path, config.master_key, migration_log_level=logging.WARNING
+    )
     try:
         report = await store.audit.verify()
     finally:

@@ -286,12 +286,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_ask_text": {
         "vi": (
             "<b>5. Chuyện gì đã xảy ra?</b>\nKể lại những gì bạn thấy: ai (đặc điểm), làm gì, "
-            "bao nhiêu người, phương tiện… Có thể gửi nhiều tin nhắn; xong thì bấm "
+            "bao nhiêu người, phương tiện… Có thể gửi nhiều tin nhắn, hoặc nói bằng tin nhắn "
+            "thoại; xong thì bấm "
             "<b>Xong phần mô tả</b>.\nĐừng ghi điều gì làm lộ danh tính của bạn."
         ),
         "en": (
             "<b>5. What happened?</b>\nTell what you saw: who (description), doing what, how "
-            "many people, vehicles… You can send several messages; then press <b>Description "
+            "many people, vehicles… You can send several messages, or speak in voice notes; "
+            "then press <b>Description "
             "done</b>.\nDo not write anything that would reveal who you are."
         ),
     },
@@ -356,8 +358,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Please choose when with a button below.",
     },
     "report_hint_text": {
-        "vi": "Ở bước này chỉ nhận chữ. Ảnh và tệp gửi ở bước sau.",
-        "en": "This step takes text only. Photos and files come at the next step.",
+        "vi": "Ở bước này hãy viết hoặc gửi tin nhắn thoại. Ảnh và tệp gửi ở bước sau.",
+        "en": "At this step write, or send voice notes. Photos and files come at the next step.",
+    },
+    "report_voice_added": {
+        "vi": "Đã ghi nhận tin nhắn thoại ({count}). Nói hoặc viết thêm, hoặc bấm "
+        "<b>Xong phần mô tả</b>.",
+        "en": "Voice note received ({count}). Say or write more, or press <b>Description "
+        "done</b>.",
+    },
+    "report_voice_warning": {
+        "vi": "⚠️ Giọng nói có thể bị nhận ra. Nếu lo ngại, hãy nói nhỏ, đổi giọng, hoặc viết "
+        "thay vì nói.",
+        "en": "⚠️ A voice can be recognised. If that worries you, speak softly, change your "
+        "voice, or write instead.",
+    },
+    "report_voice_full": {
+        "vi": "Đã đủ {limit} tin nhắn thoại cho phần mô tả. Bấm <b>Xong phần mô tả</b>.",
+        "en": "That is {limit} voice notes for the description. Press <b>Description done</b>.",
+    },
+    "report_spoken": {"vi": "🎙 {count} tin nhắn thoại", "en": "🎙 {count} voice note(s)"},
+    "card_spoken": {
+        "vi": "🎙 Mô tả bằng giọng nói: {count} tin nhắn thoại, gửi kèm ngay sau thẻ này.",
+        "en": "🎙 Spoken description: {count} voice note(s), sent right after this card.",
     },
     "report_hint_evidence": {
         "vi": "Ở bước này hãy gửi ảnh, video, ghi âm hoặc tài liệu, hoặc bấm một nút.",
@@ -586,13 +609,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- the officer's card -------------------------------------------------------------------
     "card": {
         "vi": (
-            "🆕 <b>Tin báo {ref}</b>{urgent}\n{state}\n"
+            "{icon} <b>Tin báo {ref}</b> · {status}{urgent}\n{state}\n"
             "<b>Loại:</b> {category}\n<b>Địa bàn:</b> {area}\n"
             "<b>Khi nào:</b> {when}\n<b>Nơi cụ thể:</b> {place} {pin}\n"
             "<b>Tệp đính kèm:</b> {files}\n\n{description}"
         ),
         "en": (
-            "🆕 <b>Tip {ref}</b>{urgent}\n{state}\n"
+            "{icon} <b>Tip {ref}</b> · {status}{urgent}\n{state}\n"
             "<b>Kind:</b> {category}\n<b>Area:</b> {area}\n"
             "<b>When:</b> {when}\n<b>Exact place:</b> {place} {pin}\n"
             "<b>Attachments:</b> {files}\n\n{description}"

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Sequence
 
 from bot.areas import AreasFileError, load_areas
@@ -95,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_problems(problems: list[str]) -> int:
+    """One problem: one line. Several: a heading, then one line each."""
+    if len(problems) == 1:
+        print(f"tipline: cannot start: {problems[0]}", file=sys.stderr)
+        return EXIT_USAGE
     print("tipline: cannot start:", file=sys.stderr)
     for line in problems:
         print(f"  {line}", file=sys.stderr)
@@ -102,31 +105,14 @@ def _report_problems(problems: list[str]) -> int:
 
 
 def _run(config: Config) -> int:
-    """Run until SIGINT/SIGTERM; keep retrying with backoff while Telegram cannot be reached."""
-    from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
+    """Run until SIGINT/SIGTERM, waiting out Telegram while it cannot be reached (bot/polling)."""
+    from telegram.error import InvalidToken
 
     from bot.app import build_application
+    from bot.polling import run_bot
 
     load_areas(config.areas_file)  # fail before connecting if the areas file is wrong
-    delay = 1.0
-    while True:
-        application = build_application(config)
-        started = time.monotonic()
-        try:
-            application.run_polling(
-                allowed_updates=Update.ALL_TYPES,
-                close_loop=False,
-                bootstrap_retries=-1,
-            )
-            return 0
-        except InvalidToken:
-            return _report_problems(["TIPBOT_TOKEN: Telegram rejected this token"])
-        except NetworkError as error:
-            if time.monotonic() - started > 60:
-                delay = 1.0
-            log.warning(
-                "Telegram unreachable (%s); retrying in %.0f s", type(error).__name__, delay
-            )
-            time.sleep(delay)
-            delay = min(delay * 2, 60.0)
+    try:
+        return run_bot(build_application(config))
+    except InvalidToken as error:
+        return _report_problems([f"TIPBOT_TOKEN: Telegram rejected this token ({error})"])

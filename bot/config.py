@@ -164,8 +164,8 @@ def load_config(
     broadcast_rate = _number(get, "TIPBOT_BROADCAST_RATE", "25", float, problems, minimum=0.1)
     if broadcast_rate >= 30:
         problems.append(
-            "TIPBOT_BROADCAST_RATE: must stay below Telegram's 30 messages/s, leaving room for"
-            " officers' cards and residents' answers"
+            f"TIPBOT_BROADCAST_RATE: {get('TIPBOT_BROADCAST_RATE')!r} must stay below Telegram's"
+            " 30 messages/s, leaving room for officers' cards and residents' answers"
         )
     retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
     max_tips_per_day = _number(get, "TIPBOT_MAX_TIPS_PER_DAY", "5", int, problems, minimum=1)

@@ -2,12 +2,14 @@
 
 Works before the bot ever ran (it creates and migrates the database), needs TIPBOT_KEY and
 TIPBOT_DB but no token, is safe while the bot runs (SQLite's lock and one transaction per
-change), and is idempotent: adding again replaces the officer's areas.
+change), and is idempotent: adding again replaces the officer's areas. `list` only reads: on a
+database that does not exist it says so and exits 2 without creating it.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from bot.areas import load_areas
@@ -31,7 +33,16 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         if args.name is not None and not args.name.strip():
             print("tipline: --name must not be empty", file=sys.stderr)
             return EXIT_USAGE
-    store = await open_store(config.db_path, config.master_key)
+    elif not config.db_path.exists():
+        print(
+            f"tipline: no database at {config.db_path} (TIPBOT_DB): no officers to list;"
+            " `officers add` creates it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    store = await open_store(
+        config.db_path, config.master_key, migration_log_level=logging.WARNING
+    )
     try:
         if args.officers_command == "add":
             await store.staff.upsert_officer(
@@ -52,7 +63,10 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             if member.reach == "pending":
                 print("  they must open the bot once (any message) before tips can reach them")
             return 0
-        for member in await store.staff.all():
+        members = await store.staff.all()
+        if not members:
+            print("no officers or admins registered yet")
+        for member in members:
             flags = (("officer", member.is_officer), ("admin", member.is_admin))
             roles = [role for role, on in flags if on]
             if member.user_id in config.admin_ids:

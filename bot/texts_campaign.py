@@ -149,12 +149,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "broadcast_progress": {
         "vi": (
-            "{title}\n<code>{bar}</code> {percent}%\n"
+            "{title}\n{bar} {percent}%\n"
             "Đã gửi: {sent} · Lỗi: {failed} · Đã xóa: {removed} · Không rõ: {uncertain} · "
             "Còn lại: {left}{eta}"
         ),
         "en": (
-            "{title}\n<code>{bar}</code> {percent}%\n"
+            "{title}\n{bar} {percent}%\n"
             "Sent: {sent} · Failed: {failed} · Removed: {removed} · Uncertain: {uncertain} · "
             "Left: {left}{eta}"
         ),

@@ -1,7 +1,10 @@
 """The command menus Telegram shows: residents' by default, officers' and admins' per chat.
 
 Role checks never rely on these menus (a resident can type any command); they only show each
-person the commands that work for them, in their language.
+person the commands that work for them, in their language. They only decorate the client, so the
+bot never waits for them: `start_menu_publisher` publishes them from a JobQueue job once the bot
+runs, and a failure (a Bot API server without `setMyCommands`, a bad moment at Telegram) is
+logged in one line and tried again later, with a growing delay.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
 
 from bot.catalog import plain
 from bot.services import Services
+from handlers.context import services_of
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,12 @@ ADMIN_COMMANDS = (
     "invite", "officers", "areas", "broadcast", "schedule", "schedules", "campaign",
 )
 
+#: Seconds before the first new try after a failed publication; doubled each time, up to
+#: RETRY_MAX_SECONDS.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 3600.0
+JOB_NAME = "command-menus"
+
 
 def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotCommand]:
     names = list(RESIDENT_COMMANDS)
@@ -33,6 +44,31 @@ def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotComman
     if admin:
         names += ADMIN_COMMANDS
     return [BotCommand(name, plain(language, f"cmd_{name}")) for name in names]
+
+
+def start_menu_publisher(application: Application) -> None:
+    """Publish the menus in the background as soon as the bot runs; retry while it fails."""
+    assert application.job_queue is not None
+    application.job_queue.run_once(
+        _publish_job, when=0, data=RETRY_FIRST_SECONDS, name=JOB_NAME
+    )
+
+
+async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    delay = float(context.job.data)
+    try:
+        await publish_command_menus(context.bot, services_of(context))
+    except TelegramError as error:
+        log.warning(
+            "command menus not published (%s: %s); trying again in %.0f s",
+            type(error).__name__, error, delay,
+        )
+        assert context.job_queue is not None
+        context.job_queue.run_once(
+            _publish_job, when=delay, data=min(delay * 2, RETRY_MAX_SECONDS), name=JOB_NAME
+        )
+        return
+    log.info("command menus published")
 
 
 async def publish_command_menus(bot: Bot, services: Services) -> None:

@@ -55,6 +55,17 @@ def chunks(body: str, size: int = CHUNK) -> list[str]:
     return parts
 
 
+#: The card's header shows where the tip stands at a glance.
+STATUS_ICONS = {
+    "new": "🆕",
+    "acknowledged": "📥",
+    "verifying": "🔍",
+    "resolved": "✅",
+    "unfounded": "⚪",
+    "transferred": "↪️",
+}
+
+
 def card_texts(
     tip: Tip, language: str, areas: Areas, *, zone: tzinfo, state: Html | None = None
 ) -> list[Html]:
@@ -66,17 +77,23 @@ def card_texts(
     """
     content = tip.content
     body = content.get("text") or ""
+    if content.get("spoken"):
+        spoken = plain(language, "card_spoken", count=content["spoken"])
+        body = spoken + ("\n\n" + body if body else "")
     area = areas.name(tip.area, language) or plain(language, "area_unsure")
     when = content.get("when")
     answer = plain(language, f"when_{when}") if when else plain(language, "not_given")
     received = text(language, "card_received", time=local_time(tip.created_at, zone))
+    urgent = tip.urgent
 
     def header(description: str) -> Html:
         return text(
             language,
             "card",
             ref=tip.ref,
-            urgent=Html(text(language, "card_urgent")) if tip.urgent else "",
+            icon=STATUS_ICONS.get(tip.status, "📄"),
+            status=plain(language, f"status_{tip.status}"),
+            urgent=Html(text(language, "card_urgent")) if urgent else "",
             category=plain(language, f"cat_{tip.category}"),
             area=area,
             when=Html(escape(answer) + "\n" + received),

@@ -130,12 +130,13 @@ async def _set_status(
     if value == "transferred":
         await services_of(context).store.staff.begin_action(role.user_id, "transfer", tip.tip_id)
         await query.answer()
-        await update.effective_chat.send_message(text(language, "desk_ask_agency", ref=tip.ref))
+        await _replace_prompt(update, text(language, "desk_ask_agency", ref=tip.ref))
         return
     await change_status(context, role, tip, value)
     label = plain(language, f"status_{value}")
     await query.answer(plain(language, "desk_status_set", status=label))
-    await _remove_keyboard(query.message)
+    # The prompt becomes the one line that confirms the change.
+    await _replace_prompt(update, text(language, "desk_status_set_full", ref=tip.ref, status=label))
 
 
 async def _reply(
@@ -599,6 +600,16 @@ async def tip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             )
         await send_attachments(context.bot, update.effective_chat.id, tip.ref,
                                entry.body.get("attachments", []), language, no_progress)
+
+
+async def _replace_prompt(update: Update, body: str) -> None:
+    """Turn the pressed prompt into `body`, without buttons (else say it anew)."""
+    query = update.callback_query
+    try:
+        await query.edit_message_text(body, reply_markup=None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            await update.effective_chat.send_message(body)
 
 
 async def _remove_keyboard(message: Message | None) -> None:

@@ -10,6 +10,7 @@ button of another step says it expired and offers to continue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
@@ -39,6 +40,7 @@ WHEN_CHOICES = ("now", "today", "earlier")
 AREAS_PER_PAGE = 8
 MAX_TEXT_CHARS = 8000
 MAX_PART_CHARS = 4096
+MAX_VOICE_NOTES = 5
 SUMMARY_TEXT_CHARS = 2500
 EDITABLE = ("category", "area", "place", "when", "text", "evidence", "followup")
 # A GIF arrives with both `animation` and `document` set: animation must be looked at first.
@@ -244,7 +246,7 @@ async def _when(
 async def _text_done(
     update: Update, context: Context, draft: Draft, value: str, language: str
 ) -> bool | None:
-    if value != "done" or not draft.get("text"):
+    if value != "done" or not (draft.get("text") or draft.get("voice")):
         return None
     max_attachments = services_of(context).config.max_attachments
     _advance(draft, "evidence" if max_attachments > 0 else "followup")
@@ -353,6 +355,7 @@ async def _edit_field(
     draft["editing"] = True
     if value == "text":
         draft["text"] = []
+        draft["voice"] = []
     if value == "evidence":
         draft["attachments"] = []
         draft.pop("evidence_seq", None)
@@ -453,10 +456,24 @@ async def _on_message(
             return
         parts.append(message.text[:MAX_PART_CHARS])
         await services.store.drafts.save(user.id, draft)
-        await message.reply_text(
-            text(language, "report_text_added", count=len(parts)),
-            reply_markup=_keyboard_for(draft, language, services),
+        await _step_message(
+            update, context, draft, text(language, "report_text_added", count=len(parts))
         )
+        return
+    if step == "text" and message.voice:
+        # Many would rather speak than type: voice notes count as the description.
+        voices: list[dict[str, Any]] = draft.setdefault("voice", [])
+        if len(voices) >= MAX_VOICE_NOTES:
+            await message.reply_text(text(language, "report_voice_full", limit=MAX_VOICE_NOTES))
+            return
+        voices.append({"kind": "voice", "file_id": message.voice.file_id})
+        first = not draft.get("voice_warned")
+        draft["voice_warned"] = True
+        await services.store.drafts.save(user.id, draft)
+        answer = text(language, "report_voice_added", count=len(voices))
+        if first:
+            answer = Html(answer + "\n\n" + text(language, "report_voice_warning"))
+        await _step_message(update, context, draft, answer)
         return
     if step == "evidence":
         _resume_cleanings(context, update, draft, language)
@@ -486,11 +503,9 @@ async def _on_message(
         answer = text(language, "report_evidence_added", count=len(attachments), limit=limit)
         if attachment["kind"] == "video_note":
             answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
-        await message.reply_text(answer, reply_markup=_keyboard_for(draft, language, services))
+        await _step_message(update, context, draft, answer)
         return
-    await message.reply_text(
-        text(language, f"report_hint_{step}"), reply_markup=_keyboard_for(draft, language, services)
-    )
+    await _step_message(update, context, draft, text(language, f"report_hint_{step}"))
 
 
 def _start_cleaning(
@@ -613,14 +628,47 @@ async def _prompt(
     *,
     new_message: bool = False,
 ) -> None:
-    """Show the current step: edit the pressed message, or send a new one."""
+    """Show the current step: edit the pressed message, or send a new one.
+
+    A new prompt takes the buttons off the one before it (its id is kept in the draft), so
+    the chat never shows two sets of "done / back / cancel". Best effort: a button left on an
+    old message still only says it has expired.
+    """
     services = services_of(context)
     body = _step_text(draft, language, services)
+    if not (new_message or update.callback_query is None):
+        await _edit_or_say(update, body, _keyboard_for(draft, language, services))
+        return
+    await _step_message(update, context, draft, body, reply=False)
+
+
+async def _step_message(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    body: str,
+    *,
+    reply: bool = True,
+) -> None:
+    """Send `body` with the current step's buttons and take them off the step message before
+    (its id is kept in the draft)."""
+    services = services_of(context)
+    language = await language_of(context, update.effective_user)
     keyboard = _keyboard_for(draft, language, services)
-    if new_message or update.callback_query is None:
-        await update.effective_chat.send_message(body, reply_markup=keyboard)
+    message = update.effective_message
+    if reply and message is not None and update.callback_query is None:
+        sent = await message.reply_text(body, reply_markup=keyboard)
     else:
-        await _edit_or_say(update, body, keyboard)
+        sent = await update.effective_chat.send_message(body, reply_markup=keyboard)
+    previous = draft.get("prompt_id")
+    if isinstance(previous, int) and previous != sent.message_id:
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_reply_markup(
+                chat_id=update.effective_chat.id, message_id=previous, reply_markup=None
+            )
+    if draft.get("flow") == "report":
+        draft["prompt_id"] = sent.message_id
+        await services.store.drafts.save(update.effective_user.id, draft)
 
 
 async def _edit_or_say(
@@ -661,6 +709,9 @@ def summary_text(draft: Draft, language: str, services: Services) -> Html:
     description = "\n".join(draft.get("text", []))
     if len(description) > SUMMARY_TEXT_CHARS:
         description = description[:SUMMARY_TEXT_CHARS] + "…"
+    if draft.get("voice"):
+        spoken = plain(language, "report_spoken", count=len(draft["voice"]))
+        description = spoken + ("\n" + description if description else "")
     place = draft.get("place") or ""
     if draft.get("location"):
         place = (place + " " if place else "") + plain(language, "report_pin_attached")
@@ -727,7 +778,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
         rows.append([button("btn_skip", "r:when:skip")])
     elif step == "text":
-        if draft.get("text"):
+        if draft.get("text") or draft.get("voice"):
             rows = [[button("btn_text_done", "r:text:done")]]
     elif step == "evidence":
         for attachment in draft.get("attachments", []):
@@ -798,7 +849,9 @@ async def _submit(
         "location": draft.get("location"),
         "when": draft.get("when"),
         "text": "\n".join(draft.get("text", [])),
-        "attachments": _ready_attachments(draft),
+        # Spoken descriptions first, then the evidence; `spoken` says how many are which.
+        "attachments": list(draft.get("voice", [])) + _ready_attachments(draft),
+        "spoken": len(draft.get("voice", [])),
         "language": language,
     }
     new_tip = NewTip(

@@ -199,11 +199,15 @@ class Database:
 
 
 async def open_database(
-    path: str | Path, *, migrations: Sequence[Migration] | None = None
+    path: str | Path,
+    *,
+    migrations: Sequence[Migration] | None = None,
+    migration_log_level: int = logging.INFO,
 ) -> Database:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
-    ``migrations`` replaces the packaged migrations; it exists for tests.
+    ``migrations`` replaces the packaged migrations; it exists for tests. Each migration applied
+    is logged at ``migration_log_level`` (the command line raises it to WARNING).
     """
     path = Path(path)
     if str(path) == ":memory:" or str(path).startswith("file:"):
@@ -215,7 +219,11 @@ async def open_database(
     db = Database(conn, path)
     try:
         await _apply_pragmas(conn)
-        await apply_migrations(db, load_migrations() if migrations is None else migrations)
+        await apply_migrations(
+            db,
+            load_migrations() if migrations is None else migrations,
+            log_level=migration_log_level,
+        )
     except BaseException:
         await conn.close()
         raise
@@ -244,7 +252,9 @@ def load_migrations(package: str = MIGRATIONS_PACKAGE) -> list[Migration]:
     return [found[version] for version in sorted(found)]
 
 
-async def apply_migrations(db: Database, migrations: Sequence[Migration]) -> list[int]:
+async def apply_migrations(
+    db: Database, migrations: Sequence[Migration], *, log_level: int = logging.INFO
+) -> list[int]:
     """Apply the migrations not yet recorded in ``schema_version``; return their versions.
 
     Each one runs in its own BEGIN IMMEDIATE transaction and the version is re-checked
@@ -276,7 +286,7 @@ async def apply_migrations(db: Database, migrations: Sequence[Migration]) -> lis
                 "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, utc_now()),
             )
-        log.info("applied migration %04d_%s", migration.version, migration.name)
+        log.log(log_level, "applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration.version)
     return applied
 

@@ -6,6 +6,7 @@ only `storage/` touches SQL or keys.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +48,12 @@ class Store:
         await self.db.close()
 
 
-async def open_store(path: Path, master_key: bytes) -> Store:
+async def open_store(
+    path: Path, master_key: bytes, *, migration_log_level: int = logging.INFO
+) -> Store:
     """Open (creating and migrating if needed) and unlock; a wrong key raises at once. An
     upgrade that needs the keys (re-encryption after a migration) runs here, once."""
-    db = await open_database(path)
+    db = await open_database(path, migration_log_level=migration_log_level)
     try:
         keyring = await load_keyring(db, master_key)
         await run_upgrades(db, keyring)  # steps that need the keys, once (storage/reseal.py)

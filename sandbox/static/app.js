@@ -28,6 +28,8 @@
       keyboard: "Bàn phím của bot",
       send: "Gửi",
       start: "BẮT ĐẦU",
+      newMessages: (n) => `${n} tin mới`,
+      toLatest: "Xuống tin mới nhất",
       samplePhoto: "Ảnh mẫu",
       sampleLocation: "Vị trí mẫu",
       uploadPhoto: "Ảnh từ máy này…",
@@ -103,6 +105,8 @@
       copied: "Copied",
       failed: "Could not send: ",
       unsupportedButton: "This kind of button does not work in the sandbox",
+      newMessages: (n) => (n === 1 ? "1 new message" : `${n} new messages`),
+      toLatest: "Go to the latest message",
     },
   };
   const FILE_ICONS = {
@@ -294,6 +298,12 @@
       this.refreshTimer = null;
       this.statusTimer = null;
       this.toastTimer = null;
+      // Following the conversation as Telegram does: a reader at the bottom stays there when
+      // messages arrive, grow (an image loads, an edit) or the chat shrinks (a keyboard opens);
+      // a reader who scrolled up stays put and gets a "new messages" button.
+      this.pinned = true;
+      this.unread = 0;
+      this.readerInput = -Infinity; // when the reader last wheeled, touched or keyed in the list
 
       let root = container.querySelector(`.pane[data-role="${this.role}"]`);
       if (!root) {
@@ -310,6 +320,9 @@
       this.composer = this.find(".composer");
       this.commandsPopup = this.find(".commands-popup");
       this.attachPopup = this.find(".attach-popup");
+      this.newMessages = this.find(".new-messages");
+      this.sizes = new ResizeObserver(() => this.keepPinned());
+      this.sizes.observe(this.list);
       this.wire();
       this.relabel();
     }
@@ -358,6 +371,13 @@
         this.find(".alert-backdrop").hidden = true;
       });
       this.list.addEventListener("click", () => this.closePopups());
+      this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
+      for (const kind of ["wheel", "touchstart", "touchmove", "keydown", "pointerdown"]) {
+        this.list.addEventListener(kind, () => {
+          this.readerInput = performance.now();
+        }, { passive: true });
+      }
+      this.newMessages.addEventListener("click", () => this.scrollToEnd());
     }
 
     relabel() {
@@ -365,6 +385,7 @@
       this.find(".role-hint").textContent = t(`hint_${this.role}`);
       this.find(".bot-name").textContent = boot ? boot.bot.first_name : "Tipline";
       if (!this.statusTimer) this.setStatus(null);
+      this.showUnread();
       this.root.querySelectorAll("time").forEach((node) => {
         node.textContent = clock(Number(node.dataset.unix));
       });
@@ -388,6 +409,8 @@
 
     reset(messages, replyKeyboard) {
       this.messages.clear();
+      this.sizes.disconnect();
+      this.sizes.observe(this.list);
       this.list.replaceChildren();
       for (const message of messages) this.upsert(message, false);
       this.replyKeyboard = replyKeyboard;
@@ -399,15 +422,20 @@
     upsert(message, live = true) {
       const id = message.message_id;
       const known = this.messages.get(id);
+      const pinned = this.pinned; // decided before the list changes
       if (message.deleted) {
-        if (known) known.node.remove();
+        if (known) {
+          this.sizes.unobserve(known.node);
+          known.node.remove();
+        }
         this.messages.delete(id);
         this.updateEmpty();
+        if (pinned) this.scrollToEnd();
         return;
       }
-      const follow = this.nearEnd() || !message.from_bot;
       const node = renderMessage(this, message);
       if (known) {
+        this.sizes.unobserve(known.node);
         known.node.replaceWith(node);
       } else {
         const later = [...this.messages.keys()].filter((k) => k > id).sort((a, b) => a - b)[0];
@@ -415,8 +443,15 @@
         else this.list.append(node);
       }
       this.messages.set(id, { data: message, node });
+      this.sizes.observe(node); // an image loading or a font arriving grows it later
       this.updateEmpty();
-      if (live && follow && !known) this.scrollToEnd();
+      const fresh = live && !known;
+      if (pinned || (fresh && !message.from_bot)) {
+        this.scrollToEnd(); // one's own message always brings the chat down, as in Telegram
+      } else if (fresh) {
+        this.unread += 1;
+        this.showUnread();
+      }
       if (message.from_bot && live) this.setStatus(null);
     }
 
@@ -432,6 +467,41 @@
 
     scrollToEnd() {
       this.list.scrollTop = this.list.scrollHeight;
+      this.pinned = true;
+      if (this.unread) {
+        this.unread = 0;
+        this.showUnread();
+      }
+    }
+
+    keepPinned() {
+      if (this.pinned) this.scrollToEnd();
+    }
+
+    onScroll() {
+      // Reaching the end, however it happens, follows the conversation again. Leaving it is the
+      // reader's decision only: a scroll event can also come from this page (scrollToEnd) or
+      // from layout (the list resized), arriving after the content grew again.
+      if (this.nearEnd()) {
+        this.pinned = true;
+        if (this.unread) {
+          this.unread = 0;
+          this.showUnread();
+        }
+      } else if (performance.now() - this.readerInput < 1500) {
+        this.pinned = false;
+      } else {
+        this.keepPinned();
+      }
+    }
+
+    showUnread() {
+      this.newMessages.hidden = this.unread === 0;
+      this.newMessages.querySelector(".count").textContent = this.unread
+        ? TEXTS[language].newMessages(this.unread)
+        : "";
+      this.newMessages.title = t("toLatest");
+      this.newMessages.setAttribute("aria-label", t("toLatest"));
     }
 
     refreshSoon() {
@@ -665,9 +735,7 @@
       const image = element("img", "photo");
       image.src = `/sandbox/media/${encodeURIComponent(message.file_id)}`;
       image.alt = t("photo");
-      image.addEventListener("load", () => {
-        if (pane.nearEnd()) pane.scrollToEnd();
-      });
+      image.addEventListener("load", () => pane.keepPinned()); // besides the ResizeObserver
       bubble.append(image);
     } else if (kind === "location" || kind === "venue") {
       bubble.classList.add("media");

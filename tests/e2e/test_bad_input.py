@@ -69,13 +69,13 @@ def test_non_text_and_edits_and_unknown_commands_in_the_text_step_change_nothing
     emulator.wait_for_message(resident, "Noted (1")
 
     resident.send_sticker()
-    short_hint(emulator, resident, "takes text only")
+    short_hint(emulator, resident, "write, or send voice notes")
     resident.send_poll("Who?", ["a", "b"])
-    short_hint(emulator, resident, "takes text only")
+    short_hint(emulator, resident, "write, or send voice notes")
     resident.send_contact("+84900000000", "Someone")
-    short_hint(emulator, resident, "takes text only")
+    short_hint(emulator, resident, "write, or send voice notes")
     resident.send_animation()
-    short_hint(emulator, resident, "takes text only")
+    short_hint(emulator, resident, "write, or send voice notes")
     resident.edit_text(first["message_id"], "EDITED description")
     short_hint(emulator, resident, "Edited messages are not taken")
     resident.send_command("/frobnicate", "these words")
@@ -274,15 +274,18 @@ def test_stale_and_forged_buttons_say_expired_or_not_allowed_and_change_nothing(
 
     # Buttons of a finished report.
     report(emulator, resident)
+    # Each step took the buttons off the one before, so none is left on screen; a client
+    # still showing old ones (or replaying them) is told they have expired.
+    messages = emulator.messages(resident.id)
+    assert not [d for m in messages for d in m.callback_data() if d.startswith("r:")]
     stale = [
         (m.message_id, data)
-        for m in emulator.messages(resident.id)
-        for data in m.callback_data()
-        if data.startswith("r:")
+        for m in messages
+        for data in ("r:cat:drugs", "r:area:hong-van", "r:when:today", "r:text:done",
+                     "r:ev:skip", "r:fu:anon", "r:sum:send", "r:x:back", "r:x:cancel")
     ]
-    assert stale, "some old report keyboard is still on screen"
-    for message_id, data in stale:
-        assert "hết hạn" in answer(resident.click(message_id, data)), data
+    for message_id, data in stale[:: max(1, len(stale) // 12)]:
+        assert "hết hạn" in answer(resident.click_data(message_id, data)), data
     assert count(bot, "tips") == 1 and count(bot, "drafts") == 0
 
     # Buttons of a cancelled report.
@@ -293,7 +296,11 @@ def test_stale_and_forged_buttons_say_expired_or_not_allowed_and_change_nothing(
     resident.send_text("bến xe")
     press(emulator, resident, "r:x:cancel")
     emulator.wait_for_message(resident, "Đã hủy")
-    assert "hết hạn" in answer(resident.click(place_prompt.message_id, "r:place:skip"))
+    # The next prompt took this one's buttons away; a client that still shows them is told
+    # they have expired.
+    shown = emulator.message(resident.id, place_prompt.message_id)
+    assert "r:place:skip" not in shown.callback_data()
+    assert "hết hạn" in answer(resident.click_data(place_prompt.message_id, "r:place:skip"))
     assert count(bot, "drafts") == 0 and count(bot, "tips") == 1
 
     # Forged data while a report is in progress.

@@ -348,3 +348,28 @@ def test_an_officers_forgotten_reply_never_captures_what_they_later_write_as_a_r
     leaked = [m for m in emulator.messages(other_resident.id) if code in (m.text or "")
               or "Tin riêng" in (m.text or "")]
     assert not leaked, "the officer's own words reached another tip's resident"
+
+
+def test_the_card_header_follows_the_status_and_a_change_confirms_itself_in_one_line(
+    emulator, make_bot
+):
+    from tests.e2e.journeys import press, report, staff_joins, wait_text
+
+    bot = make_bot()
+    bot.add_officer(7102, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, 7102)
+    report(emulator, emulator.user(5701, "Dân"))
+    card = emulator.wait_for_message(officer, lambda m: "o:ack:" in "".join(m.callback_data()))
+    assert "🆕" in card.text.split("\n")[0] and "Mới" in card.text.split("\n")[0]
+    officer.click(card.message_id, next(d for d in card.callback_data() if d.startswith("o:ack:")))
+    emulator.wait_until(lambda: "📥" in emulator.message(officer.id, card.message_id).text)
+    header = emulator.message(officer.id, card.message_id).text.split("\n")[0]
+    assert "🆕" not in header and "Cán bộ đã nhận" in header
+    officer.click(card.message_id, next(d for d in card.callback_data() if d.startswith("o:st:")))
+    prompt = emulator.wait_for_message(officer, lambda m: any(
+        d.startswith("o:set:") and d.endswith(":verifying") for d in m.callback_data()))
+    press(emulator, officer, next(d for d in prompt.callback_data() if d.endswith(":verifying")))
+    confirmed = wait_text(emulator, officer, "Đang xác minh.")
+    assert confirmed.message_id == prompt.message_id and not confirmed.callback_data()
+    emulator.wait_until(lambda: "🔍" in emulator.message(officer.id, card.message_id).text)

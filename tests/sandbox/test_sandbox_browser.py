@@ -326,3 +326,116 @@ def _bot_api(sandbox: SandboxProcess):  # type: ignore[no-untyped-def]
         return answer["result"]
 
     return call
+
+
+LONG_TIP = " ".join([TIP_TEXT] * 20)  # a long report: the summary is taller than the chat
+IN_VIEW = """node => {
+    const list = node.closest('.messages');
+    const a = node.getBoundingClientRect(), b = list.getBoundingClientRect();
+    return a.height > 0 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+}"""
+IMAGES_LOADED = """pane => [...pane.querySelectorAll('img.photo')]
+    .every(img => img.complete && img.naturalWidth > 0)"""
+
+
+def _settled(page, chat: Chat) -> None:  # type: ignore[no-untyped-def]
+    """Every image of the chat loaded, and two frames drawn since."""
+    page.wait_for_function(IMAGES_LOADED, arg=chat.pane.element_handle(), timeout=WAIT)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def _visible_without_scrolling(page, chat: Chat, data: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    button = chat.pane.locator(f'.ik-button[data-callback="{data}"]').last
+    expect(button).to_be_attached(timeout=WAIT)
+    _settled(page, chat)
+    page.wait_for_function(IN_VIEW, arg=button.element_handle(), timeout=5_000)
+
+
+def test_chats_follow_the_newest_message_through_photos_and_a_long_report(page):  # type: ignore[no-untyped-def]
+    """The last message's buttons are in view without scrolling, as in Telegram, even when a
+    photo above them loads after they arrived and the summary is taller than the chat."""
+    from playwright.sync_api import expect
+
+    resident, officer = Chat(page, "resident"), Chat(page, "officer")
+    photos = officer.pane.locator(".msg.in img.photo").count()
+    if resident.pane.locator(".start-button").is_visible():  # run alone: a new chat
+        resident.pane.locator(".start-button").click()
+        resident.bot_text("113")
+    resident.send("/report")
+    resident.press("r:cat:theft")
+    resident.pane.locator(AREA_BUTTON).first.click(timeout=WAIT)
+    resident.press("r:place:skip")
+    resident.press("r:when:today")
+    expect(resident.pane.locator('[data-callback="r:when:today"]')).to_have_count(0)
+    resident.send(LONG_TIP)
+    _visible_without_scrolling(page, resident, "r:text:done")
+    resident.press("r:text:done")
+    expect(resident.pane.locator('[data-callback="r:ev:skip"]').last).to_be_visible(timeout=WAIT)
+    resident.attach("photo")  # the evidence: the sample photo loads after its message is shown
+    _visible_without_scrolling(page, resident, "r:ev:done")
+    resident.press("r:ev:done")
+    _visible_without_scrolling(page, resident, "r:fu:anon")
+    resident.press("r:fu:anon")
+    _visible_without_scrolling(page, resident, "r:sum:send")  # the demo's key moment
+    resident.press("r:sum:send")
+    receipt = resident.bot_text(RECEIPT)
+    _settled(page, resident)
+    page.wait_for_function(IN_VIEW, arg=receipt.element_handle(), timeout=5_000)
+
+    # The officer's pane followed too: the new card and the photo sent with it end in view.
+    card = officer.pane.locator(".msg.in", has=page.locator(".text", has_text=LONG_TIP[:60])).last
+    expect(card).to_be_attached(timeout=WAIT)
+    expect(officer.pane.locator(".msg.in img.photo")).not_to_have_count(photos, timeout=WAIT)
+    _settled(page, officer)
+    end = officer.pane.locator(".msg").last.locator(".meta, .inline-keyboard").last
+    page.wait_for_function(IN_VIEW, arg=end.element_handle(), timeout=5_000)
+
+
+def test_a_reader_who_scrolled_up_stays_put_and_is_offered_the_new_messages(
+    page, sandbox
+):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    bot_api = _bot_api(sandbox)
+    admin = Chat(page, "admin")
+    marker = admin.pane.locator(".new-messages")
+    first = bot_api("sendMessage", chat_id=ADMIN.user_id, text="Tin một")
+    expect(admin.pane.locator(f'.msg[data-message-id="{first["message_id"]}"]')).to_be_visible(
+        timeout=WAIT
+    )
+    assert admin.pane.locator(f'.msg[data-message-id="{first["message_id"]}"]').evaluate(IN_VIEW)
+
+    # An edit that makes the last message much taller keeps its end in view.
+    long_text = "\n".join(f"Dòng {n}" for n in range(1, 41))
+    bot_api("editMessageText", chat_id=ADMIN.user_id, message_id=first["message_id"],
+            text=long_text)  # fmt: skip
+    grown = admin.pane.locator(f'.msg[data-message-id="{first["message_id"]}"] .meta')
+    expect(grown).to_be_attached(timeout=WAIT)
+    expect(admin.pane.locator(".msg.in .text", has_text="Dòng 40").last).to_be_attached(
+        timeout=WAIT
+    )
+    page.wait_for_function(IN_VIEW, arg=grown.element_handle(), timeout=5_000)
+
+    # Scrolled up (the mouse wheel) to read history: new messages do not pull the reader down.
+    messages = admin.pane.locator(".messages")
+    box = messages.bounding_box()
+    assert box
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -100_000)
+    page.wait_for_function("list => list.scrollTop === 0", arg=messages.element_handle())
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    expect(marker).to_be_hidden()
+    for n in (2, 3):
+        sent = bot_api("sendMessage", chat_id=ADMIN.user_id, text=f"Tin {n}")
+        expect(admin.pane.locator(f'.msg[data-message-id="{sent["message_id"]}"]')).to_be_attached(
+            timeout=WAIT
+        )
+    expect(marker).to_be_visible(timeout=WAIT)
+    expect(marker).to_contain_text("2 tin mới")
+    assert messages.evaluate("list => list.scrollTop") == 0
+    marker.click()
+    expect(marker).to_be_hidden()
+    last = admin.pane.locator(".msg").last
+    page.wait_for_function(IN_VIEW, arg=last.element_handle(), timeout=5_000)

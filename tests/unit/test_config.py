@@ -261,6 +261,11 @@ def test_broadcast_rate_at_or_above_telegrams_limit_is_refused(value: str) -> No
     assert "30" in only_problem_with("TIPBOT_BROADCAST_RATE", value)
 
 
+@pytest.mark.parametrize("value", ["30", "30.5", "100", "0", "-1", "fast", "0.05"])
+def test_a_refused_broadcast_rate_repeats_the_value_given(value: str) -> None:
+    assert repr(value) in only_problem_with("TIPBOT_BROADCAST_RATE", value)
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "fast", "0.05"])
 def test_bad_broadcast_rate_is_reported(value: str) -> None:
     only_problem_with("TIPBOT_BROADCAST_RATE", value)
@@ -496,7 +501,7 @@ def test_officers_commands_read_the_env_file_of_the_working_folder(tmp_path: Pat
 def test_officers_add_with_the_wrong_key_exits_2_naming_it(
     tmp_path: Path, staffing_env: dict[str, str]
 ) -> None:
-    created = run_cli("officers", "list", cwd=tmp_path, env=staffing_env)
+    created = run_cli("officers", "add", "2", "--all-areas", cwd=tmp_path, env=staffing_env)
     assert created.returncode == 0, created.stderr
     other_key = base64.b64encode(bytes(32)).decode()
     result = run_cli(

@@ -1,0 +1,259 @@
+"""`python -m bot`: connect to Telegram, start the bot, long-poll, stop cleanly.
+
+This is python-telegram-bot's `Application.run_polling`, written out so that start-up says what
+the SPEC asks of it, which `run_polling` cannot be told to do:
+
+- a token Telegram rejects (401/404 on getMe) raises `InvalidToken` at once, without the library
+  logging a traceback first; the command line turns it into one line and exit status 2;
+- while Telegram cannot be reached (connection refused, timeouts, 5xx past the request's own
+  retries), on getMe as on getUpdates, the bot keeps trying with a growing delay and says so in
+  one warning line at once, then at most one a minute (`Reachability`), and one line when it is
+  back. The library's own polling loop retries timeouts silently and reports other network
+  errors with a traceback each time;
+- nothing decorative is awaited before polling starts: the command menus are published in the
+  background (handlers/menus.py), so a Bot API server without `setMyCommands` does not stop the
+  line.
+
+Order of work is the library's: initialize (getMe), deleteWebhook, `post_init`, poll and
+`Application.start()`; on SIGINT/SIGTERM, stop polling (one last getUpdates confirms what was
+fetched, so it is not fetched again), `Application.stop()` (pending updates are handled),
+`post_stop`, `shutdown`, `post_shutdown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram import Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+#: At most one "unreachable" warning per this many seconds while Telegram stays unreachable.
+WARNING_INTERVAL = 60.0
+#: Delay before the next try after a failed connection, doubled each time up to the maximum.
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+#: getUpdates long-polling timeout, in seconds (the library's default).
+POLL_TIMEOUT = 10
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Polling:
+    """What the polling task leaves for the shutdown: the offset to confirm, a fatal error."""
+
+    offset: int | None = None
+    fatal: InvalidToken | None = None
+
+
+class Reachability:
+    """Whether Telegram answers; one warning when it stops, then at most one per interval."""
+
+    def __init__(self, interval: float = WARNING_INTERVAL) -> None:
+        self.interval = interval
+        self._down_since: float | None = None
+        self._last_warning: float | None = None
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    def failed(self, call: str, error: Exception, retry_in: float) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        if self._last_warning is not None and now - self._last_warning < self.interval:
+            log.debug("Telegram still unreachable (%s on %s)", type(error).__name__, call)
+            return
+        self._last_warning = now
+        down_for = now - self._down_since
+        log.warning(
+            "Telegram unreachable (%s on %s: %s)%s; trying again in %.0f s",
+            type(error).__name__, call, error,
+            f" for {down_for:.0f} s" if down_for >= 1 else "", retry_in,
+        )
+
+    def answered(self) -> None:
+        if self._down_since is not None:
+            log.warning(
+                "Telegram reachable again after %.0f s", time.monotonic() - self._down_since
+            )
+        self._down_since = None
+        self._last_warning = None
+
+
+def unreachable(error: TelegramError) -> bool:
+    """A failure of the network or of Telegram's side, worth waiting out (not a bad request)."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+def run_bot(application: Application) -> int:
+    """Run until SIGINT or SIGTERM; 0 on a clean stop. `InvalidToken` propagates."""
+    return asyncio.run(_serve(application))
+
+
+async def _serve(application: Application) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    reach = Reachability()
+    initialized = False
+    poller: asyncio.Task[None] | None = None
+    polling = _Polling()
+    try:
+        if not await _connect(application, reach, stop):
+            return 0
+        initialized = True
+        if application.post_init is not None:
+            await application.post_init(application)
+        if stop.is_set():
+            return 0
+        poller = asyncio.create_task(_poll(application, reach, stop, polling), name="polling")
+        await application.start()
+        await stop.wait()
+    finally:
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            if polling.offset is not None:
+                await _confirm(application, polling.offset)
+        if application.running:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+        if initialized:
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+    if polling.fatal is not None:
+        raise polling.fatal
+    return 0
+
+
+async def _connect(application: Application, reach: Reachability, stop: asyncio.Event) -> bool:
+    """getMe and deleteWebhook until both answer; False when told to stop first."""
+    delay = RETRY_FIRST
+    call = "getMe"
+    while True:
+        try:
+            call = "getMe"
+            if not await _unless_stopped(application.initialize(), stop):
+                return False
+            call = "deleteWebhook"
+            if not await _unless_stopped(application.bot.delete_webhook(), stop):
+                return False
+            reach.answered()
+            return True
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            log.warning("Telegram asks to wait %.0f s before %s", seconds, call)
+            if await _stopped_within(stop, seconds):
+                return False
+            continue
+        except TelegramError as error:
+            if not unreachable(error):
+                raise
+            reach.failed(call, error, delay)
+        if await _stopped_within(stop, delay):
+            return False
+        delay = min(delay * 2, RETRY_MAX)
+
+
+async def _poll(
+    application: Application, reach: Reachability, stop: asyncio.Event, polling: _Polling
+) -> None:
+    """Fetch updates into the application's queue until cancelled (or the token is revoked)."""
+    delay = RETRY_FIRST
+    conflict_logged = 0.0
+    while True:
+        try:
+            updates = await application.bot.get_updates(
+                offset=polling.offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            )
+        except InvalidToken as error:  # revoked while running: stop, the command line says why
+            polling.fatal = error
+            stop.set()
+            return
+        except RetryAfter as error:
+            wait = error.retry_after
+            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            continue
+        except Conflict:
+            if time.monotonic() - conflict_logged >= WARNING_INTERVAL:
+                conflict_logged = time.monotonic()
+                log.warning(
+                    "another process is polling this bot's updates (409 Conflict); retrying"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            continue
+        except TelegramError as error:
+            if not unreachable(error):
+                log.error("getUpdates failed: %s; retrying in %.0f s", type(error).__name__, delay)
+            else:
+                reach.failed("getUpdates", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            continue
+        reach.answered()
+        delay = RETRY_FIRST
+        for update in updates:
+            await application.update_queue.put(update)
+        if updates:
+            polling.offset = updates[-1].update_id + 1
+
+
+async def _confirm(application: Application, offset: int) -> None:
+    """Tell Telegram the fetched updates are ours, so the next start does not fetch them again."""
+    try:
+        await application.bot.get_updates(
+            offset=offset, timeout=0, allowed_updates=Update.ALL_TYPES
+        )
+    except TelegramError as error:
+        log.warning(
+            "could not confirm the last updates (%s); they may be handled again at next start",
+            type(error).__name__,
+        )
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
+    """Await `work` unless `stop` is set first (then `work` is cancelled); True when it ran."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        stopper.cancel()
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+        await task
+    return False
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
