@@ -718,9 +718,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_parts() -> None:
     """Texts of later flows live in their own modules (`bot/texts_*.py`); one catalog."""
-    from bot import texts_campaign, texts_evidence, texts_officer
+    from bot import texts_campaign, texts_evidence, texts_officer, texts_privacy
 
-    for part in (texts_officer.TEXTS, texts_campaign.TEXTS, texts_evidence.TEXTS):
+    for part in (texts_officer.TEXTS, texts_campaign.TEXTS, texts_evidence.TEXTS,
+                 texts_privacy.TEXTS):
         clash = MESSAGES.keys() & part.keys()
         if clash:
             raise RuntimeError(f"catalog keys defined twice: {sorted(clash)}")
