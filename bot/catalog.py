@@ -40,6 +40,21 @@ def plain(language: str, key: str, /, **values: object) -> str:
     return template.format(**{k: str(v) for k, v in values.items()})
 
 
+def file_kind_label(language: str, kind: str) -> str:
+    """A file's kind ("photo", "voice"...) as a person reads it; anything else is a document."""
+    for known, key in (
+        ("photo", "file_kind_photo"),
+        ("video", "file_kind_video"),
+        ("voice", "file_kind_voice"),
+        ("audio", "file_kind_audio"),
+        ("animation", "file_kind_animation"),
+        ("video_note", "file_kind_video_note"),
+    ):
+        if kind == known:
+            return plain(language, key)
+    return plain(language, "file_kind_document")
+
+
 def placeholders(template: str) -> set[str]:
     """The `{names}` a template uses; the catalog test checks both languages agree."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}

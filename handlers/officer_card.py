@@ -17,7 +17,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.areas import Areas
-from bot.catalog import Html, escape, plain, text
+from bot.catalog import Html, escape, file_kind_label, plain, text
 from bot.times import local_time
 from storage.tips import ThreadMessage, Tip
 
@@ -213,20 +213,7 @@ async def send_attachments(
             await bot.send_message(
                 chat_id,
                 text(language, "card_file_refused", ref=ref, number=number,
-                     total=len(attachments), kind=_kind_label(language, kind)),
+                     total=len(attachments), kind=file_kind_label(language, kind)),
             )
 
 
-def _kind_label(language: str, kind: str) -> str:
-    """"photo", "voice"... as the officer reads it; anything else is a document."""
-    for known, key in (
-        ("photo", "file_kind_photo"),
-        ("video", "file_kind_video"),
-        ("voice", "file_kind_voice"),
-        ("audio", "file_kind_audio"),
-        ("animation", "file_kind_animation"),
-        ("video_note", "file_kind_video_note"),
-    ):
-        if kind == known:
-            return plain(language, key)
-    return plain(language, "file_kind_document")
