@@ -373,7 +373,10 @@
       this.list.addEventListener("click", () => this.closePopups());
       this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
       for (const kind of ["wheel", "touchstart", "touchmove", "keydown", "pointerdown"]) {
-        this.list.addEventListener(kind, () => {
+        this.list.addEventListener(kind, (event) => {
+          // A press on a button inside the list is not a scroll; a press on the list itself
+          // (its scrollbar) is.
+          if (kind === "pointerdown" && event.target !== this.list) return;
           this.readerInput = performance.now();
         }, { passive: true });
       }

@@ -350,7 +350,7 @@ def _visible_without_scrolling(page, chat: Chat, data: str) -> None:  # type: ig
     button = chat.pane.locator(f'.ik-button[data-callback="{data}"]').last
     expect(button).to_be_attached(timeout=WAIT)
     _settled(page, chat)
-    page.wait_for_function(IN_VIEW, arg=button.element_handle(), timeout=5_000)
+    page.wait_for_function(IN_VIEW, arg=button.element_handle(), timeout=WAIT)
 
 
 def test_chats_follow_the_newest_message_through_photos_and_a_long_report(page):  # type: ignore[no-untyped-def]
@@ -382,7 +382,7 @@ def test_chats_follow_the_newest_message_through_photos_and_a_long_report(page):
     resident.press("r:sum:send")
     receipt = resident.bot_text(RECEIPT)
     _settled(page, resident)
-    page.wait_for_function(IN_VIEW, arg=receipt.element_handle(), timeout=5_000)
+    page.wait_for_function(IN_VIEW, arg=receipt.element_handle(), timeout=WAIT)
 
     # The officer's pane followed too: the new card and the photo sent with it end in view.
     card = officer.pane.locator(".msg.in", has=page.locator(".text", has_text=LONG_TIP[:60])).last
@@ -390,7 +390,7 @@ def test_chats_follow_the_newest_message_through_photos_and_a_long_report(page):
     expect(officer.pane.locator(".msg.in img.photo")).not_to_have_count(photos, timeout=WAIT)
     _settled(page, officer)
     end = officer.pane.locator(".msg").last.locator(".meta, .inline-keyboard").last
-    page.wait_for_function(IN_VIEW, arg=end.element_handle(), timeout=5_000)
+    page.wait_for_function(IN_VIEW, arg=end.element_handle(), timeout=WAIT)
 
 
 def test_a_reader_who_scrolled_up_stays_put_and_is_offered_the_new_messages(
@@ -416,7 +416,7 @@ def test_a_reader_who_scrolled_up_stays_put_and_is_offered_the_new_messages(
     expect(admin.pane.locator(".msg.in .text", has_text="Dòng 40").last).to_be_attached(
         timeout=WAIT
     )
-    page.wait_for_function(IN_VIEW, arg=grown.element_handle(), timeout=5_000)
+    page.wait_for_function(IN_VIEW, arg=grown.element_handle(), timeout=WAIT)
 
     # Scrolled up (the mouse wheel) to read history: new messages do not pull the reader down.
     messages = admin.pane.locator(".messages")
@@ -438,4 +438,4 @@ def test_a_reader_who_scrolled_up_stays_put_and_is_offered_the_new_messages(
     marker.click()
     expect(marker).to_be_hidden()
     last = admin.pane.locator(".msg").last
-    page.wait_for_function(IN_VIEW, arg=last.element_handle(), timeout=5_000)
+    page.wait_for_function(IN_VIEW, arg=last.element_handle(), timeout=WAIT)
