@@ -1,0 +1,77 @@
+"""Tips for the statistics tests and benchmark, stored through the storage functions.
+
+`Tips.insert` dates a tip now; the tests need tips at chosen moments (around a local midnight,
+months apart), so the helpers then move the clear times (`tips.created_at`, the acknowledgement,
+the audit entries of status changes) with plain UPDATEs, as a clock moved back would have left
+them. Every status change goes through `TipDesk.set_status` and `AuditLog.record`, as the
+officer's desk does it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from storage.store import Store
+from storage.tips import Delivery, NewTip
+
+STAFF = 7001
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SeedTip:
+    category: str
+    area: str | None
+    created: datetime  # aware
+    #: status changes after arrival: (status, hours after arrival, staff id)
+    changes: tuple[tuple[str, float, int], ...] = ()
+    text: str = "Có người lạ chở gỗ ban đêm qua cầu."
+    assignees: tuple[int, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return self.changes[-1][0] if self.changes else "new"
+
+    @property
+    def acknowledged(self) -> datetime | None:
+        return self.created + timedelta(hours=self.changes[0][1]) if self.changes else None
+
+
+async def seed(store: Store, tips: Sequence[SeedTip], batch: int = 2000) -> list[int]:
+    """Store `tips` (in transactions of `batch`) and date them; returns their ids in order."""
+    ids: list[int] = []
+    for start in range(0, len(tips), batch):
+        chunk = tips[start : start + batch]
+        async with store.db.transaction():
+            for spec in chunk:
+                tip, _code = await store.tips.insert(
+                    NewTip(spec.category, spec.area, False,
+                           {"text": spec.text, "place": "cầu treo thôn 2", "when": "today",
+                            "attachments": []}),
+                    Delivery(1, (STAFF,)),
+                )
+                ids.append(tip.tip_id)
+                for status, hours, actor in spec.changes:
+                    await store.desk.set_status(tip.tip_id, status)
+                    await store.audit.record(actor, "status", tip.tip_id, status=status)
+                    await store.db.execute(
+                        "UPDATE audit_log SET at = ? WHERE audit_id ="
+                        " (SELECT max(audit_id) FROM audit_log)",
+                        (iso(spec.created + timedelta(hours=hours)),),
+                    )
+                for assignee in spec.assignees:
+                    await store.desk.assign(tip.tip_id, assignee, given_by=STAFF)
+        await store.db.executemany(
+            "UPDATE tips SET created_at = ?, updated_at = ?, acknowledged_at = ? WHERE tip_id = ?",
+            [
+                (iso(spec.created), iso(spec.created),
+                 iso(spec.acknowledged) if spec.acknowledged else None, tip_id)
+                for spec, tip_id in zip(chunk, ids[start:], strict=True)
+            ],
+        )
+    return ids
