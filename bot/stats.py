@@ -195,15 +195,14 @@ class StatsReport:
 async def collect(store: Store, period: Period, scope: StatsScope, zone: tzinfo) -> StatsReport:
     """Every number of a period, read from the database now (SQL aggregations only)."""
     window = period.window(zone)
-    counts = await store.stats.tip_counts(window, scope)
-    per_bucket = await store.stats.per_bucket(period.bucket_windows(zone), scope)
+    counts = await store.stats.tip_counts(window, scope, period.bucket_windows(zone))
     subscribers = await store.stats.subscribers(window)
     campaigns = await store.campaigns.summary() if scope.everything else None
     return StatsReport(
         period=period,
         scope=scope,
         counts=counts,
-        series=list(zip(period.bucket_starts(), per_bucket, strict=True)),
+        series=list(zip(period.bucket_starts(), counts.per_bucket, strict=True)),
         subscribers=subscribers,
         campaigns=campaigns,
     )

@@ -27,6 +27,8 @@ COLOURS = (
     "#7f7f7f",
 )  # fmt: skip
 AREA_COLOUR = "#1f77b4"
+#: About the width of one character of a 9-point label, to leave room for the longest one.
+CHAR_INCHES = 0.075
 
 
 def chart_areas(report: StatsReport, areas: Areas) -> list[str | None]:
@@ -60,10 +62,18 @@ def render_chart(report: StatsReport, language: str, areas: Areas) -> bytes:
     area_codes = chart_areas(report, areas)
     area_rows = max(len(area_codes), 2)
     top_height, bottom_height = 4.0, 0.8 + 0.28 * area_rows
-    figure = Figure(
-        figsize=(WIDTH_INCHES, top_height + bottom_height), dpi=DPI, layout="constrained"
-    )
+    height = top_height + bottom_height + 1.2
+    figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
     FigureCanvasAgg(figure)
+    # Fixed margins (in inches): room for the area names on the left and the legend on the
+    # right. A layout engine would measure every label twice and cost half the drawing time.
+    names = [chart_label(area_label(language, areas, code)) for code in area_codes]
+    legend = [chart_label(plain(language, f"cat_{c}")) for c in CATEGORIES]
+    left = min(3.5, 0.35 + CHAR_INCHES * max(len(n) for n in names))
+    right = min(3.5, 0.6 + CHAR_INCHES * max(len(n) for n in legend))
+    figure.subplots_adjust(left=left / WIDTH_INCHES, right=1 - right / WIDTH_INCHES,
+                           top=1 - 0.45 / height, bottom=0.4 / height,
+                           hspace=0.95 / ((top_height + bottom_height) / 2))
     top, bottom = figure.subplots(2, 1, height_ratios=[top_height, bottom_height])
 
     # Tips per week or month, stacked by category.
@@ -95,7 +105,6 @@ def render_chart(report: StatsReport, language: str, areas: Areas) -> bytes:
 
     # One bar per area.
     values = [report.counts.by_area.get(code, 0) for code in area_codes]
-    names = [chart_label(area_label(language, areas, code)) for code in area_codes]
     rows = list(range(len(area_codes)))
     bars = bottom.barh(rows, values, color=AREA_COLOUR, height=0.7)
     bottom.bar_label(bars, padding=3, fontproperties=small)
@@ -110,5 +119,6 @@ def render_chart(report: StatsReport, language: str, areas: Areas) -> bytes:
         label.set_fontproperties(small)
 
     buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
+    # A light compression: drawing, not squeezing the last kilobytes, is what a reader waits for.
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()

@@ -8,9 +8,9 @@ subtracted as given: they may be rounded to the hour, and nothing here relies on
 
 - A tip belongs to a period when it arrived in it (`tips.created_at`).
 - Acknowledged: `tips.acknowledged_at` (an officer's first status change).
-- Closed: the tip's status is resolved, unfounded or transferred now, and it was closed at the
-  first status change to one of those after its last reopening (from the audit log's "status"
-  entries). A tip closed without such an entry has no closing time.
+- Closed: the tip's status is resolved, unfounded or transferred now; it was closed when that
+  status was set, its last "status" entry in the audit log (a tip reopened and closed again
+  counts from its last closing). A tip closed without such an entry has no closing time.
 - Hours: arrival to acknowledgement, and arrival to closing; the medians are over the period's
   tips that have that time.
 """
@@ -30,44 +30,29 @@ _CLOSED = json.dumps(list(CLOSED_STATUSES))
 # The statements below are put together from these constant pieces (marked `noqa: S608`): no
 # value is ever formatted into SQL; every value is a bound parameter.
 
-#: The tips of the period (and of the scope). Parameters: :start, :end, :everything, :areas.
-_PERIOD = (
-    "period AS ("
-    " SELECT tip_id, ref, category, area, status, created_at, acknowledged_at FROM tips"
-    " WHERE created_at >= :start AND created_at < :end"
-    " AND (:everything = 1 OR area IN (SELECT value FROM json_each(:areas))))"
-)
+#: The tips of the scope (parameters :everything, :areas), and of the period (:start, :end).
+#: The index tips_for_stats covers every column read here but the reference.
+_IN_SCOPE = " (:everything = 1 OR t.area IN (SELECT value FROM json_each(:areas)))"
+_IN_PERIOD = " t.created_at >= :start AND t.created_at < :end AND" + _IN_SCOPE
 
-#: When each closed tip of the period was closed: the first change to a closed status after its
-#: last change to an open one (a reopened tip closed again counts from its last closing).
-_CLOSINGS = (
-    ", changes AS ("
-    " SELECT a.tip_id, a.audit_id, a.at,"
-    "  coalesce(CASE WHEN json_valid(a.detail) THEN json_extract(a.detail, '$.status') END"
-    "   IN (SELECT value FROM json_each(:closed)), 0) AS closing"
-    " FROM period p JOIN audit_log a ON a.tip_id = p.tip_id AND a.action = 'status'"
-    " WHERE p.status IN (SELECT value FROM json_each(:closed)))"
-    ", marked AS ("
-    " SELECT tip_id, audit_id, at, closing,"
-    "  max(CASE WHEN closing THEN 0 ELSE audit_id END) OVER (PARTITION BY tip_id) AS reopened"
-    " FROM changes)"
-    ", closings AS ("
-    " SELECT tip_id, min(at) AS closed_at FROM marked"
-    " WHERE closing AND audit_id > reopened GROUP BY tip_id)"
+#: When each tip was last given a status (from the audit log's "status" entries): for a tip
+#: whose status is closed now, when it was closed. The index audit_log_by_action covers it.
+_LAST_CHANGES = (
+    "(SELECT tip_id, max(at) AS changed_at FROM audit_log WHERE action = 'status'"
+    " GROUP BY tip_id)"
 )
 
 #: Hours from arrival, never negative (times rounded down to the hour can meet).
-_ACK_HOURS = "max(0.0, (julianday(p.acknowledged_at) - julianday(p.created_at)) * 24.0)"
-_CLOSE_HOURS = "max(0.0, (julianday(c.closed_at) - julianday(p.created_at)) * 24.0)"
+_ACK_HOURS = "max(0.0, (julianday(t.acknowledged_at) - julianday(t.created_at)) * 24.0)"
+_CLOSE_HOURS = "max(0.0, (julianday(c.changed_at) - julianday(t.created_at)) * 24.0)"
 
-#: The median of `hours(h)`: the middle value, or the mean of the two middle ones.
+#: The median of `hours(h)`: the middle value, or the mean of the two middle ones, and how many.
 _MEDIAN = (
-    ", ranked AS ("
-    " SELECT h, row_number() OVER (ORDER BY h) AS rn, count(*) OVER () AS n FROM hours)"
-    " SELECT avg(h) AS median, coalesce(max(n), 0) AS n FROM ranked"
-    " WHERE rn IN ((n + 1) / 2, (n + 2) / 2)"
+    " SELECT avg(h) AS median, (SELECT count(*) FROM hours) AS n FROM ("
+    "  SELECT h FROM hours ORDER BY h"
+    "  LIMIT 2 - (SELECT count(*) FROM hours) % 2"
+    "  OFFSET ((SELECT count(*) FROM hours) - 1) / 2)"
 )
-
 
 @dataclass(frozen=True)
 class Window:
@@ -95,6 +80,8 @@ class TipCounts:
     median_ack_hours: float | None
     closed: int
     median_close_hours: float | None
+    #: tips per category in each bar of the chart (the windows asked for), in order
+    per_bucket: tuple[dict[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,29 +131,44 @@ class Statistics:
             "closed": _CLOSED,
         }
 
-    async def tip_counts(self, window: Window, scope: StatsScope) -> TipCounts:
+    async def tip_counts(
+        self, window: Window, scope: StatsScope, buckets: Sequence[Window] = ()
+    ) -> TipCounts:
+        """The period's tips by category, area and status, the medians, and the tips per
+        category in each of `buckets` (consecutive windows that make up `window`)."""
         params = self._params(window, scope)
+        bars = list(buckets) or [window]
         rows = await self._db.fetchall(
-            "WITH " + _PERIOD + " SELECT category, area, status, count(*) AS n FROM period"  # noqa: S608
-            " GROUP BY category, area, status",
-            params,
+            # One pass over the period, bar by bar (the bars make up the period: a second range
+            # on created_at would make SQLite scan the whole period for each bar).
+            "SELECT CAST(b.key AS INTEGER) AS bar, t.category, t.area, t.status,"  # noqa: S608
+            " count(*) AS n FROM json_each(:bars) b"
+            " JOIN tips t ON t.created_at >= json_extract(b.value, '$[0]')"
+            "  AND t.created_at < json_extract(b.value, '$[1]')"
+            " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status",
+            {**params, "bars": json.dumps([[w.start, w.end] for w in bars])},
         )
         by_category: dict[str, int] = {}
         by_area: dict[str | None, int] = {}
         by_status: dict[str, int] = {}
+        per_bucket: list[dict[str, int]] = [{} for _ in bars]
         for row in rows:
             n = int(row["n"])
             by_category[row["category"]] = by_category.get(row["category"], 0) + n
             by_area[row["area"]] = by_area.get(row["area"], 0) + n
             by_status[row["status"]] = by_status.get(row["status"], 0) + n
+            bar = per_bucket[int(row["bar"])]
+            bar[row["category"]] = bar.get(row["category"], 0) + n
         ack = await self._db.fetchone(
-            "WITH " + _PERIOD + ", hours AS (SELECT " + _ACK_HOURS + " AS h FROM period p"  # noqa: S608
-            " WHERE p.acknowledged_at IS NOT NULL)" + _MEDIAN,
+            "WITH hours AS MATERIALIZED (SELECT " + _ACK_HOURS + " AS h FROM tips t"  # noqa: S608
+            " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
             params,
         )
         close = await self._db.fetchone(
-            "WITH " + _PERIOD + _CLOSINGS + ", hours AS (SELECT " + _CLOSE_HOURS + " AS h"  # noqa: S608
-            " FROM period p JOIN closings c ON c.tip_id = p.tip_id)" + _MEDIAN,
+            "WITH hours AS MATERIALIZED (SELECT " + _CLOSE_HOURS + " AS h"  # noqa: S608
+            " FROM " + _LAST_CHANGES + " c JOIN tips t ON t.tip_id = c.tip_id"
+            " WHERE t.status IN (SELECT value FROM json_each(:closed)) AND" + _IN_PERIOD + ")"
+            + _MEDIAN,
             params,
         )
         return TipCounts(
@@ -178,29 +180,8 @@ class Statistics:
             median_ack_hours=_number(ack["median"]) if ack else None,
             closed=int(close["n"]) if close else 0,
             median_close_hours=_number(close["median"]) if close else None,
+            per_bucket=tuple(per_bucket) if buckets else (),
         )
-
-    async def per_bucket(
-        self, buckets: Sequence[Window], scope: StatsScope
-    ) -> list[dict[str, int]]:
-        """Tips per category in each of `buckets` (windows, in order): one dict per bucket."""
-        rows = await self._db.fetchall(
-            "SELECT CAST(b.key AS INTEGER) AS bucket, t.category, count(*) AS n"
-            " FROM json_each(:buckets) b"
-            " JOIN tips t ON t.created_at >= json_extract(b.value, '$[0]')"
-            "  AND t.created_at < json_extract(b.value, '$[1]')"
-            " WHERE :everything = 1 OR t.area IN (SELECT value FROM json_each(:areas))"
-            " GROUP BY b.key, t.category",
-            {
-                "buckets": json.dumps([[w.start, w.end] for w in buckets]),
-                "everything": int(scope.everything),
-                "areas": json.dumps(list(scope.areas)),
-            },
-        )
-        result: list[dict[str, int]] = [{} for _ in buckets]
-        for row in rows:
-            result[int(row["bucket"])][row["category"]] = int(row["n"])
-        return result
 
     async def subscribers(self, window: Window) -> SubscriberCounts:
         row = await self._db.fetchone(
@@ -217,7 +198,9 @@ class Statistics:
         """The period's tips, oldest first, with their times, hours and the staff who acted on
         them (status changes, replies, reassignments) or were given them."""
         rows = await self._db.fetchall(
-            "WITH " + _PERIOD + _CLOSINGS + ", people AS ("  # noqa: S608
+            "WITH period AS MATERIALIZED (SELECT t.tip_id FROM tips t WHERE"  # noqa: S608
+            + _IN_PERIOD + ")"
+            ", people AS ("
             " SELECT a.tip_id, a.actor_id AS staff_id FROM period p"
             "  JOIN audit_log a ON a.tip_id = p.tip_id"
             "  AND a.action IN ('status', 'reply', 'reassign')"
@@ -226,13 +209,15 @@ class Statistics:
             "  ON g.tip_id = p.tip_id)"
             ", staff AS (SELECT tip_id, group_concat(staff_id) AS ids FROM people"
             " GROUP BY tip_id)"
-            " SELECT p.tip_id, p.ref, p.category, p.area, p.status, p.created_at,"
-            " p.acknowledged_at, c.closed_at,"
-            " CASE WHEN p.acknowledged_at IS NOT NULL THEN " + _ACK_HOURS + " END AS ack_hours,"
-            " CASE WHEN c.closed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
-            " s.ids FROM period p LEFT JOIN closings c ON c.tip_id = p.tip_id"
-            " LEFT JOIN staff s ON s.tip_id = p.tip_id"
-            " ORDER BY p.created_at, p.tip_id",
+            " SELECT t.tip_id, t.ref, t.category, t.area, t.status, t.created_at,"
+            " t.acknowledged_at, c.changed_at AS closed_at,"
+            " CASE WHEN t.acknowledged_at IS NOT NULL THEN " + _ACK_HOURS + " END AS ack_hours,"
+            " CASE WHEN c.changed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
+            " s.ids FROM period p JOIN tips t ON t.tip_id = p.tip_id"
+            " LEFT JOIN " + _LAST_CHANGES + " c ON c.tip_id = t.tip_id"
+            "  AND t.status IN (SELECT value FROM json_each(:closed))"
+            " LEFT JOIN staff s ON s.tip_id = t.tip_id"
+            " ORDER BY t.created_at, t.tip_id",
             self._params(window, scope),
         )
         return [
