@@ -31,7 +31,7 @@ from bot.stats import (
 )
 from handlers.buttons import parse
 from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
-from handlers.stats import FLOW, period_keyboard
+from handlers.stats import ask_dates, period_keyboard
 from storage.stats import StatsScope
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data.text(0) == "p" and len(data) == 2:
         code = data.word(1)
         if code == TYPED:
-            await services.store.drafts.save(user.id, {"flow": FLOW, "for": "export"})
             await query.answer()
-            await context.bot.send_message(user.id, text(language, "stats_ask_dates"))
+            await ask_dates(context, user.id, language, "export")
             return
         period = period_from_fields((code,), today) if code else None
         if period is not None:

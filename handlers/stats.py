@@ -84,9 +84,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code = data.word(1) if len(data) == 2 and data.text(0) == "p" else None
     services = services_of(context)
     if code == TYPED:
-        await services.store.drafts.save(user.id, {"flow": FLOW, "for": "stats"})
         await query.answer()
-        await context.bot.send_message(user.id, text(language, "stats_ask_dates"))
+        await ask_dates(context, user.id, language, "stats")
         return
     period = period_of(code, local_today(services.config.timezone)) if code else None
     if period is None:
@@ -94,6 +93,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     await answer_stats(context, role, language, period)
+
+
+async def ask_dates(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, language: str, purpose: str
+) -> None:
+    """Read the user's next message as two dates, for `purpose` ("stats" or "export")."""
+    store = services_of(context).store
+    await store.staff.end_action(user_id)  # an officer's open reply never captures the dates
+    await store.drafts.save(user_id, {"flow": FLOW, "for": purpose})
+    await context.bot.send_message(user_id, text(language, "stats_ask_dates"))
 
 
 async def answer_stats(

@@ -166,7 +166,13 @@ def test_stats_match_an_independent_count_for_admins_and_officers(emulator, make
     assert_counts(answer.text, expected, total_line="Tổng số tin báo nhận được:")
     wait_chart(emulator, ADMIN, before, "Tháng này")
 
-    # The officer of Hồng Vân sees only Hồng Vân's tips.
+    # The officer of Hồng Vân sees only Hồng Vân's tips. They had started a reply on today's
+    # card: asking for dates ends it, so the dates never reach the resident as a reply.
+    card = emulator.wait_until(lambda: next(
+        (m for m in emulator.messages(OFFICER)
+         if any(d.startswith("o:rep:") for d in m.callback_data())), None))
+    press(emulator, officer, next(d for d in card.callback_data() if d.startswith("o:rep:")))
+    wait_text(emulator, officer, "người báo")
     before = len(emulator.messages(OFFICER))
     officer.send_command("/stats")
     press(emulator, officer, "ss:p:d")
@@ -178,6 +184,8 @@ def test_stats_match_an_independent_count_for_admins_and_officers(emulator, make
                   total_line="Tổng số tin báo nhận được:")
     assert "Liên kết chiến dịch" not in answer.text
     wait_chart(emulator, OFFICER, before, "01/06/2025 – 30/06/2025")
+    with closing(sqlite3.connect(bot.data / "tipline.db", timeout=10)) as db:
+        assert db.execute("SELECT count(*) FROM tip_messages").fetchone()[0] == 0
 
     # Dates that make no period are explained; /cancel ends the question.
     officer.send_command("/stats")
