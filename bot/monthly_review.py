@@ -140,7 +140,7 @@ async def sync_reviews(application: Application) -> None:
             await _fire(application, review.month)
         elif name not in registered:
             queue.run_once(_job, when=max(0.0, review.due_at - now), data=review.month,
-                           name=name)
+                           name=name, job_kwargs={"misfire_grace_time": int(GRACE_SECONDS)})
             log.info("monthly review %s registered", review.month)
 
 

@@ -37,6 +37,9 @@ WEEKLY_UP_TO_DAYS = 92
 MAX_DAYS = 3660
 #: Campaigns named in the text (the most opened first).
 CAMPAIGNS_SHOWN = 3
+#: Areas listed in the text at most (the message must stay under Telegram's 4096 characters);
+#: the chart and the export have them all.
+AREAS_SHOWN = 40
 
 _DATE = re.compile(r"\b([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\b")
 _DAY = re.compile(r"[0-9]{8}")
@@ -308,10 +311,17 @@ def report_text(language: str, report: StatsReport, areas: Areas) -> Html:
         if counts.by_status.get(s)
     ]
     statuses += [(s, n) for s, n in sorted(counts.by_status.items()) if s not in STATUSES]
-    by_area = [
-        (area_label(language, areas, code), counts.by_area[code])
-        for code in ordered_areas(counts.by_area, areas)
-    ]
+    shown_areas = ordered_areas(counts.by_area, areas)
+    if len(shown_areas) > AREAS_SHOWN:  # a large areas file: the busiest ones, then the rest
+        shown_areas = sorted(shown_areas, key=lambda c: -counts.by_area[c])[:AREAS_SHOWN]
+    by_area = [(area_label(language, areas, code), counts.by_area[code]) for code in shown_areas]
+    others = [c for c in counts.by_area if c not in shown_areas and counts.by_area[c]]
+    area_lines = lines(by_area)
+    if others:
+        area_lines = Html(area_lines + "\n" + text(
+            language, "stats_more_areas", count=len(others),
+            tips=sum(counts.by_area[c] for c in others),
+        ))
     campaigns = Html("")
     if report.campaigns is not None:
         starts = sum(c.starts for c in report.campaigns)
@@ -334,7 +344,7 @@ def report_text(language: str, report: StatsReport, areas: Areas) -> Html:
         scope=scope_text(language, report.scope, areas),
         total=counts.total,
         categories=lines(categories),
-        areas=lines(by_area),
+        areas=area_lines,
         statuses=lines(statuses),
         ack=hours_text(language, counts.median_ack_hours),
         acknowledged=counts.acknowledged,

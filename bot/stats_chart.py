@@ -69,7 +69,7 @@ def render_chart(report: StatsReport, language: str, areas: Areas) -> bytes:
     # right. A layout engine would measure every label twice and cost half the drawing time.
     names = [chart_label(area_label(language, areas, code)) for code in area_codes]
     legend = [chart_label(plain(language, f"cat_{c}")) for c in CATEGORIES]
-    left = min(3.5, 0.35 + CHAR_INCHES * max(len(n) for n in names))
+    left = min(3.5, 0.35 + CHAR_INCHES * max((len(n) for n in names), default=8))
     right = min(3.5, 0.6 + CHAR_INCHES * max(len(n) for n in legend))
     figure.subplots_adjust(left=left / WIDTH_INCHES, right=1 - right / WIDTH_INCHES,
                            top=1 - 0.45 / height, bottom=0.4 / height,

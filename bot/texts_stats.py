@@ -87,6 +87,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "stats_line": {"vi": "• {name}: <b>{count}</b>", "en": "• {name}: <b>{count}</b>"},
+    "stats_more_areas": {
+        "vi": "• {count} địa bàn khác: <b>{tips}</b>",
+        "en": "• {count} other areas: <b>{tips}</b>",
+    },
     "stats_nothing": {"vi": "• không có", "en": "• none"},
     "stats_hours": {"vi": "{hours} giờ", "en": "{hours} h"},
     "stats_no_median": {"vi": "chưa có", "en": "none yet"},

@@ -586,3 +586,39 @@ async def test_only_the_month_in_progress_is_planned(store):
     assert await plan(store, at("2025-06-01 07:00"), TZ) == "2025-06"
     assert await store.reviews.get("2025-05") is None
     assert [r.month for r in await store.reviews.pending()] == ["2025-06"]
+
+
+def test_a_large_areas_file_keeps_the_text_under_telegrams_limit():
+    from bot.areas import parse_areas
+    from bot.stats import AREAS_SHOWN, StatsReport
+    from emulator.formatting import char_len, parse_formatted
+    from storage.stats import SubscriberCounts, TipCounts
+
+    many = parse_areas("".join(
+        f'[[area]]\ncode = "xa-{n}"\nvi = "Xã Hương Nguyên Thượng Số {n}"\n'
+        f'en = "Huong Nguyen Thuong commune number {n}"\n'
+        for n in range(150)
+    ))
+    by_area = {f"xa-{n}": n + 1 for n in range(150)}
+    counts = TipCounts(sum(by_area.values()), {"drugs": sum(by_area.values())}, by_area,
+                       {"new": sum(by_area.values())}, 0, None, 0, None)
+    report = StatsReport(JUNE, EVERYTHING, counts, [(d, {}) for d in JUNE.bucket_starts()],
+                         SubscriberCounts(0, 0), [])
+    for language in ("vi", "en"):
+        shown, _ = parse_formatted(report_text(language, report, many), "HTML")
+        assert char_len(shown) <= 4096
+    shown, _ = parse_formatted(report_text("vi", report, many), "HTML")
+    assert "Số 149: 150" in shown  # the busiest areas are named
+    rest = 150 - AREAS_SHOWN
+    assert f"{rest} địa bàn khác: {sum(range(1, rest + 1))}" in shown
+    assert render_chart(report, "vi", many)[:4] == b"\x89PNG"
+
+
+def test_an_officer_with_no_areas_gets_empty_numbers_and_a_chart():
+    from bot.stats import StatsReport
+    from storage.stats import SubscriberCounts, TipCounts
+
+    report = StatsReport(JUNE, StatsScope(False, ()), TipCounts(0, {}, {}, {}, 0, None, 0, None),
+                         [(d, {}) for d in JUNE.bucket_starts()], SubscriberCounts(0, 0), None)
+    assert "Tổng số tin báo nhận được: <b>0</b>" in report_text("vi", report, AREAS)
+    assert render_chart(report, "vi", AREAS)[:4] == b"\x89PNG"
