@@ -44,6 +44,7 @@ from telegram.ext import Application
 from bot.catalog import Html, plain, text
 from bot.services import Services
 from bot.telegram_request import no_retry
+from bot.times import local_time
 from storage.broadcasts import Broadcast, Counts, QueueRow
 
 log = logging.getLogger(__name__)
@@ -514,6 +515,11 @@ class Broadcaster:
             cancelled=counts.cancelled,
             skipped=counts.skipped,
         )
+        zone = self.services.config.timezone
+        report = Html(report + "\n" + text(
+            language, "broadcast_report_times", start=local_time(broadcast.created_at, zone),
+            end=local_time(broadcast.finished_at or time.time(), zone),
+        ))
         try:
             await bot.send_message(chat, report)
         except TelegramError as error:

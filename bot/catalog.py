@@ -40,6 +40,21 @@ def plain(language: str, key: str, /, **values: object) -> str:
     return template.format(**{k: str(v) for k, v in values.items()})
 
 
+def file_kind_label(language: str, kind: str) -> str:
+    """A file's kind ("photo", "voice"...) as a person reads it; anything else is a document."""
+    for known, key in (
+        ("photo", "file_kind_photo"),
+        ("video", "file_kind_video"),
+        ("voice", "file_kind_voice"),
+        ("audio", "file_kind_audio"),
+        ("animation", "file_kind_animation"),
+        ("video_note", "file_kind_video_note"),
+    ):
+        if kind == known:
+            return plain(language, key)
+    return plain(language, "file_kind_document")
+
+
 def placeholders(template: str) -> set[str]:
     """The `{names}` a template uses; the catalog test checks both languages agree."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -288,12 +303,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_ask_text": {
         "vi": (
             "<b>5. Chuyện gì đã xảy ra?</b>\nKể lại những gì bạn thấy: ai (đặc điểm), làm gì, "
-            "bao nhiêu người, phương tiện… Có thể gửi nhiều tin nhắn; xong thì bấm "
+            "bao nhiêu người, phương tiện… Có thể gửi nhiều tin nhắn, hoặc nói bằng tin nhắn "
+            "thoại; xong thì bấm "
             "<b>Xong phần mô tả</b>.\nĐừng ghi điều gì làm lộ danh tính của bạn."
         ),
         "en": (
             "<b>5. What happened?</b>\nTell what you saw: who (description), doing what, how "
-            "many people, vehicles… You can send several messages; then press <b>Description "
+            "many people, vehicles… You can send several messages, or speak in voice notes; "
+            "then press <b>Description "
             "done</b>.\nDo not write anything that would reveal who you are."
         ),
     },
@@ -358,8 +375,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Please choose when with a button below.",
     },
     "report_hint_text": {
-        "vi": "Ở bước này chỉ nhận chữ. Ảnh và tệp gửi ở bước sau.",
-        "en": "This step takes text only. Photos and files come at the next step.",
+        "vi": "Ở bước này hãy viết hoặc gửi tin nhắn thoại. Ảnh và tệp gửi ở bước sau.",
+        "en": "At this step write, or send voice notes. Photos and files come at the next step.",
+    },
+    "report_voice_added": {
+        "vi": "Đã ghi nhận tin nhắn thoại ({count}). Nói hoặc viết thêm, hoặc bấm "
+        "<b>Xong phần mô tả</b>.",
+        "en": "Voice note received ({count}). Say or write more, or press <b>Description "
+        "done</b>.",
+    },
+    "report_voice_warning": {
+        "vi": "⚠️ Giọng nói có thể bị nhận ra. Nếu lo ngại, hãy nói nhỏ, đổi giọng, hoặc viết "
+        "thay vì nói.",
+        "en": "⚠️ A voice can be recognised. If that worries you, speak softly, change your "
+        "voice, or write instead.",
+    },
+    "report_voice_full": {
+        "vi": "Đã đủ {limit} tin nhắn thoại cho phần mô tả. Bấm <b>Xong phần mô tả</b>.",
+        "en": "That is {limit} voice notes for the description. Press <b>Description done</b>.",
+    },
+    "report_spoken": {"vi": "🎙 {count} tin nhắn thoại", "en": "🎙 {count} voice note(s)"},
+    "card_spoken": {
+        "vi": "🎙 Mô tả bằng giọng nói: {count} tin nhắn thoại, gửi kèm ngay sau thẻ này.",
+        "en": "🎙 Spoken description: {count} voice note(s), sent right after this card.",
     },
     "report_hint_evidence": {
         "vi": "Ở bước này hãy gửi ảnh, video, ghi âm hoặc tài liệu, hoặc bấm một nút.",
@@ -697,10 +735,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_parts() -> None:
     """Texts of later flows live in their own modules (`bot/texts_*.py`); one catalog."""
-    from bot import texts_campaign, texts_evidence, texts_officer, texts_stats
+    from bot import texts_campaign, texts_evidence, texts_officer, texts_privacy, texts_stats
 
     for part in (texts_officer.TEXTS, texts_campaign.TEXTS, texts_evidence.TEXTS,
-                 texts_stats.TEXTS):
+                 texts_privacy.TEXTS, texts_stats.TEXTS):
         clash = MESSAGES.keys() & part.keys()
         if clash:
             raise RuntimeError(f"catalog keys defined twice: {sorted(clash)}")

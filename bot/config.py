@@ -147,7 +147,7 @@ def load_config(
     timezone = ZoneInfo("UTC")
     try:
         timezone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder in tzdata
         problems.append(
             f"TIPBOT_TIMEZONE: {tz_name!r} is not a known IANA time zone (e.g. Asia/Ho_Chi_Minh)"
         )

@@ -190,7 +190,8 @@ async def _send_row(application: Application, services: Services, row: OutboxRow
     if not await may_see(services, await staff_role(services, row.recipient_id), tip):
         raise NotEntitled
     if row.kind == "card":
-        first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress)
+        first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress,
+                                zone=services.config.timezone)
         await services.store.desk.record_card(tip.tip_id, row.recipient_id, first)
     elif row.kind == "addition" and row.tip_message_id is not None:
         message = await services.store.tips.thread_message(row.tip_message_id)

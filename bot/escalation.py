@@ -5,6 +5,11 @@ acknowledged after TIPBOT_ACK_MINUTES (a quarter of that when it is happening no
 officers who hold it; after twice that, it goes to the officers covering all areas and to the
 admins. Each step is marked on the tip in the same transaction that queues its messages, so it
 is sent once.
+
+The delays run from the tip's exact arrival, which is kept only encrypted with the tip (its
+clear time is the hour: a clear "due at" would give the arrival back). The scan asks storage for
+open, unacknowledged tips whose hour is early enough, and storage opens only those few tips'
+sealed times to decide (storage.tips.TipDesk.due_reminders).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ def scan_interval(ack_minutes: float) -> float:
 
 
 def thresholds(now: datetime, ack_minutes: float, factor: float) -> tuple[str, str]:
-    """Creation times before which a normal and an urgent tip are due for a step."""
+    """Exact arrival times before which a normal and an urgent tip are due for a step."""
     normal = now - timedelta(minutes=ack_minutes * factor)
     urgent = now - timedelta(minutes=ack_minutes * factor / 4)
     return normal.isoformat(timespec="seconds"), urgent.isoformat(timespec="seconds")

@@ -2,7 +2,8 @@
 
 `/campaign` lists the campaigns seen so far; `/campaign CODE` gives the link of each category,
 `https://t.me/<bot>?start=c-CODE-<category>`, with its opens and submitted tips;
-`/campaign CODE CATEGORY` just that one. Counts only: nobody is linked to an open or a tip.
+`/campaign CODE CATEGORY` just that one. Counts only (storage/campaigns.py: a tip does not record
+its campaign), and counts under 5 are shown as "fewer than 5".
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not args:
         summary = await services.store.campaigns.summary()
         lines = [
-            text(language, "campaign_list_item", code=c.campaign, starts=c.starts,
-                 tips=_coarse(c.tips, language))
+            text(language, "campaign_list_item", code=c.campaign,
+                 starts=_coarse(c.starts, language), tips=_coarse(c.tips, language))
             for c in summary
         ]
         listing = Html("\n".join(lines)) if lines else text(language, "campaign_list_empty")
@@ -57,12 +58,12 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 language,
                 "campaign_line",
                 category=plain(language, f"cat_{category}"),
-                starts=count.starts if count else 0,
+                starts=_coarse(count.starts if count else 0, language),
                 tips=_coarse(count.tips if count else 0, language),
                 link=campaign_link(services.bot_username, code, category),
             )
         )
-    total_starts = sum(c.starts for c in counts.values())
+    total_starts = _coarse(sum(c.starts for c in counts.values()), language)
     total_tips = _coarse(sum(c.tips for c in counts.values()), language)
     await message.reply_text(
         text(
@@ -79,10 +80,10 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 SMALL_COUNT = 5
 
 
-def _coarse(tips: int, language: str) -> str:
-    """Tip counts under 5 are shown as "fewer than 5": a link sent to one person must not
-    reveal, by a count going from 0 to 1, that this person reported (and which tip it is).
+def _coarse(count: int, language: str) -> str:
+    """Counts (openings and tips) under 5 are shown as "fewer than 5": a link sent to one person
+    must not reveal, by a count going from 0 to 1, that this person opened it or reported.
     """
-    if 0 < tips < SMALL_COUNT:
+    if 0 < count < SMALL_COUNT:
         return plain(language, "campaign_few_tips", limit=SMALL_COUNT)
-    return str(tips)
+    return str(count)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import times
 from bot.catalog import Html, plain, text
 from bot.services import Services
 from handlers.buttons import number, parse
@@ -75,8 +75,7 @@ def scope_text(services: Services, areas: tuple[str, ...], all_areas: bool, lang
 
 def local_time(services: Services, stamp: str) -> str:
     """A stored UTC time as people read it: TIPBOT_TIMEZONE, dd/mm/yyyy HH:MM."""
-    moment = datetime.fromisoformat(stamp).astimezone(services.config.timezone)
-    return moment.strftime("%d/%m/%Y %H:%M")
+    return times.local_time(stamp, services.config.timezone)
 
 
 async def _open_list(

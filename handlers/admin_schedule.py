@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot import scheduler
 from bot.catalog import Html, plain, text
+from bot.times import local_time
 from handlers.admin_broadcast import content_of
 from handlers.buttons import number
 from handlers.context import (
@@ -328,9 +328,8 @@ def describe_content(language: str, content: dict[str, Any]) -> Html:
 
 
 def when(timestamp: float | None, timezone: Any) -> str:
-    if timestamp is None:
-        return "—"
-    return datetime.fromtimestamp(timestamp, timezone).strftime("%d/%m/%Y %H:%M")
+    """A schedule's next or last run as people read it (the one format, bot.times)."""
+    return local_time(timestamp, timezone)
 
 
 # --- keyboards -----------------------------------------------------------------------------

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import tzinfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.areas import Areas
-from bot.catalog import Html, plain, text
+from bot.catalog import Html, escape, file_kind_label, plain, text
+from bot.times import local_time
 from storage.tips import ThreadMessage, Tip
 
 log = logging.getLogger(__name__)
@@ -65,17 +67,23 @@ STATUS_ICONS = {
 
 
 def card_texts(
-    tip: Tip, language: str, areas: Areas, *, state: Html | None = None
+    tip: Tip, language: str, areas: Areas, *, zone: tzinfo, state: Html | None = None
 ) -> list[Html]:
     """The card (and continuation messages when the text is long), in `language`.
 
     `state` is the line that says the tip's status and who acted last (officers see each
-    other's names); a new card says "new".
+    other's names); a new card says "new". Under "when" (the resident's answer) comes the
+    exact time the tip was received, in `zone` (TIPBOT_TIMEZONE).
     """
     content = tip.content
     body = content.get("text") or ""
+    if content.get("spoken"):
+        spoken = plain(language, "card_spoken", count=content["spoken"])
+        body = spoken + ("\n\n" + body if body else "")
     area = areas.name(tip.area, language) or plain(language, "area_unsure")
     when = content.get("when")
+    answer = plain(language, f"when_{when}") if when else plain(language, "not_given")
+    received = text(language, "card_received", time=local_time(tip.created_at, zone))
     urgent = tip.urgent
 
     def header(description: str) -> Html:
@@ -88,7 +96,7 @@ def card_texts(
             urgent=Html(text(language, "card_urgent")) if urgent else "",
             category=plain(language, f"cat_{tip.category}"),
             area=area,
-            when=plain(language, f"when_{when}") if when else plain(language, "not_given"),
+            when=Html(escape(answer) + "\n" + received),
             place=content.get("place") or plain(language, "not_given"),
             files=len(content.get("attachments", [])),
             pin=plain(language, "card_pin_follows") if content.get("location") else "",
@@ -127,7 +135,8 @@ def card_keyboard(tip: Tip, language: str) -> InlineKeyboardMarkup:
 
 
 async def send_card(
-    bot: Bot, chat_id: int, tip: Tip, language: str, areas: Areas, progress: Progress
+    bot: Bot, chat_id: int, tip: Tip, language: str, areas: Areas, progress: Progress, *,
+    zone: tzinfo,
 ) -> int:
     """Send the whole card; returns the id of its first message (the one with the buttons).
 
@@ -135,7 +144,7 @@ async def send_card(
     before each message, so the outbox can keep the row claimed.
     """
     first_id = 0
-    for index, body in enumerate(card_texts(tip, language, areas)):
+    for index, body in enumerate(card_texts(tip, language, areas, zone=zone)):
         await progress()
         markup = card_keyboard(tip, language) if index == 0 else None
         sent = await bot.send_message(chat_id, body, reply_markup=markup)
@@ -204,20 +213,7 @@ async def send_attachments(
             await bot.send_message(
                 chat_id,
                 text(language, "card_file_refused", ref=ref, number=number,
-                     total=len(attachments), kind=_kind_label(language, kind)),
+                     total=len(attachments), kind=file_kind_label(language, kind)),
             )
 
 
-def _kind_label(language: str, kind: str) -> str:
-    """"photo", "voice"... as the officer reads it; anything else is a document."""
-    for known, key in (
-        ("photo", "file_kind_photo"),
-        ("video", "file_kind_video"),
-        ("voice", "file_kind_voice"),
-        ("audio", "file_kind_audio"),
-        ("animation", "file_kind_animation"),
-        ("video_note", "file_kind_video_note"),
-    ):
-        if kind == known:
-            return plain(language, key)
-    return plain(language, "file_kind_document")

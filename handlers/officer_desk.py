@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.catalog import STATUSES, Html, plain, text
 from bot.services import Services
+from bot.times import local_time
 from handlers.buttons import number, parse
 from handlers.context import (
     Role,
@@ -315,7 +316,8 @@ async def refresh_cards(
         else:
             log.info("card of tip %s for staff %s not edited: not entitled", tip.ref, staff_id)
             continue
-        body = card_texts(tip, language, services.areas, state=state)[0]
+        body = card_texts(tip, language, services.areas, zone=services.config.timezone,
+                          state=state)[0]
         closed = tip.status in CLOSED_STATUSES
         markup = None if closed and not moved_to else card_keyboard(tip, language)
         try:
@@ -501,7 +503,7 @@ async def _tips_page(
             category=plain(language, f"cat_{s.category}"),
             area=services.areas.name(s.area, language) or plain(language, "area_unsure"),
             status=plain(language, f"status_{s.status}"),
-            date=s.created_at[:16].replace("T", " "),
+            date=local_time(s.created_at, services.config.timezone),
         )
         for s in summaries
     ]
@@ -563,7 +565,9 @@ async def tip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     agency = await services.store.desk.transferred_to(tip.tip_id)
     status = plain(language, f"status_{tip.status}") + (f": {agency}" if agency else "")
     state = text(language, "card_state", status=status)
-    for index, body in enumerate(card_texts(tip, language, services.areas, state=state)):
+    zone = services.config.timezone
+    for index, body in enumerate(card_texts(tip, language, services.areas, zone=zone,
+                                            state=state)):
         markup = card_keyboard(tip, language) if index == 0 else None
         await update.effective_chat.send_message(body, reply_markup=markup)
     location = tip.content.get("location")
@@ -591,7 +595,8 @@ async def tip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             who = member.display_name if member else plain(language, "thread_officer")
         for piece in chunks(entry.body.get("text") or "—"):
             await update.effective_chat.send_message(
-                text(language, "thread_entry", who=who, when=entry.created_at[:16], body=piece)
+                text(language, "thread_entry", who=who, when=local_time(entry.created_at, zone),
+                     body=piece)
             )
         await send_attachments(context.bot, update.effective_chat.id, tip.ref,
                                entry.body.get("attachments", []), language, no_progress)

@@ -27,7 +27,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 
-from bot.catalog import Html, plain, text
+from bot.catalog import Html, file_kind_label, plain, text
 from evidence.clean import (
     ENCRYPTED,
     MACROS,
@@ -251,27 +251,12 @@ def reason_text(language: str, reason: str) -> str:
     return plain(language, "evidence_reason_unreadable")
 
 
-def kind_label(language: str, kind: str) -> str:
-    """"photo", "voice"... as the resident reads it; anything else is a document."""
-    for known, key in (
-        ("photo", "file_kind_photo"),
-        ("video", "file_kind_video"),
-        ("voice", "file_kind_voice"),
-        ("audio", "file_kind_audio"),
-        ("animation", "file_kind_animation"),
-        ("video_note", "file_kind_video_note"),
-    ):
-        if kind == known:
-            return plain(language, key)
-    return plain(language, "file_kind_document")
-
-
 def cannot_clean_text(language: str, number: int, received: Received, reason: str) -> Html:
     return text(
         language,
         "evidence_cannot_clean",
         number=number,
-        name=received.file_name or kind_label(language, received.kind),
+        name=received.file_name or file_kind_label(language, received.kind),
         reason=reason_text(language, reason),
     )
 
@@ -287,5 +272,5 @@ def attachment_line(language: str, attachment: dict[str, Any]) -> Html:
         return text(language, "evidence_line_pending", number=attachment.get("n", "?"))
     if attachment.get("undecided"):
         return text(language, "evidence_line_undecided", number=attachment.get("n", "?"))
-    kind = kind_label(language, attachment.get("kind", ""))
+    kind = file_kind_label(language, attachment.get("kind", ""))
     return text(language, "evidence_line_media", kind=kind)

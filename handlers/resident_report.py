@@ -40,6 +40,7 @@ WHEN_CHOICES = ("now", "today", "earlier")
 AREAS_PER_PAGE = 8
 MAX_TEXT_CHARS = 8000
 MAX_PART_CHARS = 4096
+MAX_VOICE_NOTES = 5
 SUMMARY_TEXT_CHARS = 2500
 EDITABLE = ("category", "area", "place", "when", "text", "evidence", "followup")
 # A GIF arrives with both `animation` and `document` set: animation must be looked at first.
@@ -245,7 +246,7 @@ async def _when(
 async def _text_done(
     update: Update, context: Context, draft: Draft, value: str, language: str
 ) -> bool | None:
-    if value != "done" or not draft.get("text"):
+    if value != "done" or not (draft.get("text") or draft.get("voice")):
         return None
     max_attachments = services_of(context).config.max_attachments
     _advance(draft, "evidence" if max_attachments > 0 else "followup")
@@ -354,6 +355,7 @@ async def _edit_field(
     draft["editing"] = True
     if value == "text":
         draft["text"] = []
+        draft["voice"] = []
     if value == "evidence":
         draft["attachments"] = []
         draft.pop("evidence_seq", None)
@@ -457,6 +459,21 @@ async def _on_message(
         await _step_message(
             update, context, draft, text(language, "report_text_added", count=len(parts))
         )
+        return
+    if step == "text" and message.voice:
+        # Many would rather speak than type: voice notes count as the description.
+        voices: list[dict[str, Any]] = draft.setdefault("voice", [])
+        if len(voices) >= MAX_VOICE_NOTES:
+            await message.reply_text(text(language, "report_voice_full", limit=MAX_VOICE_NOTES))
+            return
+        voices.append({"kind": "voice", "file_id": message.voice.file_id})
+        first = not draft.get("voice_warned")
+        draft["voice_warned"] = True
+        await services.store.drafts.save(user.id, draft)
+        answer = text(language, "report_voice_added", count=len(voices))
+        if first:
+            answer = Html(answer + "\n\n" + text(language, "report_voice_warning"))
+        await _step_message(update, context, draft, answer)
         return
     if step == "evidence":
         _resume_cleanings(context, update, draft, language)
@@ -692,6 +709,9 @@ def summary_text(draft: Draft, language: str, services: Services) -> Html:
     description = "\n".join(draft.get("text", []))
     if len(description) > SUMMARY_TEXT_CHARS:
         description = description[:SUMMARY_TEXT_CHARS] + "…"
+    if draft.get("voice"):
+        spoken = plain(language, "report_spoken", count=len(draft["voice"]))
+        description = spoken + ("\n" + description if description else "")
     place = draft.get("place") or ""
     if draft.get("location"):
         place = (place + " " if place else "") + plain(language, "report_pin_attached")
@@ -758,7 +778,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
         rows.append([button("btn_skip", "r:when:skip")])
     elif step == "text":
-        if draft.get("text"):
+        if draft.get("text") or draft.get("voice"):
             rows = [[button("btn_text_done", "r:text:done")]]
     elif step == "evidence":
         for attachment in draft.get("attachments", []):
@@ -829,7 +849,9 @@ async def _submit(
         "location": draft.get("location"),
         "when": draft.get("when"),
         "text": "\n".join(draft.get("text", [])),
-        "attachments": _ready_attachments(draft),
+        # Spoken descriptions first, then the evidence; `spoken` says how many are which.
+        "attachments": list(draft.get("voice", [])) + _ready_attachments(draft),
+        "spoken": len(draft.get("voice", [])),
         "language": language,
     }
     new_tip = NewTip(

@@ -11,13 +11,13 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.catalog import Html, plain, text
+from bot.times import local_time
 from evidence.clean import CannotClean
 from handlers import resident_evidence
 from handlers.buttons import word
@@ -121,7 +121,7 @@ async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: 
             body = body[:THREAD_ITEM_CHARS] + "…"
         files = len(entry.body.get("attachments", []))
         key = "status_item_officer" if entry.author == "officer" else "status_item_you"
-        when = _date(entry.created_at, services.config.timezone)
+        when = local_time(entry.created_at, services.config.timezone)
         item = text(language, key, when=when, text=body, files=files)
         if len(item) > budget:
             break
@@ -134,16 +134,11 @@ async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: 
         "status_view",
         category=plain(language, f"cat_{tip.category}"),
         area=area,
-        sent=_date(tip.created_at, services.config.timezone),
-        updated=_date(tip.updated_at, services.config.timezone),
+        sent=local_time(tip.created_at, services.config.timezone),
+        updated=local_time(tip.updated_at, services.config.timezone),
         status=plain(language, f"status_{tip.status}"),
         thread=Html("\n".join(items)) if items else plain(language, "status_no_messages"),
     )
-
-
-def _date(iso: str, zone: ZoneInfo) -> str:
-    """A stored UTC time as the resident's district reads clocks (TIPBOT_TIMEZONE)."""
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _open_keyboard(language: str, view: str) -> InlineKeyboardMarkup:

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from storage.database import Database, utc_now
+from storage.hours import this_hour
 from storage.keyring import KeyPurpose, Keyring
 
 GENESIS = b"tipline-audit-v1"
@@ -63,7 +64,9 @@ class AuditLog:
             "SELECT audit_id, link FROM audit_log ORDER BY audit_id DESC LIMIT 1"
         )
         previous, audit_id = (last["link"], last["audit_id"] + 1) if last else (GENESIS, 1)
-        at = utc_now()
+        # An action on a tip is dated to the hour: its exact time (an acknowledgement a minute
+        # after the tip came in) would give the tip's arrival back. Staff-only actions keep it.
+        at = utc_now() if tip_id is None else this_hour()
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else ""
         link = self._link(previous, audit_id, at, actor_id, action, tip_id, text)
         await self._db.execute(

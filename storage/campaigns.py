@@ -1,7 +1,9 @@
 """Campaign counters and the rotation of bundled campaign messages.
 
-Counts only: a campaign link opened adds one to (campaign, category); submitted tips are counted
-from the campaign code a tip carries. Nothing here says who opened a link or sent a tip.
+Counts only: a campaign link opened adds one to (campaign, category), and a tip sent from a report
+that such a link opened adds one to the same pair's tips, in the transaction that stores the tip.
+A tip itself does not record the campaign (a link sent to one person would single out their tip),
+and nothing here says who opened a link or sent a tip, nor when.
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ class CampaignCount:
     tips: int
 
 
+async def count_campaign_tip(db: Database, campaign: str, category: str) -> None:
+    """One more tip for (campaign, category); run it in the transaction that stores the tip
+    (storage.tips.Tips.insert), so the count and the tip are committed together."""
+    await db.execute(
+        "INSERT INTO campaign_starts (campaign, category, starts, tips) VALUES (?, ?, 0, 1)"
+        " ON CONFLICT (campaign, category) DO UPDATE SET tips = tips + 1",
+        (campaign, category),
+    )
+
+
 class Campaigns:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -33,32 +45,20 @@ class Campaigns:
         )
 
     async def counts(self, campaign: str) -> list[CampaignCount]:
-        """Starts and submitted tips of one campaign, per category (only non-zero ones)."""
-        starts = {
-            r["category"]: int(r["starts"])
-            for r in await self._db.fetchall(
-                "SELECT category, starts FROM campaign_starts WHERE campaign = ?", (campaign,)
-            )
-        }
-        tips = {
-            r["category"]: int(r["n"])
-            for r in await self._db.fetchall(
-                "SELECT category, count(*) AS n FROM tips WHERE campaign = ? GROUP BY category",
-                (campaign,),
-            )
-        }
+        """Openings and submitted tips of one campaign, per category (only the ones seen)."""
+        rows = await self._db.fetchall(
+            "SELECT category, starts, tips FROM campaign_starts WHERE campaign = ?"
+            " ORDER BY category",
+            (campaign,),
+        )
         return [
-            CampaignCount(campaign, category, starts.get(category, 0), tips.get(category, 0))
-            for category in sorted(starts.keys() | tips.keys())
+            CampaignCount(campaign, r["category"], int(r["starts"]), int(r["tips"])) for r in rows
         ]
 
     async def summary(self, limit: int = 30) -> list[CampaignCount]:
         """Every campaign with its totals (category '*'), most opened first."""
         rows = await self._db.fetchall(
-            "SELECT campaign, sum(starts) AS starts, sum(tips) AS tips FROM ("
-            " SELECT campaign, starts, 0 AS tips FROM campaign_starts"
-            " UNION ALL"
-            " SELECT campaign, 0 AS starts, 1 AS tips FROM tips WHERE campaign IS NOT NULL)"
+            "SELECT campaign, sum(starts) AS starts, sum(tips) AS tips FROM campaign_starts"
             " GROUP BY campaign ORDER BY starts DESC, tips DESC, campaign LIMIT ?",
             (limit,),
         )

@@ -19,6 +19,7 @@ from storage.keyring import Keyring, load_keyring
 from storage.outbox import Outbox
 from storage.preferences import Preferences
 from storage.ratelimits import RateLimits
+from storage.reseal import run_upgrades
 from storage.schedules import Schedules
 from storage.staff import Staff
 from storage.stats import MonthlyReviews, Statistics
@@ -53,10 +54,12 @@ class Store:
 async def open_store(
     path: Path, master_key: bytes, *, migration_log_level: int = logging.INFO
 ) -> Store:
-    """Open (creating and migrating if needed) and unlock; a wrong key raises at once."""
+    """Open (creating and migrating if needed) and unlock; a wrong key raises at once. An
+    upgrade that needs the keys (re-encryption after a migration) runs here, once."""
     db = await open_database(path, migration_log_level=migration_log_level)
     try:
         keyring = await load_keyring(db, master_key)
+        await run_upgrades(db, keyring)  # steps that need the keys, once (storage/reseal.py)
     except BaseException:
         await db.close()
         raise
@@ -65,7 +68,7 @@ async def open_store(
         keyring=keyring,
         staff=Staff(db),
         tips=Tips(db, keyring),
-        outbox=Outbox(db),
+        outbox=Outbox(db, keyring),
         drafts=Drafts(db, keyring),
         preferences=Preferences(db, keyring),
         ratelimits=RateLimits(db, keyring),

@@ -3,14 +3,16 @@
 The user id is never stored: a subscriber is recognised by `pseudonym(SUBSCRIBER, user_id)` (a key
 of its own, so this table cannot be joined with drafts, preferences or rate limits), and the chat
 to write to is encrypted, bound to that row. Nothing here points to a tip, and tips point to no
-subscriber.
+subscriber. The time of subscribing is kept to the hour (a resident may subscribe right after
+reporting).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storage.database import Database, utc_now
+from storage.database import Database
+from storage.hours import this_hour
 from storage.keyring import KeyPurpose, Keyring
 
 LANGUAGES = ("vi", "en")
@@ -42,7 +44,7 @@ class Subscribers:
         result = await self._db.execute(
             "INSERT INTO subscribers (subject, chat_id, language, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (subject) DO NOTHING",
-            (subject, blob, language, utc_now()),
+            (subject, blob, language, this_hour()),
         )
         return result.rowcount == 1
 

@@ -1,24 +1,36 @@
 """Tips and their threads: stored encrypted, found by receipt-code hash or by reference.
 
 A tip row keeps in clear only what routing and statistics need (category, area, urgency,
-status, times). What the resident wrote and sent is one encrypted JSON document bound to the
-tip's reference; the notification chat (only when asked for) is encrypted on its own. The
-receipt code itself is never stored: only its keyed hash. A tip carries nothing that points to
-its author.
+status, and times rounded down to the hour). What the resident wrote and sent is one encrypted
+JSON document; the notification chat (only when asked for) is encrypted on its own, and so are
+the tip's exact times (arrival, last change), which the card, `/tip` and `/status` show. Every
+one of these ciphertexts is bound to the tip (its row id and reference), each thread message to
+its tip and its own uid, and the receipt hash to the tip by a MAC under the receipt key: moving
+a value or a hash to another row makes it fail, logged as a failed integrity check (never with
+content) and treated as absent. The receipt code itself is never stored: only its keyed hash.
+A tip carries nothing that points to its author, nor the campaign link it came from.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import logging
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from storage.database import Database, utc_now
-from storage.keyring import Keyring
+from storage.campaigns import count_campaign_tip
+from storage.crypto import DecryptionError
+from storage.database import Database
+from storage.hours import exact_now, hour_of, this_hour
+from storage.keyring import KeyPurpose, Keyring
 from storage.receipt_codes import ALPHABET, new_receipt_code
 from storage.staff import atomic
+
+log = logging.getLogger(__name__)
 
 REF_PREFIX = "T-"
 REF_SYMBOLS = 6
@@ -26,7 +38,8 @@ REF_SYMBOLS = 6
 
 @dataclass(frozen=True)
 class NewTip:
-    """A tip as the resident sent it; `content` is what gets encrypted."""
+    """A tip as the resident sent it; `content` is what gets encrypted. `campaign` (the link
+    that opened the report, if any) is only counted, never stored with the tip."""
 
     category: str
     area: str | None
@@ -38,6 +51,9 @@ class NewTip:
 
 @dataclass(frozen=True)
 class Tip:
+    """A tip as people see it. `created_at` and `updated_at` are the exact UTC times (from the
+    tip's encrypted times; the clear columns keep only the hour)."""
+
     tip_id: int
     ref: str
     category: str
@@ -52,6 +68,8 @@ class Tip:
 
 @dataclass(frozen=True)
 class ThreadMessage:
+    """One message of a tip's thread; `created_at` is its exact UTC time (from its ciphertext)."""
+
     message_id: int
     author: str
     staff_id: int | None
@@ -72,6 +90,30 @@ def new_ref() -> str:
     return REF_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(REF_SYMBOLS))
 
 
+def tip_binding(tip_id: int, ref: str) -> str:
+    """The row a tip's ciphertexts are bound to: its id (which its thread, outbox and cards
+    point to) and its reference."""
+    return f"{tip_id}:{ref}"
+
+
+def message_binding(tip_id: int, uid: str) -> str:
+    """The row a thread message's ciphertext is bound to: its tip and its own uid."""
+    return f"{tip_id}:{uid}"
+
+
+def receipt_mac(keyring: Keyring, tip_id: int, ref: str, receipt_hash: bytes) -> bytes:
+    """MAC (receipt key) over (tip, hash): a hash moved to another tip no longer matches."""
+    return keyring.pseudonym(
+        KeyPurpose.RECEIPT, f"tip-receipt|{tip_id}|{ref}|{bytes(receipt_hash).hex()}"
+    )
+
+
+def integrity_failed(what: str, tip_id: int) -> None:
+    """Log a value that does not open where it is stored (moved or altered): never content."""
+    log.error("integrity check failed: %s of tip #%s does not match its tip; ignored", what,
+              tip_id)
+
+
 class Tips:
     def __init__(self, db: Database, keyring: Keyring) -> None:
         self._db = db
@@ -81,41 +123,47 @@ class Tips:
         """Store the tip and one outbox row per recipient; the caller holds the transaction.
 
         Returns the stored tip and its receipt code: the code leaves only towards the resident.
+        The row is inserted first (its id is part of what its ciphertexts are bound to), then
+        sealed, in the caller's transaction.
         """
-        now = utc_now()
+        now = exact_now()
+        hour = hour_of(now)
         for _ in range(10):
             ref, code = new_ref(), new_receipt_code()
-            content = self._keyring.encrypt(
-                json.dumps(tip.content, ensure_ascii=False), "tips", ref, "content"
-            )
-            notify = (
-                self._keyring.encrypt(str(tip.notify_chat), "tips", ref, "notify_chat")
-                if tip.notify_chat is not None
-                else None
-            )
+            receipt_hash = self._keyring.receipt_hash(code)
             try:
                 result = await self._db.execute(
                     "INSERT INTO tips (ref, receipt_hash, category, area, urgent, status,"
-                    " campaign, content, notify_chat, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?)",
-                    (
-                        ref,
-                        self._keyring.receipt_hash(code),
-                        tip.category,
-                        tip.area,
-                        int(tip.urgent),
-                        tip.campaign,
-                        content,
-                        notify,
-                        now,
-                        now,
-                    ),
+                    " content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'new', x'', ?, ?)",
+                    (ref, receipt_hash, tip.category, tip.area, int(tip.urgent), hour, hour),
                 )
             except sqlite3.IntegrityError:
                 continue  # a reference or code collision: draw again
             tip_id = result.lastrowid
             assert tip_id is not None
-            await self._add_outbox(tip_id, delivery, "card", None, now)
+            bound = tip_binding(tip_id, ref)
+            content = self._keyring.encrypt(
+                json.dumps(tip.content, ensure_ascii=False), "tips", bound, "content"
+            )
+            notify = (
+                self._keyring.encrypt(str(tip.notify_chat), "tips", bound, "notify_chat")
+                if tip.notify_chat is not None
+                else None
+            )
+            await self._db.execute(
+                "UPDATE tips SET content = ?, notify_chat = ?, times = ?, receipt_mac = ?"
+                " WHERE tip_id = ?",
+                (
+                    content,
+                    notify,
+                    seal_times(self._keyring, tip_id, ref, {"received": now, "updated": now}),
+                    receipt_mac(self._keyring, tip_id, ref, receipt_hash),
+                    tip_id,
+                ),
+            )
+            await self._add_outbox(tip_id, delivery, "card", None, hour)
+            if tip.campaign:
+                await count_campaign_tip(self._db, tip.campaign, tip.category)
             stored = Tip(
                 tip_id, ref, tip.category, tip.area, tip.urgent, "new", now, now,
                 tip.content, tip.notify_chat,
@@ -124,13 +172,13 @@ class Tips:
         raise RuntimeError("could not draw a unique tip reference")
 
     async def _add_outbox(
-        self, tip_id: int, delivery: Delivery, kind: str, tip_message_id: int | None, now: str
+        self, tip_id: int, delivery: Delivery, kind: str, tip_message_id: int | None, hour: str
     ) -> None:
         await self._db.executemany(
-            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, tier,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, tier, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (tip_id, recipient, kind, tip_message_id, delivery.tier, now)
+                (tip_id, recipient, kind, tip_message_id, delivery.tier, hour)
                 for recipient in delivery.recipients
             ],
         )
@@ -141,26 +189,39 @@ class Tips:
         The old code was shown to nobody (its message failed), so replacing its hash loses
         nothing; the code itself is still never stored.
         """
+        row = await self._db.fetchone("SELECT ref FROM tips WHERE tip_id = ?", (tip_id,))
+        if row is None:
+            raise LookupError("no such tip")
         for _ in range(10):
             code = new_receipt_code()
+            receipt_hash = self._keyring.receipt_hash(code)
             try:
-                result = await self._db.execute(
-                    "UPDATE tips SET receipt_hash = ? WHERE tip_id = ?",
-                    (self._keyring.receipt_hash(code), tip_id),
+                await self._db.execute(
+                    "UPDATE tips SET receipt_hash = ?, receipt_mac = ? WHERE tip_id = ?",
+                    (receipt_hash, receipt_mac(self._keyring, tip_id, row["ref"], receipt_hash),
+                     tip_id),
                 )
             except sqlite3.IntegrityError:
                 continue
-            if result.rowcount == 0:
-                raise LookupError("no such tip")
             return code
         raise RuntimeError("could not draw a unique receipt code")
 
     async def by_receipt_code(self, normalised_code: str) -> Tip | None:
+        """The tip this code was made for; None when there is none, or when the row found does
+        not carry this hash's MAC (a hash moved from another tip: logged, never opened)."""
+        receipt_hash = self._keyring.receipt_hash(normalised_code)
         row = await self._db.fetchone(
-            "SELECT * FROM tips WHERE receipt_hash = ?",
-            (self._keyring.receipt_hash(normalised_code),),
+            "SELECT * FROM tips WHERE receipt_hash = ?", (receipt_hash,)
         )
-        return self._tip(row) if row else None
+        if row is None:
+            return None
+        expected = receipt_mac(self._keyring, row["tip_id"], row["ref"], receipt_hash)
+        if row["receipt_mac"] is None or not hmac.compare_digest(
+            expected, bytes(row["receipt_mac"])
+        ):
+            integrity_failed("the receipt hash", row["tip_id"])
+            return None
+        return self._tip(row)
 
     async def by_ref(self, ref: str) -> Tip | None:
         row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (ref.upper(),))
@@ -185,38 +246,40 @@ class Tips:
         self, tip: Tip, body: dict[str, Any], recipients: tuple[int, ...]
     ) -> None:
         """The resident adds text or evidence: stored encrypted, queued for the tip's officers."""
-        now = utc_now()
-        uid = secrets.token_hex(8)
-        blob = self._keyring.encrypt(
-            json.dumps(body, ensure_ascii=False), "tip_messages", uid, "body"
-        )
+        now = exact_now()
         async with self._db.transaction():
-            result = await self._db.execute(
-                "INSERT INTO tip_messages (uid, tip_id, author, body, created_at)"
-                " VALUES (?, ?, 'resident', ?, ?)",
-                (uid, tip.tip_id, blob, now),
+            message_id = await insert_message(
+                self._db, self._keyring, tip.tip_id, "resident", None, body, now
             )
             await self._add_outbox(
-                tip.tip_id, Delivery(1, recipients), "addition", result.lastrowid, now
+                tip.tip_id, Delivery(1, recipients), "addition", message_id, hour_of(now)
             )
-            await self._db.execute(
-                "UPDATE tips SET updated_at = ? WHERE tip_id = ?", (now, tip.tip_id)
-            )
+            await touch(self._db, self._keyring, tip.tip_id, now)
 
     async def resident_messages_since(self, tip_id: int, since: str) -> int:
-        """How many additions the resident made to a tip since `since` (for a flood limit)."""
-        row = await self._db.fetchone(
-            "SELECT count(*) AS n FROM tip_messages WHERE tip_id = ? AND author = 'resident'"
+        """How many additions the resident made to a tip since `since` (for a flood limit).
+
+        The clear times are hours, so the candidates of the hour of `since` onwards are opened
+        and their exact times compared."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM tip_messages WHERE tip_id = ? AND author = 'resident'"
             " AND created_at >= ?",
-            (tip_id, since),
+            (tip_id, hour_of(since)),
         )
-        return int(row["n"]) if row else 0
+        boundary = datetime.fromisoformat(since)
+        return sum(
+            1
+            for message in (self._message(r) for r in rows)
+            if message is not None and datetime.fromisoformat(message.created_at) >= boundary
+        )
 
     async def thread(self, tip_id: int) -> list[ThreadMessage]:
+        """The tip's thread, oldest first; a message that does not open as this tip's (moved
+        from another tip, or altered) is logged and left out."""
         rows = await self._db.fetchall(
             "SELECT * FROM tip_messages WHERE tip_id = ? ORDER BY message_id", (tip_id,)
         )
-        return [self._message(r) for r in rows]
+        return [m for m in (self._message(r) for r in rows) if m is not None]
 
     async def thread_message(self, message_id: int) -> ThreadMessage | None:
         row = await self._db.fetchone(
@@ -233,46 +296,148 @@ class Tips:
         rows = await self._db.fetchall(
             "SELECT tip_id, ref, notify_chat FROM tips WHERE notify_chat IS NOT NULL"
         )
-        matching = [
-            r["tip_id"]
-            for r in rows
-            if self._keyring.decrypt_text(r["notify_chat"], "tips", r["ref"], "notify_chat")
-            == str(chat_id)
-        ]
+        matching = []
+        for r in rows:
+            try:
+                chat = self._keyring.decrypt_text(
+                    r["notify_chat"], "tips", tip_binding(r["tip_id"], r["ref"]), "notify_chat"
+                )
+            except DecryptionError:
+                integrity_failed("the notification chat", r["tip_id"])
+                continue
+            if chat == str(chat_id):
+                matching.append(r["tip_id"])
         if matching:
             await self._db.executemany(
                 "UPDATE tips SET notify_chat = NULL WHERE tip_id = ?", [(t,) for t in matching]
             )
         return len(matching)
 
-    def _tip(self, row: sqlite3.Row) -> Tip:
-        ref = row["ref"]
-        content = json.loads(self._keyring.decrypt(row["content"], "tips", ref, "content"))
-        notify = None
-        if row["notify_chat"] is not None:
-            notify = int(self._keyring.decrypt_text(row["notify_chat"], "tips", ref, "notify_chat"))
+    def _tip(self, row: sqlite3.Row) -> Tip | None:
+        """The tip of a row, or None (logged) when one of its values does not open as its."""
+        tip_id, ref = row["tip_id"], row["ref"]
+        bound = tip_binding(tip_id, ref)
+        try:
+            content = json.loads(self._keyring.decrypt(row["content"], "tips", bound, "content"))
+            notify = None
+            if row["notify_chat"] is not None:
+                notify = int(
+                    self._keyring.decrypt_text(row["notify_chat"], "tips", bound, "notify_chat")
+                )
+        except DecryptionError:
+            integrity_failed("the content", tip_id)
+            return None
+        times = open_times(self._keyring, row)
         return Tip(
-            tip_id=row["tip_id"],
+            tip_id=tip_id,
             ref=ref,
             category=row["category"],
             area=row["area"],
             urgent=bool(row["urgent"]),
             status=row["status"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            created_at=times["received"],
+            updated_at=times["updated"],
             content=content,
             notify_chat=notify,
         )
 
-    def _message(self, row: sqlite3.Row) -> ThreadMessage:
-        body = json.loads(self._keyring.decrypt(row["body"], "tip_messages", row["uid"], "body"))
-        return ThreadMessage(
-            message_id=row["message_id"],
-            author=row["author"],
-            staff_id=row["staff_id"],
-            body=body,
-            created_at=row["created_at"],
+    def _message(self, row: sqlite3.Row) -> ThreadMessage | None:
+        return open_message(self._keyring, row)
+
+
+def seal_times(keyring: Keyring, tip_id: int, ref: str, times: dict[str, str]) -> bytes:
+    """Encrypt a tip's exact times ({"received", "updated"}), bound to the tip."""
+    return keyring.encrypt(json.dumps(times), "tips", tip_binding(tip_id, ref), "times")
+
+
+def open_times(keyring: Keyring, row: sqlite3.Row) -> dict[str, str]:
+    """A tip row's exact times ({"received", "updated"}); the clear hours when they do not open
+    (logged) or were never sealed."""
+    return _open_times(keyring, row)[0]
+
+
+def _open_times(keyring: Keyring, row: sqlite3.Row) -> tuple[dict[str, str], bool]:
+    """(times, whether they opened or were never sealed)."""
+    fallback = {"received": row["created_at"], "updated": row["updated_at"]}
+    if row["times"] is None:
+        return fallback, True
+    try:
+        times = json.loads(
+            keyring.decrypt(row["times"], "tips", tip_binding(row["tip_id"], row["ref"]), "times")
         )
+    except DecryptionError:
+        integrity_failed("the times", row["tip_id"])
+        return fallback, False
+    return {**fallback, **times}, True
+
+
+def open_message(keyring: Keyring, row: sqlite3.Row) -> ThreadMessage | None:
+    """A thread message of a row, or None (logged) when it does not open as its tip's."""
+    try:
+        body = json.loads(
+            keyring.decrypt(
+                row["body"], "tip_messages", message_binding(row["tip_id"], row["uid"]), "body"
+            )
+        )
+    except DecryptionError:
+        integrity_failed(f"thread message #{row['message_id']}", row["tip_id"])
+        return None
+    exact = body.pop("at", None)
+    return ThreadMessage(
+        message_id=row["message_id"],
+        author=row["author"],
+        staff_id=row["staff_id"],
+        body=body,
+        created_at=exact or row["created_at"],
+    )
+
+
+async def insert_message(
+    db: Database,
+    keyring: Keyring,
+    tip_id: int,
+    author: str,
+    staff_id: int | None,
+    body: dict[str, Any],
+    exact: str,
+) -> int:
+    """Store one thread message, bound to its tip, with its exact time inside; the clear time
+    is the hour. The caller holds the transaction."""
+    uid = secrets.token_hex(8)
+    blob = keyring.encrypt(
+        json.dumps({**body, "at": exact}, ensure_ascii=False),
+        "tip_messages", message_binding(tip_id, uid), "body",
+    )
+    result = await db.execute(
+        "INSERT INTO tip_messages (uid, tip_id, author, staff_id, body, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (uid, tip_id, author, staff_id, blob, hour_of(exact)),
+    )
+    assert result.lastrowid is not None
+    return result.lastrowid
+
+
+async def touch(db: Database, keyring: Keyring, tip_id: int, exact: str) -> None:
+    """The tip changed at `exact`: its sealed times say so, its clear `updated_at` the hour.
+    The caller holds the transaction (a read, then a write of the same row)."""
+    row = await db.fetchone(
+        "SELECT tip_id, ref, times, created_at, updated_at FROM tips WHERE tip_id = ?", (tip_id,)
+    )
+    if row is None:
+        return
+    times, opened = _open_times(keyring, row)
+    if not opened:
+        # Altered or moved: left as it is (it keeps failing, and being logged), never sealed
+        # anew over the evidence.
+        await db.execute(
+            "UPDATE tips SET updated_at = ? WHERE tip_id = ?", (hour_of(exact), tip_id)
+        )
+        return
+    await db.execute(
+        "UPDATE tips SET times = ?, updated_at = ? WHERE tip_id = ?",
+        (seal_times(keyring, tip_id, row["ref"], {**times, "updated": exact}), hour_of(exact),
+         tip_id),
+    )
 
 
 OPEN_STATUSES = ("new", "acknowledged", "verifying")
@@ -281,7 +446,8 @@ CLOSED_STATUSES = ("resolved", "unfounded", "transferred")
 
 @dataclass(frozen=True)
 class TipSummary:
-    """A line of /tips: nothing a resident wrote, only what routing and statistics keep."""
+    """A line of /tips: nothing a resident wrote; `created_at` is the exact arrival (from the
+    tip's sealed times, the only value of the tip opened for a list)."""
 
     tip_id: int
     ref: str
@@ -323,21 +489,28 @@ class TipDesk:
             "INSERT INTO tip_assignees (tip_id, staff_id, given_by, given_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (tip_id, staff_id) DO UPDATE SET given_by = excluded.given_by,"
             " given_at = excluded.given_at",
-            (tip_id, staff_id, given_by, utc_now()),
+            (tip_id, staff_id, given_by, this_hour()),
         )
 
     async def set_status(
         self, tip_id: int, status: str, *, transferred_to: str | None = None
     ) -> None:
-        """Change the status; any change by an officer counts as the acknowledgement."""
-        now = utc_now()
-        await self._db.execute(
-            "UPDATE tips SET status = ?, updated_at = ?,"
-            " acknowledged_at = coalesce(acknowledged_at, ?),"
-            " transferred_to = CASE WHEN ? = 'transferred' THEN ? ELSE transferred_to END"
-            " WHERE tip_id = ?",
-            (status, now, now, status, transferred_to, tip_id),
-        )
+        """Change the status; any change by an officer counts as the acknowledgement. The clear
+        times (acknowledged, closed, updated) are hours; the exact change is sealed."""
+        now = exact_now()
+        hour = hour_of(now)
+        closed = json.dumps(list(CLOSED_STATUSES))
+        async with atomic(self._db):
+            await self._db.execute(
+                "UPDATE tips SET status = ?,"
+                " acknowledged_at = coalesce(acknowledged_at, ?),"
+                " closed_at = CASE WHEN ? IN (SELECT value FROM json_each(?))"
+                "  THEN coalesce(closed_at, ?) END,"
+                " transferred_to = CASE WHEN ? = 'transferred' THEN ? ELSE transferred_to END"
+                " WHERE tip_id = ?",
+                (status, hour, status, closed, hour, status, transferred_to, tip_id),
+            )
+            await touch(self._db, self._keyring, tip_id, now)
 
     async def transferred_to(self, tip_id: int) -> str | None:
         row = await self._db.fetchone(
@@ -349,30 +522,22 @@ class TipDesk:
         """Move the tip to `area`; every earlier hand-over of it ends in the same transaction
         (the caller's, if it holds one). Returns how many hand-overs ended."""
         async with atomic(self._db):
-            await self._db.execute(
-                "UPDATE tips SET area = ?, updated_at = ? WHERE tip_id = ?",
-                (area, utc_now(), tip_id),
-            )
+            await self._db.execute("UPDATE tips SET area = ? WHERE tip_id = ?", (area, tip_id))
+            await touch(self._db, self._keyring, tip_id, exact_now())
             result = await self._db.execute(
                 "DELETE FROM tip_assignees WHERE tip_id = ?", (tip_id,)
             )
         return result.rowcount
 
     async def add_officer_message(self, tip_id: int, staff_id: int, body: dict[str, Any]) -> int:
-        """An officer's reply, stored encrypted; the caller holds the transaction."""
-        uid = secrets.token_hex(8)
-        blob = self._keyring.encrypt(
-            json.dumps(body, ensure_ascii=False), "tip_messages", uid, "body"
+        """An officer's reply, stored encrypted and bound to the tip; the caller holds the
+        transaction."""
+        now = exact_now()
+        message_id = await insert_message(
+            self._db, self._keyring, tip_id, "officer", staff_id, body, now
         )
-        now = utc_now()
-        result = await self._db.execute(
-            "INSERT INTO tip_messages (uid, tip_id, author, staff_id, body, created_at)"
-            " VALUES (?, ?, 'officer', ?, ?, ?)",
-            (uid, tip_id, staff_id, blob, now),
-        )
-        await self._db.execute("UPDATE tips SET updated_at = ? WHERE tip_id = ?", (now, tip_id))
-        assert result.lastrowid is not None
-        return result.lastrowid
+        await touch(self._db, self._keyring, tip_id, now)
+        return message_id
 
     async def record_card(self, tip_id: int, staff_id: int, message_id: int) -> None:
         await self._db.execute(
@@ -405,46 +570,69 @@ class TipDesk:
         params = [statuses, int(scope.everything), json.dumps(list(scope.areas)), scope.staff_id]
         total = await self._db.fetchone("SELECT count(*) AS n" + where, params)
         rows = await self._db.fetchall(
-            "SELECT tip_id, ref, category, area, urgent, status, created_at" + where
-            + " ORDER BY created_at DESC, tip_id DESC LIMIT ? OFFSET ?",
+            "SELECT tip_id, ref, category, area, urgent, status, created_at, updated_at, times"
+            + where + " ORDER BY created_at DESC, tip_id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         summaries = [
             TipSummary(r["tip_id"], r["ref"], r["category"], r["area"], bool(r["urgent"]),
-                       r["status"], r["created_at"])
+                       r["status"], open_times(self._keyring, r)["received"])
             for r in rows
         ]
         return summaries, int(total["n"]) if total else 0
 
+    # Reminders and escalations are due a fixed delay after a tip's exact arrival, which is
+    # sealed: no clear "due at" column would give the arrival back. The clear hour is a
+    # necessary condition (the hour is never later than the arrival), so SQL picks the few
+    # open, unacknowledged candidates and only their sealed times are opened to decide.
+
     async def due_reminders(self, before: str, urgent_before: str) -> list[int]:
-        """New tips, not yet reminded, older than the delay (a quarter of it when urgent)."""
+        """New tips, not yet reminded, that arrived before `before` (`urgent_before` when
+        urgent: a quarter of the delay)."""
         rows = await self._db.fetchall(
-            "SELECT tip_id FROM tips WHERE status = 'new' AND acknowledged_at IS NULL"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
+            " WHERE status = 'new' AND acknowledged_at IS NULL"
             " AND reminded_at IS NULL AND delivered = 1"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
             (urgent_before, before),
         )
-        return [r["tip_id"] for r in rows]
+        return self._arrived_before(rows, before, urgent_before)
 
     async def due_escalations(self, before: str, urgent_before: str) -> list[int]:
         rows = await self._db.fetchall(
-            "SELECT tip_id FROM tips WHERE status = 'new' AND acknowledged_at IS NULL"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
+            " WHERE status = 'new' AND acknowledged_at IS NULL"
             " AND escalated_at IS NULL AND reminded_at IS NOT NULL"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
             (urgent_before, before),
         )
-        return [r["tip_id"] for r in rows]
+        return self._arrived_before(rows, before, urgent_before)
+
+    def _arrived_before(
+        self, rows: list[sqlite3.Row], before: str, urgent_before: str
+    ) -> list[int]:
+        normal, urgent = datetime.fromisoformat(before), datetime.fromisoformat(urgent_before)
+        return [
+            r["tip_id"]
+            for r in rows
+            if datetime.fromisoformat(open_times(self._keyring, r)["received"])
+            <= (urgent if r["urgent"] else normal)
+        ]
+
+    # The step is recorded with the tip's own arrival hour: the hour of the step itself (a
+    # fixed delay after the arrival) could narrow the arrival down.
 
     async def mark_reminded(self, tip_id: int) -> bool:
         result = await self._db.execute(
-            "UPDATE tips SET reminded_at = ? WHERE tip_id = ? AND reminded_at IS NULL",
-            (utc_now(), tip_id),
+            "UPDATE tips SET reminded_at = created_at WHERE tip_id = ? AND reminded_at IS NULL",
+            (tip_id,),
         )
         return result.rowcount > 0
 
     async def mark_escalated(self, tip_id: int) -> bool:
         result = await self._db.execute(
-            "UPDATE tips SET escalated_at = ? WHERE tip_id = ? AND escalated_at IS NULL",
-            (utc_now(), tip_id),
+            "UPDATE tips SET escalated_at = created_at WHERE tip_id = ?"
+            " AND escalated_at IS NULL",
+            (tip_id,),
         )
         return result.rowcount > 0

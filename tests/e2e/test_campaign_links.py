@@ -4,6 +4,8 @@ and the counts with /campaign."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.e2e.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
 from tests.e2e.test_campaign_broadcast import ADMIN, OFFICER
 
@@ -45,19 +47,35 @@ def test_a_campaign_link_opens_the_report_with_its_category_and_is_counted(emula
     admin = emulator.user(ADMIN, "Quản trị", started=True)
     admin.send_command("/campaign", "giurung2025 forest")
     answer = wait_text(emulator, admin, "Chiến dịch giurung2025").text
-    # One tip is shown as "fewer than 5": a link sent to one person must not single them out.
-    assert "Tổng: 3 lượt mở, dưới 5 tin báo đã gửi" in answer
+    # One tip and three openings are shown as "fewer than 5": a link sent to one person must
+    # not single them out.
+    assert "Tổng: dưới 5 lượt mở, dưới 5 tin báo đã gửi" in answer
     assert "https://t.me/tipline_test_bot?start=c-giurung2025-forest" in answer
     admin.send_command("/campaign", "giurung2025")
     full = wait_text(emulator, admin, "start=c-giurung2025-drugs").text
     assert full.count("https://t.me/tipline_test_bot?start=c-giurung2025-") == 9
     admin.send_command("/campaign")
     listing = wait_text(emulator, admin, "giurung2025 — ").text
-    assert "giurung2025 — 3 lượt mở, dưới 5 tin báo" in listing
+    assert "giurung2025 — dưới 5 lượt mở, dưới 5 tin báo" in listing
+
+    # From 5 on, the count itself is shown.
+    for _ in range(2):
+        before = len(emulator.messages(other.id))
+        other.send_command("/start", "c-giurung2025-forest")  # counted, then answered
+        emulator.wait_until(lambda n=before: len(emulator.messages(other.id)) > n)
+    admin.send_command("/campaign", "giurung2025 forest")
+    wait_text(emulator, admin, "Tổng: 5 lượt mở, dưới 5 tin báo đã gửi")
     admin.send_command("/campaign", "Bad-Code!")
     wait_text(emulator, admin, "Mã chiến dịch chỉ gồm")
 
-    # Counts only: nothing of who opened the link is kept or logged.
+    # Counts only: nothing of who opened the link is kept or logged, and the tip does not
+    # record which link it came from (the code appears only in the counters' row).
     data = bot.data_bytes() + bot.logs().encode()
     for value in (str(RESIDENT_A), str(RESIDENT_B), "lan_campaign"):
         assert value.encode() not in data
+    bot.stop()
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(tips)")]
+        assert not [c for c in columns if "campaign" in c]
+        assert db.execute("SELECT starts, tips FROM campaign_starts WHERE campaign ="
+                          " 'giurung2025' AND category = 'forest'").fetchone() == (5, 1)

@@ -259,3 +259,36 @@ def test_each_step_takes_the_buttons_off_the_step_before(emulator, make_bot):
     emulator.wait_until(lambda: len(with_cancel()) == 1, timeout=5)  # else two sets of buttons
     press(emulator, resident, "r:x:cancel")
     wait_text(emulator, resident, "Đã hủy")
+
+
+def test_a_resident_can_speak_the_description_in_voice_notes(emulator, make_bot):
+    from tests.e2e.journeys import press, staff_joins, wait_button, wait_text
+
+    bot = make_bot()
+    bot.add_officer(7002, "a-luoi")
+    bot.start()
+    officer = staff_joins(emulator, 7002)
+    resident = emulator.user(5483, "Già làng")
+    resident.send_command("/report")
+    press(emulator, resident, "r:cat:forest")
+    press(emulator, resident, "r:area:a-luoi")
+    press(emulator, resident, "r:place:skip")
+    press(emulator, resident, "r:when:today")
+    wait_text(emulator, resident, "5. ")
+    resident.send_voice()
+    first = wait_text(emulator, resident, "Đã ghi nhận tin nhắn thoại (1)")
+    assert "Giọng nói có thể bị nhận ra" in first.text  # the voice warning, once
+    resident.send_voice()
+    second = wait_text(emulator, resident, "Đã ghi nhận tin nhắn thoại (2)")
+    assert "Giọng nói có thể bị nhận ra" not in second.text
+    press(emulator, resident, "r:text:done")
+    press(emulator, resident, "r:ev:skip")
+    press(emulator, resident, "r:fu:anon")
+    summary = wait_button(emulator, resident, "r:sum:send")
+    assert "🎙 2 tin nhắn thoại" in summary.text
+    press(emulator, resident, "r:sum:send")
+    card = emulator.wait_for_message(officer, lambda m: "o:ack:" in "".join(m.callback_data()))
+    assert "Mô tả bằng giọng nói: 2 tin nhắn thoại" in card.text
+    emulator.wait_until(
+        lambda: len([m for m in emulator.messages(officer.id) if m.media_kind == "voice"]) == 2
+    )

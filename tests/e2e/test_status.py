@@ -33,7 +33,7 @@ def test_status_with_a_forgivingly_typed_code_shows_the_tip(emulator, make_bot):
     view = emulator.wait_for_message(resident, VIEW_VI)
     assert "Mới tiếp nhận" in view.text, "the status is shown"
     assert "Ma túy" in view.text and "Hồng Vân" in view.text
-    assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", view.text)) >= 2, (
+    assert len(re.findall(r"\d\d/\d\d/\d{4} \d\d:\d\d", view.text)) >= 2, (
         "sent and updated dates are shown (in TIPBOT_TIMEZONE)"
     )
     assert any(d.startswith("st:add") for d in view.callback_data())

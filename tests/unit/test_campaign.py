@@ -240,7 +240,14 @@ async def test_campaign_counts_are_counts_only(store):
     summary = {c.campaign: (c.starts, c.tips) for c in await store.campaigns.summary()}
     assert summary == {"tet2025": (4, 1), "other1": (1, 0)}
     columns = [r["name"] for r in await store.db.fetchall("PRAGMA table_info(campaign_starts)")]
-    assert columns == ["campaign", "category", "starts"]
+    assert columns == ["campaign", "category", "starts", "tips"]
+    # The tip itself does not record the campaign link it came from.
+    tip_columns = [r["name"] for r in await store.db.fetchall("PRAGMA table_info(tips)")]
+    assert not [c for c in tip_columns if "campaign" in c]
+    assert b"tet2025" not in b"".join(
+        bytes(v) if isinstance(v, bytes) else str(v).encode()
+        for row in await store.db.fetchall("SELECT * FROM tips") for v in tuple(row)
+    )
 
 
 # --- broadcaster helpers -------------------------------------------------------------------

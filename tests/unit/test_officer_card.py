@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from storage.tips import Tip
 TELEGRAM_LIMIT = 4096
 AUTO_DETECTED = frozenset({"bot_command", "url", "mention", "hashtag", "cashtag", "email"})
 AREAS: Areas = load_areas(None)
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def make_tip(text: str = "Có người bán ma túy ở chợ.", **overrides: Any) -> Tip:
@@ -39,8 +41,8 @@ def make_tip(text: str = "Có người bán ma túy ở chợ.", **overrides: An
         "area": "hong-van",
         "urgent": False,
         "status": "new",
-        "created_at": "2024-05-01T08:00:00+00:00",
-        "updated_at": "2024-05-01T08:00:00+00:00",
+        "created_at": "2024-05-01T19:57:42+00:00",
+        "updated_at": "2024-05-01T19:57:42+00:00",
         "content": content,
         "notify_chat": None,
     }
@@ -125,7 +127,7 @@ def test_a_long_tip_arrives_in_messages_telegram_accepts(language: str, kind: st
             "attachments": [{"kind": "photo", "file_id": f"file-{i}"} for i in range(10)],
         },
     )
-    messages = card_texts(tip, language, AREAS)
+    messages = card_texts(tip, language, AREAS, zone=ZONE)
     pieces = chunks(body)
     assert len(messages) == len(pieces) > 1
     for number, (message, piece) in enumerate(zip(messages, pieces, strict=True), start=1):
@@ -148,7 +150,7 @@ def test_a_long_place_and_a_long_text_still_fit(language: str) -> None:
         content={"place": "Gần cầu <treo> & chợ" * 25, "location": {"lat": 1.0, "lon": 2.0}},
     )
     assert len(tip.content["place"]) == 500
-    for message in card_texts(tip, language, AREAS):
+    for message in card_texts(tip, language, AREAS, zone=ZONE):
         assert char_len(shown(message)[0]) <= TELEGRAM_LIMIT
 
 
@@ -164,7 +166,7 @@ def test_a_short_tip_is_one_card_with_everything(language: str) -> None:
             "attachments": [{"kind": "photo", "file_id": "a"}, {"kind": "voice", "file_id": "b"}],
         },
     )
-    (message,) = card_texts(tip, language, AREAS)
+    (message,) = card_texts(tip, language, AREAS, zone=ZONE)
     text, _ = shown(message)
     assert tip.ref in text
     assert plain(language, "cat_drugs") in text
@@ -179,7 +181,7 @@ def test_a_short_tip_is_one_card_with_everything(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_tip_that_is_not_urgent_says_nothing_of_urgency(language: str) -> None:
-    (message,) = card_texts(make_tip(), language, AREAS)
+    (message,) = card_texts(make_tip(), language, AREAS, zone=ZONE)
     text, _ = shown(message)
     assert "KHẨN" not in text and "URGENT" not in text
     assert plain(language, "card_pin_follows") not in text  # no location was sent
@@ -188,19 +190,28 @@ def test_a_tip_that_is_not_urgent_says_nothing_of_urgency(language: str) -> None
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_missing_details_are_shown_as_not_given(language: str) -> None:
     tip = make_tip(area=None, content={"place": None, "when": None})
-    (message,) = card_texts(tip, language, AREAS)
+    (message,) = card_texts(tip, language, AREAS, zone=ZONE)
     text, _ = shown(message)
     assert plain(language, "area_unsure") in text
     assert text.count(plain(language, "not_given")) == 2
 
 
 def test_an_area_removed_from_the_file_does_not_break_the_card() -> None:
-    (message,) = card_texts(make_tip(area="old-commune"), "en", AREAS)
+    (message,) = card_texts(make_tip(area="old-commune"), "en", AREAS, zone=ZONE)
     assert plain("en", "area_unsure") in shown(message)[0]
 
 
 def test_the_card_carries_nothing_that_identifies_the_resident() -> None:
     tip = make_tip(notify_chat=987654321, content={"language": "en"})
     for language in LANGUAGES:
-        for message in card_texts(tip, language, AREAS):
+        for message in card_texts(tip, language, AREAS, zone=ZONE):
             assert "987654321" not in message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_card_says_when_the_tip_was_received_in_the_districts_time(language: str) -> None:
+    # 19:57 UTC on 1 May is 02:57 on 2 May in Vietnam: the officer reads the district's clock.
+    (message,) = card_texts(make_tip(), language, AREAS, zone=ZONE)
+    text, _ = shown(message)
+    assert "02/05/2024 02:57" in text
+    assert "19:57" not in text and "2024-05-01" not in text

@@ -1,0 +1,248 @@
+"""What a stolen database file gives away (SPEC "Security and privacy"): no time of a report to
+the minute or the second, in any form; and values moved between tips, or receipt hashes swapped,
+are detected instead of showing one tip's data as another's."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from tests.e2e.journeys import report, staff_joins
+
+VIEW_VI = "Tin báo của bạn"
+NOT_FOUND_VI = "Không tìm thấy tin báo với mã này"
+INTEGRITY = "integrity check failed"
+DISTRICT = ZoneInfo("Asia/Ho_Chi_Minh")  # the default TIPBOT_TIMEZONE
+
+
+# --- the forms a time can take in a file --------------------------------------------------------
+
+
+def _time_forms(
+    start: float, end: float, integers: tuple[float, float] | None = None
+) -> dict[bytes, str]:
+    """Every byte pattern that would give a moment of [start, end] to the minute or better:
+    ISO and local text to the minute or second, unix time as digits (to 100 s or better) and
+    as SQLite stores numbers (an 8-byte double, to 4 s; a 4-byte integer, to the second), the
+    text forms in UTC and in the district's time. A 4-byte integer matches random bytes now
+    and then, so integers are looked for only over `integers` (the seconds of the sending).
+    Patterns that only name an hour (xx:00, the rounded clear columns) are left out."""
+    forms: dict[bytes, str] = {}
+    low, high = integers or (start, end)
+    for second in range(int(start) - 1, int(end) + 2):
+        moment = datetime.fromtimestamp(second, UTC)
+        if moment.minute:
+            for shape in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"):
+                for zoned in (moment, moment.astimezone(DISTRICT)):
+                    forms[zoned.strftime(shape).encode()] = "text to the minute"
+        elif moment.second:
+            forms[moment.strftime("%Y-%m-%dT%H:%M:%S").encode()] = "ISO to the second"
+        digits = str(second)
+        if second % 3600 >= 100:  # the hour's own digits share their first 8 with its 100 s
+            forms[digits[:8].encode()] = "unix time to 100 s"
+        if second % 3600:
+            forms[struct.pack(">d", float(second))[:5]] = "a double to 4 s"
+            if low - 1 <= second <= high + 1:
+                forms[struct.pack(">I", second)] = "an integer to the second"
+    return forms
+
+
+def _leaks(data: bytes, forms: dict[bytes, str]) -> list[str]:
+    """What was found, each with the bytes around it (to tell which table wrote it)."""
+    found = []
+    for pattern, what in forms.items():
+        at = data.find(pattern)
+        if at >= 0:
+            found.append(f"{what}: {pattern!r} in {data[max(0, at - 60):at + 40]!r}")
+    return sorted(found)
+
+
+def test_the_scan_sees_a_time_in_each_form_it_searches():
+    moment = 1_764_657_654.4  # 2025-12-02 06:40:54 UTC
+    forms = _time_forms(moment, moment)
+    written = {
+        "iso": datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds").encode(),
+        "local": b"02/12/2025 13:40",
+        "digits": str(moment).encode(),
+        "double": struct.pack(">d", moment),
+        "integer": struct.pack(">I", int(moment)),
+    }
+    for form, value in written.items():
+        assert _leaks(b"..." + value + b"...", forms), form
+    hour = datetime(2025, 12, 2, 6, tzinfo=UTC)
+    assert not _leaks(hour.isoformat().encode() + struct.pack(">d", hour.timestamp()), forms)
+
+
+def test_a_full_report_leaves_no_time_of_it_in_the_database_but_the_hour(emulator, make_bot):
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, 7002)
+    # Setting up wrote staff times, exact on purpose (staff, not residents): the report starts
+    # in a later minute, so that any minute the scan finds can only be the report's.
+    time.sleep(61.5 - time.time() % 60)
+    resident = emulator.user(5401, "Hoa")
+    first = time.time()
+    resident.send_command("/subscribe")
+    emulator.wait_for_message(resident, "🔔")
+    code = report(emulator, resident, texts=("Có người lạ vận chuyển gỗ ban đêm",), photos=1,
+                  notify=True)
+    received = time.time()
+    card = emulator.wait_for_message(officer, lambda m: "gỗ ban đêm" in (m.text or "")
+                                     and m.buttons)
+    tip_id = int(card.callback_data()[0].split(":")[2])
+    # The resident adds something from /status; the officer acknowledges (audit, status).
+    resident.send_command("/status", code)
+    view = emulator.wait_for_message(resident, VIEW_VI)
+    resident.click(view.message_id, next(d for d in view.callback_data() if d.startswith("st:add")))
+    emulator.wait_for_message(resident, "Gửi thêm chữ")
+    resident.send_text("Xe tải màu xanh")
+    emulator.wait_for_message(resident, "Đã nhận")
+    emulator.wait_for_message(officer, lambda m: "Xe tải màu xanh" in (m.text or ""))
+    officer.click(card.message_id, f"o:ack:{tip_id}")
+    emulator.wait_for_message(resident, "Cán bộ đã nhận")  # the notified resident is told
+    last = time.time() + 30  # a delivery lease runs 30 s past the last send
+
+    forms = _time_forms(first, last, integers=(received - 5, received))
+    running = bot.data_bytes()  # the database, its -wal and -shm, while the bot runs
+    assert len(running) > 10_000
+    assert not _leaks(running, forms)
+    bot.stop()
+    assert not _leaks(bot.data_bytes(), forms)
+
+    # The clear columns keep the hour, for statistics.
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        created, acknowledged = db.execute(
+            "SELECT created_at, acknowledged_at FROM tips WHERE tip_id = ?", (tip_id,)
+        ).fetchone()
+    hours = {
+        datetime.fromtimestamp(t, UTC).replace(minute=0, second=0, microsecond=0).isoformat()
+        for t in (first, received)
+    }
+    assert created in hours
+    assert acknowledged.endswith(":00:00+00:00")
+
+
+# --- moved and swapped values --------------------------------------------------------------
+
+
+def _two_tips(emulator, bot):  # type: ignore[no-untyped-def]
+    """Two residents report; the officer answers each. Returns (resident, code, tip id,
+    answer) of both, and the officer."""
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, 7002)
+    tips = []
+    for resident_id, words, answer in (
+        (5402, "Sới bạc ở thôn 1", "Trả lời cho thôn một"),
+        (5403, "Buôn ma túy ở thôn 2", "Trả lời cho thôn hai"),
+    ):
+        resident = emulator.user(resident_id, "Dân")
+        code = report(emulator, resident, texts=(words,))
+        card = emulator.wait_for_message(officer, lambda m, w=words: w in (m.text or "")
+                                         and m.buttons)
+        tip_id = int(card.callback_data()[0].split(":")[2])
+        officer.click(card.message_id, f"o:rep:{tip_id}")
+        emulator.wait_for_message(officer, "người báo")
+        officer.send_text(answer)
+        emulator.wait_for_message(officer, "✅")
+        tips.append((resident, code, tip_id, answer))
+    return tips, officer
+
+
+def _status(emulator, resident, code):  # type: ignore[no-untyped-def]
+    resident.send_command("/status", code)
+    return emulator.wait_for_message(
+        resident, lambda m: VIEW_VI in (m.text or "") or NOT_FOUND_VI in (m.text or "")
+    )
+
+
+def _ref_of(bot, tip_id: int) -> str:  # type: ignore[no-untyped-def]
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        (ref,) = db.execute("SELECT ref FROM tips WHERE tip_id = ?", (tip_id,)).fetchone()
+    return str(ref)
+
+
+def test_an_officers_reply_moved_to_another_tip_does_not_open_there(emulator, make_bot):
+    bot = make_bot()
+    (one, two), officer = _two_tips(emulator, bot)
+    resident_one, code_one, tip_one, answer_one = one
+    resident_two, code_two, tip_two, answer_two = two
+    assert answer_one in _status(emulator, resident_one, code_one).text
+    ref_two = _ref_of(bot, tip_two)
+    bot.stop()
+    # Someone with write access to the file copies the ciphertext of tip one's reply over tip
+    # two's reply, and moves tip one's reply row to tip two.
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        (body_one,) = db.execute(
+            "SELECT body FROM tip_messages WHERE tip_id = ? AND author = 'officer'", (tip_one,)
+        ).fetchone()
+        db.execute("UPDATE tip_messages SET body = ? WHERE tip_id = ? AND author = 'officer'",
+                   (body_one, tip_two))
+        db.execute("UPDATE tip_messages SET tip_id = ? WHERE tip_id = ?", (tip_two, tip_one))
+    bot.start()
+
+    view_two = _status(emulator, resident_two, code_two)
+    assert VIEW_VI in view_two.text
+    assert answer_one not in view_two.text and answer_two not in view_two.text
+    assert "Chưa có trao đổi" in view_two.text  # neither reply opens as tip two's
+    assert answer_one not in _status(emulator, resident_one, code_one).text
+    # The officer's /tip of tip two shows the tip, without either reply.
+    before = len(emulator.messages(officer.id))
+    officer.send_command("/tip", ref_two)
+    emulator.wait_for_message(officer, lambda m: "Buôn ma túy ở thôn 2" in (m.text or ""))
+    time.sleep(0.5)  # the thread, if any, follows the card
+    shown = " ".join(m.text or "" for m in emulator.messages(officer.id)[before:])
+    assert answer_one not in shown and answer_two not in shown
+
+    logs = bot.logs()
+    assert INTEGRITY in logs
+    assert answer_one not in logs and answer_two not in logs
+
+
+_SWAP = {
+    # receipt_hash is UNIQUE: tip one holds a placeholder while tip two takes its hash.
+    "receipt_hash": (
+        "UPDATE tips SET receipt_hash = x'00' WHERE tip_id = ?",
+        "UPDATE tips SET receipt_hash = ? WHERE tip_id = ?",
+    ),
+    "receipt_mac": (
+        "UPDATE tips SET receipt_mac = NULL WHERE tip_id = ?",
+        "UPDATE tips SET receipt_mac = ? WHERE tip_id = ?",
+    ),
+}
+
+
+def _swap(db: sqlite3.Connection, column: str, one: int, two: int) -> None:
+    rows = {r[0]: r for r in db.execute(
+        "SELECT tip_id, receipt_hash, receipt_mac FROM tips WHERE tip_id IN (?, ?)", (one, two)
+    )}
+    index = 1 if column == "receipt_hash" else 2
+    values = {tip_id: row[index] for tip_id, row in rows.items()}
+    clear, put = _SWAP[column]
+    db.execute(clear, (one,))
+    db.execute(put, (values[one], two))
+    db.execute(put, (values[two], one))
+
+
+def test_swapped_receipt_hashes_open_nothing_and_are_logged(emulator, make_bot):
+    bot = make_bot()
+    (one, two), _officer = _two_tips(emulator, bot)
+    resident_one, code_one, tip_one, _ = one
+    resident_two, code_two, tip_two, _ = two
+    # First the hashes alone are swapped; then their MACs too (both move together).
+    for column in ("receipt_hash", "receipt_mac"):
+        bot.stop()
+        with sqlite3.connect(bot.data / "tipline.db") as db:
+            _swap(db, column, tip_one, tip_two)
+        bot.start()
+        failures = bot.logs().count(INTEGRITY)
+        for resident, code in ((resident_one, code_one), (resident_two, code_two)):
+            answer = _status(emulator, resident, code)
+            assert NOT_FOUND_VI in answer.text, column
+        assert bot.logs().count(INTEGRITY) >= failures + 2
+    logs = bot.logs()
+    assert code_one not in logs and code_two not in logs
