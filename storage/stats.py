@@ -1,16 +1,16 @@
 """Statistics of tips, aggregated in SQL, and the bookkeeping of the monthly review.
 
-Every number comes from the clear columns (category, area, status, arrival and acknowledgement
-times) and the audit log (when a tip was closed): nothing is decrypted to count. A period is a
+Every number comes from the clear columns (category, area, status, and the times of arrival,
+acknowledgement and closing, each to the hour): nothing is decrypted to count. The audit log
+says who acted on each tip (the export's officers). A period is a
 window of UTC times `[start, end)` in the ISO text of every `*_at` column, so it compares as
 text; the caller turns local dates (TIPBOT_TIMEZONE) into that window. Times are compared and
 subtracted as given: they may be rounded to the hour, and nothing here relies on seconds.
 
 - A tip belongs to a period when it arrived in it (`tips.created_at`).
 - Acknowledged: `tips.acknowledged_at` (an officer's first status change).
-- Closed: the tip's status is resolved, unfounded or transferred now; it was closed when that
-  status was set, its last "status" entry in the audit log (a tip reopened and closed again
-  counts from its last closing). A tip closed without such an entry has no closing time.
+- Closed: `tips.closed_at`, which `TipDesk.set_status` keeps: the first change to resolved,
+  unfounded or transferred since the tip was last reopened (NULL while it is open).
 - Hours: arrival to acknowledgement, and arrival to closing; the medians are over the period's
   tips that have that time.
 """
@@ -23,9 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from storage.database import Database
-from storage.tips import CLOSED_STATUSES
-
-_CLOSED = json.dumps(list(CLOSED_STATUSES))
 
 # The statements below are put together from these constant pieces (marked `noqa: S608`): no
 # value is ever formatted into SQL; every value is a bound parameter.
@@ -35,16 +32,9 @@ _CLOSED = json.dumps(list(CLOSED_STATUSES))
 _IN_SCOPE = " (:everything = 1 OR t.area IN (SELECT value FROM json_each(:areas)))"
 _IN_PERIOD = " t.created_at >= :start AND t.created_at < :end AND" + _IN_SCOPE
 
-#: When each tip was last given a status (from the audit log's "status" entries): for a tip
-#: whose status is closed now, when it was closed. The index audit_log_by_action covers it.
-_LAST_CHANGES = (
-    "(SELECT tip_id, max(at) AS changed_at FROM audit_log WHERE action = 'status'"
-    " GROUP BY tip_id)"
-)
-
 #: Hours from arrival, never negative (times rounded down to the hour can meet).
 _ACK_HOURS = "max(0.0, (julianday(t.acknowledged_at) - julianday(t.created_at)) * 24.0)"
-_CLOSE_HOURS = "max(0.0, (julianday(c.changed_at) - julianday(t.created_at)) * 24.0)"
+_CLOSE_HOURS = "max(0.0, (julianday(t.closed_at) - julianday(t.created_at)) * 24.0)"
 
 #: The median of `hours(h)`: the middle value, or the mean of the two middle ones, and how many.
 _MEDIAN = (
@@ -128,7 +118,6 @@ class Statistics:
             "end": window.end,
             "everything": int(scope.everything),
             "areas": json.dumps(list(scope.areas)),
-            "closed": _CLOSED,
         }
 
     async def tip_counts(
@@ -165,10 +154,8 @@ class Statistics:
             params,
         )
         close = await self._db.fetchone(
-            "WITH hours AS MATERIALIZED (SELECT " + _CLOSE_HOURS + " AS h"  # noqa: S608
-            " FROM " + _LAST_CHANGES + " c JOIN tips t ON t.tip_id = c.tip_id"
-            " WHERE t.status IN (SELECT value FROM json_each(:closed)) AND" + _IN_PERIOD + ")"
-            + _MEDIAN,
+            "WITH hours AS MATERIALIZED (SELECT " + _CLOSE_HOURS + " AS h FROM tips t"  # noqa: S608
+            " WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
             params,
         )
         return TipCounts(
@@ -210,12 +197,10 @@ class Statistics:
             ", staff AS (SELECT tip_id, group_concat(staff_id) AS ids FROM people"
             " GROUP BY tip_id)"
             " SELECT t.tip_id, t.ref, t.category, t.area, t.status, t.created_at,"
-            " t.acknowledged_at, c.changed_at AS closed_at,"
+            " t.acknowledged_at, t.closed_at,"
             " CASE WHEN t.acknowledged_at IS NOT NULL THEN " + _ACK_HOURS + " END AS ack_hours,"
-            " CASE WHEN c.changed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
+            " CASE WHEN t.closed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
             " s.ids FROM period p JOIN tips t ON t.tip_id = p.tip_id"
-            " LEFT JOIN " + _LAST_CHANGES + " c ON c.tip_id = t.tip_id"
-            "  AND t.status IN (SELECT value FROM json_each(:closed))"
             " LEFT JOIN staff s ON s.tip_id = t.tip_id"
             " ORDER BY t.created_at, t.tip_id",
             self._params(window, scope),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from storage.store import Store
-from storage.tips import Delivery, NewTip
+from storage.tips import CLOSED_STATUSES, Delivery, NewTip
 
 STAFF = 7001
 
@@ -37,6 +37,17 @@ class SeedTip:
     @property
     def status(self) -> str:
         return self.changes[-1][0] if self.changes else "new"
+
+    @property
+    def closed(self) -> datetime | None:
+        """As TipDesk.set_status keeps it: the first closing since the last reopening."""
+        closed = None
+        for status, hours, _actor in self.changes:
+            if status in CLOSED_STATUSES:
+                closed = closed or self.created + timedelta(hours=hours)
+            else:
+                closed = None
+        return closed
 
     @property
     def acknowledged(self) -> datetime | None:
@@ -96,11 +107,11 @@ async def seed(
                 )
             await store.db.executemany(
                 "UPDATE tips SET status = ?, created_at = ?, updated_at = ?, acknowledged_at = ?,"
-                " delivered = ? WHERE tip_id = ?",
+                " closed_at = ?, delivered = ? WHERE tip_id = ?",
                 [
                     (spec.status, iso(spec.created), iso(spec.created),
                      iso(spec.acknowledged) if spec.acknowledged else None,
-                     0 if recipients else 1, tip_id)
+                     iso(spec.closed) if spec.closed else None, 0 if recipients else 1, tip_id)
                     for spec, tip_id in zip(chunk, ids[first:], strict=True)
                 ],
             )
