@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -29,6 +29,7 @@ from bot.stats import (
     period_from_fields,
     period_name,
 )
+from bot.times import local_time
 from handlers.buttons import parse
 from handlers.context import admin_in_private, language_of, private_user, role_of, services_of
 from handlers.stats import ask_dates, period_keyboard
@@ -182,7 +183,7 @@ async def _contents(services, language, rows, names):  # type: ignore[no-untyped
             body = entry.body.get("text") or ""
             if files:
                 body = f"{body} {plain(language, 'xlsx_files', count=files)}".strip()
-            lines.append(f"[{_local(entry.created_at, zone)}] {who}: {body}")
+            lines.append(f"[{local_time(entry.created_at, zone)}] {who}: {body}")
         text_body = tip.content.get("text") or ""
         files = len(tip.content.get("attachments", []))
         if files:
@@ -191,13 +192,6 @@ async def _contents(services, language, rows, names):  # type: ignore[no-untyped
             place=tip.content.get("place") or "", text=text_body, thread="\n".join(lines)
         )
     return contents
-
-
-def _local(moment: str, zone) -> str:  # type: ignore[no-untyped-def]
-    when = datetime.fromisoformat(moment)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
 async def _edit(message: Message, body: str) -> None:

@@ -251,6 +251,14 @@ def test_export_has_the_periods_rows_content_only_when_chosen_and_is_audited(
     officer = staff_joins(emulator, OFFICER, "Cán bộ")
     resident = emulator.user(RESIDENT, "Dân")
     report(emulator, resident, texts=("Có người bán =ma túy gần cầu <b>đêm</b>.",))
+    # The officer replies on the card: the thread of the export with content.
+    card = emulator.wait_until(lambda: next(
+        (m for m in emulator.messages(OFFICER)
+         if any(d.startswith("o:rep:") for d in m.callback_data())), None))
+    press(emulator, officer, next(d for d in card.callback_data() if d.startswith("o:rep:")))
+    wait_text(emulator, officer, "người báo")
+    officer.send_text("Đã tiếp nhận, đang xác minh.")
+    emulator.wait_until(lambda: with_store(bot, lambda store: _replies(store, ids[-1] + 1)))
     temporary_before = _temporary_files()
 
     # Without content, for two typed dates: June's three tips, no text.
@@ -292,6 +300,8 @@ def test_export_has_the_periods_rows_content_only_when_chosen_and_is_audited(
     assert rows[0][11].value == "Có người bán =ma túy gần cầu <b>đêm</b>."
     assert rows[0][10].value == "cầu treo thôn 2"
     assert rows[0][11].data_type == "s"
+    assert rows[0][7].value == "Cán bộ Hồng Vân"
+    assert rows[0][12].value.endswith("] Cán bộ Hồng Vân: Đã tiếp nhận, đang xác minh.")
 
     # The officer cannot export, with content or without (a forged button).
     welcome = emulator.messages(OFFICER)[0]
@@ -315,7 +325,11 @@ def test_export_has_the_periods_rows_content_only_when_chosen_and_is_audited(
     assert not [p for p in bot.workdir.rglob("*") if p.suffix == ".xlsx"]
     assert _temporary_files() <= temporary_before
     assert "Traceback" not in bot.logs()
-    assert "Có người bán" not in bot.logs()
+    assert "Có người bán" not in bot.logs() and "đang xác minh" not in bot.logs()
+
+
+async def _replies(store, tip_id):  # type: ignore[no-untyped-def]
+    return [m for m in await store.tips.thread(tip_id) if m.author == "officer"]
 
 
 async def _refs(store, ids):  # type: ignore[no-untyped-def]
