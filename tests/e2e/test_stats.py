@@ -313,6 +313,15 @@ def test_export_has_the_periods_rows_content_only_when_chosen_and_is_audited(
     wait_text(emulator, officer, plain("vi", "not_allowed"))
     assert not [m for m in emulator.messages(OFFICER) if m.media_kind == "document"]
 
+    # Forged or stale data from an admin: "expired", nothing exported, no error logged.
+    welcome = emulator.messages(ADMIN)[0]
+    for data in ("ss:p:zz", "ss:p:d:1", "ss:x", "ex:c:2:m", "ex:c:1:d:20251301:20251302",
+                 "ex:c:1:d:20000101:20300101", "ex:c:1:m:x", "ex:p:", "ex:c:1:d:２０２５0601:1"):
+        query = admin.click_data(welcome.message_id, data)
+        answer = emulator.wait_until(lambda q=query: emulator.callback_answer(q), timeout=10)
+        assert answer.get("text") == plain("vi", "button_expired"), data
+    assert len([m for m in emulator.messages(ADMIN) if m.media_kind == "document"]) == 2
+
     # Both exports are in the audit log, by the admin, saying which had content. (The chain is
     # not verified here: the seeding moved the times of earlier entries.)
     exports = _exports(bot)
@@ -324,7 +333,7 @@ def test_export_has_the_periods_rows_content_only_when_chosen_and_is_audited(
     # Nothing was left on disk: no spreadsheet in the bot's folder, no openpyxl temporary file.
     assert not [p for p in bot.workdir.rglob("*") if p.suffix == ".xlsx"]
     assert _temporary_files() <= temporary_before
-    assert "Traceback" not in bot.logs()
+    assert "Traceback" not in bot.logs() and " ERROR " not in bot.logs()
     assert "Có người bán" not in bot.logs() and "đang xác minh" not in bot.logs()
 
 
