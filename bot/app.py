@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.delivery import start_delivery, stop_delivery
 from bot.escalation import start_escalation
 from bot.housekeeping import start_housekeeping
+from bot.monthly_review import start_monthly_review
 from bot.scheduler import start_scheduler
 from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
@@ -64,6 +65,7 @@ async def _post_init(application: Application) -> None:
     start_housekeeping(application)
     start_broadcaster(application)
     await start_scheduler(application)
+    await start_monthly_review(application)
     log.info("bot %s ready", application.bot.id)
 
 

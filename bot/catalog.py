@@ -147,21 +147,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "help_officer": {
         "vi": (
             "\n\n<b>Cán bộ</b>\n/tips — tin báo của địa bàn\n/tip MÃ — xem một tin\n"
+            "/stats — thống kê tin báo và biểu đồ\n"
             "Trên thẻ tin: Đã nhận, Trả lời, Tình trạng, Chuyển."
         ),
         "en": (
             "\n\n<b>Officers</b>\n/tips — tips of your areas\n/tip REF — one tip\n"
+            "/stats — tip statistics and a chart\n"
             "On a tip card: Acknowledge, Reply, Status, Reassign."
         ),
     },
     "help_admin": {
         "vi": (
             "\n\n<b>Quản trị</b>\n/invite — mời cán bộ\n/officers — quản lý cán bộ\n"
-            "/areas — danh sách địa bàn"
+            "/areas — danh sách địa bàn\n/export — xuất bảng tính tin báo (.xlsx)"
         ),
         "en": (
             "\n\n<b>Admins</b>\n/invite — invite an officer\n/officers — manage officers\n"
-            "/areas — the areas"
+            "/areas — the areas\n/export — export tips to a spreadsheet (.xlsx)"
         ),
     },
     "menu_report": {"vi": "📝 Báo tin", "en": "📝 Report"},
@@ -733,10 +735,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_parts() -> None:
     """Texts of later flows live in their own modules (`bot/texts_*.py`); one catalog."""
-    from bot import texts_campaign, texts_evidence, texts_officer, texts_privacy
+    from bot import texts_campaign, texts_evidence, texts_officer, texts_privacy, texts_stats
 
     for part in (texts_officer.TEXTS, texts_campaign.TEXTS, texts_evidence.TEXTS,
-                 texts_privacy.TEXTS):
+                 texts_privacy.TEXTS, texts_stats.TEXTS):
         clash = MESSAGES.keys() & part.keys()
         if clash:
             raise RuntimeError(f"catalog keys defined twice: {sorted(clash)}")

@@ -30,11 +30,13 @@ from handlers import (
     admin_schedule,
     common,
     conversation,
+    export,
     officer_desk,
     resident_reply,
     resident_report,
     resident_status,
     resident_subscribe,
+    stats,
 )
 from handlers.gate import Callback, Need, guarded
 
@@ -65,12 +67,14 @@ COMMANDS: tuple[Route, ...] = (
     Route("tips", OFFICER, officer_desk.tips_command),
     Route("tip", OFFICER, officer_desk.tip_command),
     Route("areas", OFFICER, admin_invite.areas_command),
+    Route("stats", OFFICER, stats.stats_command),
     Route("broadcast", ADMIN, admin_broadcast.broadcast_command),
     Route("schedule", ADMIN, admin_schedule.schedule_command),
     Route("schedules", ADMIN, admin_schedule.schedules_command),
     Route("campaign", ADMIN, admin_campaign.campaign_command),
     Route("invite", ADMIN, admin_invite.invite_command),
     Route("officers", ADMIN, admin_officers.officers_command),
+    Route("export", ADMIN, export.export_command),
 )
 
 #: Button data is `<prefix>:<fields>`; the prefix picks the handler.
@@ -87,6 +91,8 @@ BUTTONS: tuple[Route, ...] = (
     Route("bc", ADMIN, admin_broadcast.on_button),
     Route("sch", ADMIN, admin_schedule.on_button),
     Route("a", ADMIN, admin_officers.on_button),
+    Route("ss", OFFICER, stats.on_button),
+    Route("ex", ADMIN, export.on_button),
 )
 
 

@@ -16,6 +16,7 @@ from handlers import (
     officer_desk,
     resident_report,
     resident_status,
+    stats,
 )
 from handlers.context import language_of, private_user, services_of
 
@@ -40,6 +41,9 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if draft and draft.get("flow") == admin_schedule.FLOW:
         await admin_schedule.on_message(update, context, draft)
         return
+    if draft and draft.get("flow") == stats.FLOW:
+        await stats.on_message(update, context, draft)
+        return
     language = await language_of(context, user)
     await update.effective_message.reply_text(text(language, "unknown_input"))
 
@@ -61,6 +65,9 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if draft is not None and draft.get("flow") == admin_schedule.FLOW:
         await admin_schedule.cancel(update, context)
+        return
+    if draft is not None and draft.get("flow") == stats.FLOW:
+        await stats.cancel(update, context)
         return
     if draft is not None:
         await services.store.drafts.clear(user.id)

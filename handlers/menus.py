@@ -25,9 +25,9 @@ RESIDENT_COMMANDS = (
     "start", "report", "status", "subscribe", "unsubscribe", "language", "forget", "help",
     "cancel",
 )
-OFFICER_COMMANDS = ("tips", "tip")
+OFFICER_COMMANDS = ("tips", "tip", "stats")
 ADMIN_COMMANDS = (
-    "invite", "officers", "areas", "broadcast", "schedule", "schedules", "campaign",
+    "invite", "officers", "areas", "broadcast", "schedule", "schedules", "campaign", "export",
 )
 
 #: Seconds before the first new try after a failed publication; doubled each time, up to

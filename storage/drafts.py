@@ -30,6 +30,7 @@ LIFETIMES: Mapping[str, float] = {
     "receipt": 24 * 3600,
     "broadcast": 24 * 3600,
     "schedule": 24 * 3600,
+    "stats": 30 * 60,  # two dates typed for /stats or /export
 }
 _FORMAT = 2  # stored as {"v": 2, "until": <epoch>, "state": {...}}
 

@@ -22,6 +22,7 @@ from storage.ratelimits import RateLimits
 from storage.reseal import run_upgrades
 from storage.schedules import Schedules
 from storage.staff import Staff
+from storage.stats import MonthlyReviews, Statistics
 from storage.subscribers import Subscribers
 from storage.tips import TipDesk, Tips
 
@@ -43,6 +44,8 @@ class Store:
     leases: Leases
     schedules: Schedules
     campaigns: Campaigns
+    stats: Statistics
+    reviews: MonthlyReviews
 
     async def close(self) -> None:
         await self.db.close()
@@ -76,4 +79,6 @@ async def open_store(
         leases=Leases(db),
         schedules=Schedules(db, keyring),
         campaigns=Campaigns(db),
+        stats=Statistics(db),
+        reviews=MonthlyReviews(db),
     )

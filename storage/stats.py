@@ -1,0 +1,293 @@
+"""Statistics of tips, aggregated in SQL, and the bookkeeping of the monthly review.
+
+Every number comes from the clear columns (category, area, status, and the times of arrival,
+acknowledgement and closing, each to the hour): nothing is decrypted to count. The audit log
+says who acted on each tip (the export's officers). A period is a
+window of UTC times `[start, end)` in the ISO text of every `*_at` column, so it compares as
+text; the caller turns local dates (TIPBOT_TIMEZONE) into that window. Times are compared and
+subtracted as given: they may be rounded to the hour, and nothing here relies on seconds.
+
+- A tip belongs to a period when it arrived in it (`tips.created_at`).
+- Acknowledged: `tips.acknowledged_at` (an officer's first status change).
+- Closed: `tips.closed_at`, which `TipDesk.set_status` keeps: the first change to resolved,
+  unfounded or transferred since the tip was last reopened (NULL while it is open).
+- Hours: arrival to acknowledgement, and arrival to closing; the medians are over the period's
+  tips that have that time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from storage.database import Database
+
+# The statements below are put together from these constant pieces (marked `noqa: S608`): no
+# value is ever formatted into SQL; every value is a bound parameter.
+
+#: The tips of the scope (parameters :everything, :areas), and of the period (:start, :end).
+#: The index tips_for_stats covers every column read here but the reference.
+_IN_SCOPE = " (:everything = 1 OR t.area IN (SELECT value FROM json_each(:areas)))"
+_IN_PERIOD = " t.created_at >= :start AND t.created_at < :end AND" + _IN_SCOPE
+
+#: Hours from arrival, never negative (times rounded down to the hour can meet).
+_ACK_HOURS = "max(0.0, (julianday(t.acknowledged_at) - julianday(t.created_at)) * 24.0)"
+_CLOSE_HOURS = "max(0.0, (julianday(t.closed_at) - julianday(t.created_at)) * 24.0)"
+
+#: The median of `hours(h)`: the middle value, or the mean of the two middle ones, and how many.
+_MEDIAN = (
+    " SELECT avg(h) AS median, (SELECT count(*) FROM hours) AS n FROM ("
+    "  SELECT h FROM hours ORDER BY h"
+    "  LIMIT 2 - (SELECT count(*) FROM hours) % 2"
+    "  OFFSET ((SELECT count(*) FROM hours) - 1) / 2)"
+)
+
+@dataclass(frozen=True)
+class Window:
+    """A period as UTC ISO times: `start` included, `end` excluded."""
+
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """Whose tips: every area (admins, officers of all areas), or these areas only."""
+
+    everything: bool
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TipCounts:
+    total: int
+    by_category: dict[str, int]
+    by_area: dict[str | None, int]  # None: the resident was not sure of the area
+    by_status: dict[str, int]
+    acknowledged: int
+    median_ack_hours: float | None
+    closed: int
+    median_close_hours: float | None
+    #: tips per category in each bar of the chart (the windows asked for), in order
+    per_bucket: tuple[dict[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SubscriberCounts:
+    total: int  # subscribed now
+    new: int  # of whom subscribed in the period
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One tip of an export: what the clear columns and the audit log say (no content)."""
+
+    tip_id: int
+    ref: str
+    category: str
+    area: str | None
+    status: str
+    created_at: str
+    acknowledged_at: str | None
+    closed_at: str | None
+    ack_hours: float | None
+    close_hours: float | None
+    staff_ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Review:
+    month: str  # 'YYYY-MM' in TIPBOT_TIMEZONE
+    due_at: float
+    outcome: str | None
+    finished_at: float | None
+
+
+class Statistics:
+    """Counts for /stats, /export and the monthly review."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _params(window: Window, scope: StatsScope) -> dict[str, object]:
+        return {
+            "start": window.start,
+            "end": window.end,
+            "everything": int(scope.everything),
+            "areas": json.dumps(list(scope.areas)),
+        }
+
+    async def tip_counts(
+        self, window: Window, scope: StatsScope, buckets: Sequence[Window] = ()
+    ) -> TipCounts:
+        """The period's tips by category, area and status, the medians, and the tips per
+        category in each of `buckets` (consecutive windows that make up `window`)."""
+        params = self._params(window, scope)
+        bars = list(buckets) or [window]
+        rows = await self._db.fetchall(
+            # One pass over the period, bar by bar (the bars make up the period: a second range
+            # on created_at would make SQLite scan the whole period for each bar).
+            "SELECT CAST(b.key AS INTEGER) AS bar, t.category, t.area, t.status,"  # noqa: S608
+            " count(*) AS n FROM json_each(:bars) b"
+            " JOIN tips t ON t.created_at >= json_extract(b.value, '$[0]')"
+            "  AND t.created_at < json_extract(b.value, '$[1]')"
+            " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status",
+            {**params, "bars": json.dumps([[w.start, w.end] for w in bars])},
+        )
+        by_category: dict[str, int] = {}
+        by_area: dict[str | None, int] = {}
+        by_status: dict[str, int] = {}
+        per_bucket: list[dict[str, int]] = [{} for _ in bars]
+        for row in rows:
+            n = int(row["n"])
+            by_category[row["category"]] = by_category.get(row["category"], 0) + n
+            by_area[row["area"]] = by_area.get(row["area"], 0) + n
+            by_status[row["status"]] = by_status.get(row["status"], 0) + n
+            bar = per_bucket[int(row["bar"])]
+            bar[row["category"]] = bar.get(row["category"], 0) + n
+        ack = await self._db.fetchone(
+            "WITH hours AS MATERIALIZED (SELECT " + _ACK_HOURS + " AS h FROM tips t"  # noqa: S608
+            " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
+            params,
+        )
+        close = await self._db.fetchone(
+            "WITH hours AS MATERIALIZED (SELECT " + _CLOSE_HOURS + " AS h FROM tips t"  # noqa: S608
+            " WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
+            params,
+        )
+        return TipCounts(
+            total=sum(by_category.values()),
+            by_category=by_category,
+            by_area=by_area,
+            by_status=by_status,
+            acknowledged=int(ack["n"]) if ack else 0,
+            median_ack_hours=_number(ack["median"]) if ack else None,
+            closed=int(close["n"]) if close else 0,
+            median_close_hours=_number(close["median"]) if close else None,
+            per_bucket=tuple(per_bucket) if buckets else (),
+        )
+
+    async def subscribers(self, window: Window) -> SubscriberCounts:
+        row = await self._db.fetchone(
+            "SELECT count(*) AS total,"
+            " coalesce(sum(created_at >= :start AND created_at < :end), 0) AS new"
+            " FROM subscribers",
+            {"start": window.start, "end": window.end},
+        )
+        return SubscriberCounts(int(row["total"]), int(row["new"])) if row else SubscriberCounts(
+            0, 0
+        )
+
+    async def export_rows(self, window: Window, scope: StatsScope) -> list[ExportRow]:
+        """The period's tips, oldest first, with their times, hours and the staff who acted on
+        them (status changes, replies, reassignments) or were given them."""
+        rows = await self._db.fetchall(
+            "WITH period AS MATERIALIZED (SELECT t.tip_id FROM tips t WHERE"  # noqa: S608
+            + _IN_PERIOD + ")"
+            ", people AS ("
+            " SELECT a.tip_id, a.actor_id AS staff_id FROM period p"
+            "  JOIN audit_log a ON a.tip_id = p.tip_id"
+            "  AND a.action IN ('status', 'reply', 'reassign')"
+            " UNION"
+            " SELECT g.tip_id, g.staff_id FROM period p JOIN tip_assignees g"
+            "  ON g.tip_id = p.tip_id)"
+            ", staff AS (SELECT tip_id, group_concat(staff_id) AS ids FROM people"
+            " GROUP BY tip_id)"
+            " SELECT t.tip_id, t.ref, t.category, t.area, t.status, t.created_at,"
+            " t.acknowledged_at, t.closed_at,"
+            " CASE WHEN t.acknowledged_at IS NOT NULL THEN " + _ACK_HOURS + " END AS ack_hours,"
+            " CASE WHEN t.closed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
+            " s.ids FROM period p JOIN tips t ON t.tip_id = p.tip_id"
+            " LEFT JOIN staff s ON s.tip_id = t.tip_id"
+            " ORDER BY t.created_at, t.tip_id",
+            self._params(window, scope),
+        )
+        return [
+            ExportRow(
+                tip_id=r["tip_id"],
+                ref=r["ref"],
+                category=r["category"],
+                area=r["area"],
+                status=r["status"],
+                created_at=r["created_at"],
+                acknowledged_at=r["acknowledged_at"],
+                closed_at=r["closed_at"],
+                ack_hours=_number(r["ack_hours"]),
+                close_hours=_number(r["close_hours"]),
+                staff_ids=tuple(sorted({int(i) for i in (r["ids"] or "").split(",") if i})),
+            )
+            for r in rows
+        ]
+
+
+class MonthlyReviews:
+    """Which monthly reviews are to come, and who got each one (claimed before sending)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def plan(self, month: str, due_at: float) -> bool:
+        """Add the review of `month` due at `due_at` unless it exists; True if added."""
+        result = await self._db.execute(
+            "INSERT INTO monthly_reviews (month, due_at) VALUES (?, ?)"
+            " ON CONFLICT (month) DO NOTHING",
+            (month, due_at),
+        )
+        return result.rowcount > 0
+
+    async def get(self, month: str) -> Review | None:
+        row = await self._db.fetchone("SELECT * FROM monthly_reviews WHERE month = ?", (month,))
+        return _review(row) if row else None
+
+    async def pending(self) -> list[Review]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM monthly_reviews WHERE outcome IS NULL ORDER BY month"
+        )
+        return [_review(r) for r in rows]
+
+    async def set_due(self, month: str, due_at: float) -> None:
+        """Move a review's time (the tests move the clock this way, as for schedules)."""
+        await self._db.execute(
+            "UPDATE monthly_reviews SET due_at = ? WHERE month = ?", (due_at, month)
+        )
+
+    async def finish(self, month: str, outcome: str) -> bool:
+        """Record the review as sent or skipped, once; False if it was already finished."""
+        result = await self._db.execute(
+            "UPDATE monthly_reviews SET outcome = ?, finished_at = ?"
+            " WHERE month = ? AND outcome IS NULL",
+            (outcome, time.time(), month),
+        )
+        return result.rowcount > 0
+
+    async def claim(self, month: str, admin_id: int) -> bool:
+        """Take this admin's copy of the review; only the caller that gets True sends it."""
+        result = await self._db.execute(
+            "INSERT INTO monthly_review_sends (month, admin_id, state, at)"
+            " VALUES (?, ?, 'sending', ?) ON CONFLICT (month, admin_id) DO NOTHING",
+            (month, admin_id, time.time()),
+        )
+        return result.rowcount > 0
+
+    async def mark(self, month: str, admin_id: int, state: str) -> None:
+        await self._db.execute(
+            "UPDATE monthly_review_sends SET state = ?, at = ? WHERE month = ? AND admin_id = ?",
+            (state, time.time(), month, admin_id),
+        )
+
+    async def sends(self, month: str) -> dict[int, str]:
+        rows = await self._db.fetchall(
+            "SELECT admin_id, state FROM monthly_review_sends WHERE month = ?", (month,)
+        )
+        return {int(r["admin_id"]): r["state"] for r in rows}
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _review(row) -> Review:  # type: ignore[no-untyped-def]
+    return Review(row["month"], float(row["due_at"]), row["outcome"], row["finished_at"])
