@@ -28,8 +28,8 @@ if __package__ in (None, ""):
 
 from bench.common import EventClock, Report, arguments, emulator_and_bot, event_text, ms, spread
 from emulator import Emulator, UserHandle
-from tests.e2e.journeys import wait_text
-from tests.e2e.test_campaign_broadcast import ADMIN, press_prefix, seed_subscribers
+from testing.campaign import ADMIN, press_prefix, seed_subscribers
+from testing.journeys import wait_text
 
 FIRST_SUBSCRIBER = 700_001
 READING_SECONDS = 1.2

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator, EmulatorThread
-from tests.e2e.harness import BotProcess
+from testing.harness import BotProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -41,7 +41,7 @@ USER_ID = 5_123_456_789
 
 
 def tip_content(size: int = 1024, tag: str = "") -> dict[str, object]:
-    """The content of a tip as handlers/resident_report.py builds it (text, no files), its
+    """The content of a tip as handlers/resident/report.py builds it (text, no files), its
     JSON about `size` bytes."""
     content: dict[str, object] = {
         "place": "cầu treo thôn 2, xã Hồng Vân",

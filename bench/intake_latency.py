@@ -1,6 +1,6 @@
 """Intake latency: from a resident pressing "send" to the receipt code, and to the officer's card.
 
-The real bot (`python -m bot`, a subprocess, as in tests/e2e/harness.py) runs against the
+The real bot (`python -m bot`, a subprocess, as in testing/harness.py) runs against the
 emulator with one officer. Residents go through /report with the buttons
 (tests/e2e/journeys.report); every emulator event is stamped as it happens, so for each report
 
@@ -40,7 +40,7 @@ from bench.common import (
     spread,
 )
 from emulator import Emulator, EmulatorThread
-from tests.e2e.journeys import RECEIPT, report, staff_joins
+from testing.journeys import RECEIPT, report, staff_joins
 
 OFFICER = 7002
 RESIDENT_BASE = 810_000

@@ -31,8 +31,8 @@ from bench.crypto_throughput import tip_content
 from bench.intake_latency import EchoBot
 from storage.store import open_store
 from storage.tips import Delivery, NewTip
-from tests.e2e.harness import BotProcess
-from tests.e2e.journeys import staff_joins, wait_text
+from testing.harness import BotProcess
+from testing.journeys import staff_joins, wait_text
 
 OFFICER = 7002
 SETTLE_SECONDS = 2.0

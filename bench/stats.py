@@ -2,9 +2,9 @@
 
 In one process, no Telegram. 100,000 tips are stored through the storage functions
 (`Tips.insert` in batches of 5,000, each encrypted like a real tip; their status histories as
-audit entries written per batch, see tests/stats_seed.py), spread over 2025 and over
+audit entries written per batch, see testing/stats_seed.py), spread over 2025 and over
 the bundled areas, about half acknowledged and a third closed. Then what `/stats` does for the
-year 2025, every area, is timed: `bot.stats.collect` (counts by category, area and status, the
+year 2025, every area, is timed: `reports.stats.collect` (counts by category, area and status, the
 two medians, tips per month per category, subscribers, campaigns) and `render_chart` (the PNG),
 best and median of a few rounds; likewise for an officer of two areas. The baseline, measured in
 the same run on the same database, is `SELECT count(*) FROM tips`. The target is under 1 s for
@@ -30,13 +30,13 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Report, arguments, ms
-from bot.areas import load_areas
-from bot.catalog import CATEGORIES
-from bot.stats import collect, typed_period
-from bot.stats_chart import render_chart
+from reports.chart import render_chart
+from reports.stats import collect, typed_period
+from rules.areas import load_areas
 from storage.stats import StatsScope
 from storage.store import open_store
-from tests.stats_seed import SeedTip, seed
+from testing.stats_seed import SeedTip, seed
+from texts.catalog import CATEGORIES
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TARGET_MS = 1000.0
@@ -114,7 +114,7 @@ async def run(args, result: Report) -> None:  # type: ignore[no-untyped-def]
                f"{report.counts.closed:,}")
     result.row("baseline: SELECT count(*) FROM tips", f"{ms(base_best):.1f} / "
                f"{ms(base_median):.1f}", "ms")
-    result.row("aggregation, every area (bot.stats.collect)",
+    result.row("aggregation, every area (reports.stats.collect)",
                f"{ms(agg_best):.0f} / {ms(agg_median):.0f}", "ms")
     result.row("chart (render_chart, in a thread)", f"{ms(chart_best):.0f} / "
                f"{ms(chart_median):.0f}", "ms")

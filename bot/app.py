@@ -13,18 +13,20 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
 
-from bot.broadcaster import start_broadcaster, stop_broadcaster
 from bot.chat_lanes import ChatLanes, FloodGuard
 from bot.config import Config
-from bot.delivery import start_delivery, stop_delivery
-from bot.escalation import start_escalation
-from bot.housekeeping import start_housekeeping
-from bot.monthly_review import start_monthly_review
-from bot.scheduler import start_scheduler
 from bot.services import Services, open_services
-from bot.telegram_request import RetryingRequest
 from handlers import register_handlers
-from handlers.menus import start_menu_publisher
+from handlers.gatekeeper import tell_to_slow_down
+from storage.keyring import KeyPurpose
+from telegram_api.request import RetryingRequest
+from workers.broadcaster import start_broadcaster, stop_broadcaster
+from workers.delivery import start_delivery, stop_delivery
+from workers.escalation import start_escalation
+from workers.housekeeping import start_housekeeping
+from workers.menus import start_menu_publisher
+from workers.monthly_review import start_monthly_review
+from workers.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,6 @@ async def _post_init(application: Application) -> None:
 
 def _guard_against_floods(application: Application, services: Services) -> None:
     """Count each person's updates as they arrive (SPEC "Resident", abuse)."""
-    from handlers.common import tell_to_slow_down
-    from storage.keyring import KeyPurpose
-
     async def warn(update: Update) -> None:
         await tell_to_slow_down(update, CallbackContext.from_update(update, application))
 

@@ -12,9 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.areas import AreasFileError, load_areas
+from bot import audit_cli, officers_cli
 from bot.config import Config, ConfigError, load_config, read_environment
 from bot.logs import configure_logging
+from rules.areas import AreasFileError, load_areas
 from storage.keyring import WrongMasterKeyError, generate_master_key
 
 log = logging.getLogger("bot")
@@ -79,12 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "run":
             return _run(config)
         if command == "officers":
-            from bot import officers_cli
-
             return asyncio.run(officers_cli.run(config, args))
         if command == "audit":
-            from bot import audit_cli
-
             return asyncio.run(audit_cli.verify(config))
     except WrongMasterKeyError as error:
         return _report_problems([f"TIPBOT_KEY: {error}"])

@@ -12,8 +12,8 @@ import argparse
 import logging
 import sys
 
-from bot.areas import load_areas
 from bot.config import Config
+from rules.areas import load_areas
 from storage.store import open_store
 
 EXIT_USAGE = 2

@@ -11,7 +11,7 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
   back. The library's own polling loop retries timeouts silently and reports other network
   errors with a traceback each time;
 - nothing decorative is awaited before polling starts: the command menus are published in the
-  background (handlers/menus.py), so a Bot API server without `setMyCommands` does not stop the
+  background (workers/menus.py), so a Bot API server without `setMyCommands` does not stop the
   line.
 
 Order of work is the library's: initialize (getMe), deleteWebhook, `post_init`, poll and

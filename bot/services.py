@@ -1,15 +1,15 @@
 """The services a running bot shares: settings, storage and areas.
 
 Opened once in `post_init`, closed in `post_shutdown`; handlers reach them through
-`context.bot_data["services"]` (see `handlers.context.services_of`).
+`context.bot_data["services"]` (see `handlers.shared.context.services_of`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.areas import Areas, load_areas
 from bot.config import Config
+from rules.areas import Areas, load_areas
 from storage.store import Store, open_store
 
 

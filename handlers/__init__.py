@@ -4,7 +4,7 @@ group -1  the gatekeeper: groups, channels, edited messages and bots stop here;
 group  0  commands, then buttons by their data prefix, then any other private message.
 
 Deny by default: every command and button is listed in `COMMANDS` or `BUTTONS` with the role it
-needs, and is registered only through `handlers.gate.guarded`, which checks that role before
+needs, and is registered only through `handlers.shared.gate.guarded`, which checks that role before
 the handler runs. A callback not in these tables is reachable by nobody.
 """
 
@@ -17,28 +17,30 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import (
-    admin_broadcast,
-    admin_campaign,
-    admin_invite,
-    admin_officers,
-    admin_schedule,
-    common,
-    conversation,
-    export,
-    officer_desk,
-    resident_reply,
-    resident_report,
-    resident_status,
-    resident_subscribe,
-    stats,
-)
-from handlers.gate import Callback, Need, guarded
+from handlers import conversation, deep_links, gatekeeper
+from handlers.admin import broadcast as admin_broadcast
+from handlers.admin import campaign as admin_campaign
+from handlers.admin import export
+from handlers.admin import invite as admin_invite
+from handlers.admin import officers as admin_officers
+from handlers.admin import schedule as admin_schedule
+from handlers.officer import areas as officer_areas
+from handlers.officer import desk as officer_desk
+from handlers.officer import stats
+from handlers.resident import reply as resident_reply
+from handlers.resident import report as resident_report
+from handlers.resident import status as resident_status
+from handlers.resident import subscribe as resident_subscribe
+from handlers.resident import welcome
+from handlers.shared.context import language_of
+from handlers.shared.gate import Callback, Need, guarded
+from texts.catalog import plain
 
 GATE_GROUP = -1
 
@@ -55,9 +57,9 @@ class Route:
 
 
 COMMANDS: tuple[Route, ...] = (
-    Route("start", RESIDENT, common.start),
-    Route("help", RESIDENT, common.help_command),
-    Route("language", RESIDENT, common.language_command),
+    Route("start", RESIDENT, deep_links.start),
+    Route("help", RESIDENT, welcome.help_command),
+    Route("language", RESIDENT, welcome.language_command),
     Route("report", RESIDENT, resident_report.report_command),
     Route("status", RESIDENT, resident_status.status_command),
     Route("cancel", RESIDENT, conversation.cancel_command),
@@ -66,7 +68,7 @@ COMMANDS: tuple[Route, ...] = (
     Route("unsubscribe", RESIDENT, resident_subscribe.unsubscribe_command),
     Route("tips", OFFICER, officer_desk.tips_command),
     Route("tip", OFFICER, officer_desk.tip_command),
-    Route("areas", OFFICER, admin_invite.areas_command),
+    Route("areas", OFFICER, officer_areas.areas_command),
     Route("stats", OFFICER, stats.stats_command),
     Route("broadcast", ADMIN, admin_broadcast.broadcast_command),
     Route("schedule", ADMIN, admin_schedule.schedule_command),
@@ -79,8 +81,8 @@ COMMANDS: tuple[Route, ...] = (
 
 #: Button data is `<prefix>:<fields>`; the prefix picks the handler.
 BUTTONS: tuple[Route, ...] = (
-    Route("m", RESIDENT, common.menu_button),
-    Route("lang", RESIDENT, common.language_chosen),
+    Route("m", RESIDENT, welcome.menu_button),
+    Route("lang", RESIDENT, welcome.language_chosen),
     Route("r", RESIDENT, resident_report.on_button),
     Route("st", RESIDENT, resident_status.on_button),
     Route("sub", RESIDENT, resident_subscribe.on_button),
@@ -97,7 +99,7 @@ BUTTONS: tuple[Route, ...] = (
 
 
 def register_handlers(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, common.gatekeeper), group=GATE_GROUP)
+    application.add_handler(TypeHandler(Update, gatekeeper.gatekeeper), group=GATE_GROUP)
 
     private = filters.ChatType.PRIVATE
     for route in COMMANDS:
@@ -123,13 +125,10 @@ def register_handlers(application: Application) -> None:
             guarded(RESIDENT, conversation.on_private_message),
         )
     )
-    application.add_error_handler(common.on_error)
+    application.add_error_handler(gatekeeper.on_error)
 
 
-async def _stale_button(update: Update, context) -> None:  # type: ignore[no-untyped-def]
+async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Buttons this version does not know (forged, or from an older version): expired."""
-    from bot.catalog import plain
-    from handlers.context import language_of
-
     language = await language_of(context, update.effective_user)
     await update.callback_query.answer(plain(language, "button_expired"))

@@ -9,16 +9,16 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.catalog import Html, text
-from handlers import (
-    admin_broadcast,
-    admin_schedule,
-    officer_desk,
-    resident_report,
-    resident_status,
-    stats,
-)
-from handlers.context import language_of, private_user, services_of
+from handlers.admin import broadcast as admin_broadcast
+from handlers.admin import export
+from handlers.admin import schedule as admin_schedule
+from handlers.officer import desk as officer_desk
+from handlers.officer import stats
+from handlers.resident import report as resident_report
+from handlers.resident import status as resident_status
+from handlers.shared import periods
+from handlers.shared.context import language_of, private_user, services_of
+from texts.catalog import Html, text
 
 
 async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,7 +41,10 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if draft and draft.get("flow") == admin_schedule.FLOW:
         await admin_schedule.on_message(update, context, draft)
         return
-    if draft and draft.get("flow") == stats.FLOW:
+    if draft and draft.get("flow") == periods.FLOW and draft.get("for") == "export":
+        await export.on_dates(update, context, draft)
+        return
+    if draft and draft.get("flow") == periods.FLOW:
         await stats.on_message(update, context, draft)
         return
     language = await language_of(context, user)
@@ -66,8 +69,8 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if draft is not None and draft.get("flow") == admin_schedule.FLOW:
         await admin_schedule.cancel(update, context)
         return
-    if draft is not None and draft.get("flow") == stats.FLOW:
-        await stats.cancel(update, context)
+    if draft is not None and draft.get("flow") == periods.FLOW:
+        await periods.cancel(update, context)
         return
     if draft is not None:
         await services.store.drafts.clear(user.id)

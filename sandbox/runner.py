@@ -27,9 +27,9 @@ from typing import IO
 
 from aiohttp import web
 
-from bot.areas import AreasFileError, load_areas
 from bot.config import ConfigError, load_config, read_environment
 from emulator import Emulator
+from rules.areas import AreasFileError, load_areas
 from sandbox.demo import (
     ADMIN,
     BOT_FIRST_NAME,

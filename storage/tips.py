@@ -482,7 +482,7 @@ class TipDesk:
 
     async def assign(self, tip_id: int, staff_id: int, *, given_by: int) -> None:
         """`given_by` hands the tip to `staff_id` personally (a hand-over, see
-        `handlers.context.may_see`). Nobody hands a tip to themselves: ValueError."""
+        `handlers.shared.context.may_see`). Nobody hands a tip to themselves: ValueError."""
         if staff_id == given_by:
             raise ValueError("a tip cannot be handed to oneself")
         await self._db.execute(
@@ -558,7 +558,7 @@ class TipDesk:
         """Open tips (or one status) the scope may see, newest first, and how many in all."""
         statuses = json.dumps([status] if status else list(OPEN_STATUSES))
         # Sets travel as one JSON parameter (json_each), so the SQL text never changes.
-        # The same rule as handlers.context.may_see: everything, the scope's areas, or a
+        # The same rule as handlers.shared.context.may_see: everything, the scope's areas, or a
         # hand-over to the scope's staff member while they are an active officer.
         where = (
             " FROM tips WHERE status IN (SELECT value FROM json_each(?))"

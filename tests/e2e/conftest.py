@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from emulator import Emulator, EmulatorThread
-from tests.e2e.harness import BotProcess
+from testing.harness import BotProcess
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from tests.e2e.journeys import press, report, staff_joins, wait_button, wait_text
+from testing.journeys import press, report, staff_joins, wait_button, wait_text
 
 REFUSED = "Không được phép"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from tests.e2e.journeys import RECEIPT, press, report, staff_joins, wait_button, wait_text
+from testing.journeys import RECEIPT, press, report, staff_joins, wait_button, wait_text
 
 HINT_MAX = 300  # a "short hint": a sentence or two
 

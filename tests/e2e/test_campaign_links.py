@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.e2e.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
-from tests.e2e.test_campaign_broadcast import ADMIN, OFFICER
+from testing.campaign import ADMIN, OFFICER
+from testing.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
 
 RESIDENT_A, RESIDENT_B = 918_273_222, 918_273_333
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from bot.scheduler import campaign_messages
-from tests.e2e.journeys import press, wait_text
-from tests.e2e.test_campaign_broadcast import ADMIN, seed_subscribers, with_store
+from testing.campaign import ADMIN, seed_subscribers, with_store
+from testing.journeys import press, wait_text
+from workers.scheduler import campaign_messages
 
 VI, EN = 640_001, 640_002
 

@@ -3,8 +3,8 @@ unsubscribes and forgets; nothing identifying is kept in clear."""
 
 from __future__ import annotations
 
-from tests.e2e.journeys import press, wait_button, wait_text
-from tests.e2e.test_campaign_broadcast import ADMIN, press_prefix, with_store
+from testing.campaign import ADMIN, press_prefix, with_store
+from testing.journeys import press, wait_button, wait_text
 
 RESIDENT = 918_273_111
 

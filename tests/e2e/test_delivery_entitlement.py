@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from tests.e2e.journeys import press, report, staff_joins, wait_text
+from testing.journeys import press, report, staff_joins, wait_text
 
 
 def _card(emulator, officer_id, part):  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ import io
 import re
 
 from emulator import Emulator, UserHandle
-from tests import evidence_samples as samples
-from tests.e2e.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
+from testing import evidence_samples as samples
+from testing.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
 
 RESIDENT_ID = 55501234
 OFFICER_ID = 7002

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from emulator import Emulator, UserHandle
-from tests import evidence_samples as samples
-from tests.e2e.journeys import report, staff_joins, wait_text
+from testing import evidence_samples as samples
+from testing.journeys import report, staff_joins, wait_text
 
 OFFICER_ID = 7002
 FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")

@@ -9,8 +9,8 @@ from contextlib import closing
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.areas import load_areas
-from tests.e2e.journeys import press, report, staff_joins, wait_button, wait_text
+from rules.areas import load_areas
+from testing.journeys import press, report, staff_joins, wait_button, wait_text
 
 LINK = re.compile(r"https://t\.me/tipline_test_bot\?start=inv-([A-Za-z0-9_-]+)")
 AREAS = [area.code for area in load_areas(None)]  # the bundled list, in the file's order

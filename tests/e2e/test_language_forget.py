@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from tests.e2e.journeys import press, report, staff_joins, wait_button
+from testing.journeys import press, report, staff_joins, wait_button
 
 
 def linked_tips(bot) -> int:  # type: ignore[no-untyped-def]

@@ -14,14 +14,14 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.e2e.journeys import press, report, staff_joins, wait_text
-from tests.e2e.test_campaign_broadcast import (
+from testing.campaign import (
     ADMIN,
     received,
     seed_subscribers,
     start_broadcast,
     with_store,
 )
+from testing.journeys import press, report, staff_joins, wait_text
 
 ZONE_NAME = "Asia/Kolkata"
 ZONE = ZoneInfo(ZONE_NAME)

@@ -8,7 +8,7 @@ import base64
 import sqlite3
 import time
 
-from tests.e2e.journeys import press, report, staff_joins, wait_button, wait_text
+from testing.journeys import press, report, staff_joins, wait_button, wait_text
 
 
 def _card(emulator, officer_id, part):  # type: ignore[no-untyped-def]
@@ -88,7 +88,7 @@ def test_reply_reaches_a_resident_who_asked_and_their_answer_reaches_the_officer
 
 
 def test_reply_to_an_anonymous_tip_waits_for_the_resident_in_status(emulator, make_bot):
-    from tests.e2e.journeys import RECEIPT
+    from testing.journeys import RECEIPT
 
     bot = make_bot()
     bot.add_officer(7002, "hong-van")
@@ -324,7 +324,7 @@ def test_status_changes_reach_a_notified_resident_without_officer_detail_and_tra
 def test_an_officers_forgotten_reply_never_captures_what_they_later_write_as_a_resident(
     emulator, make_bot
 ):
-    from tests.e2e.journeys import RECEIPT
+    from testing.journeys import RECEIPT
 
     bot = make_bot()
     bot.add_officer(7002, "hong-van", name="Quang")
@@ -353,7 +353,7 @@ def test_an_officers_forgotten_reply_never_captures_what_they_later_write_as_a_r
 def test_the_card_header_follows_the_status_and_a_change_confirms_itself_in_one_line(
     emulator, make_bot
 ):
-    from tests.e2e.journeys import press, report, staff_joins, wait_text
+    from testing.journeys import press, report, staff_joins, wait_text
 
     bot = make_bot()
     bot.add_officer(7102, "hong-van")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.catalog import plain, text
-from tests.e2e.journeys import RECEIPT, report, staff_joins
+from testing.journeys import RECEIPT, report, staff_joins
+from texts.catalog import plain, text
 
 OFFICER = 6100
 FLOODER, NEIGHBOUR = 6201, 6202

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.e2e.journeys import report, staff_joins
+from testing.journeys import report, staff_joins
 
 VIEW_VI = "Tin báo của bạn"
 NOT_FOUND_VI = "Không tìm thấy tin báo với mã này"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.journeys import RECEIPT, report, staff_joins, wait_text
+from testing.journeys import RECEIPT, report, staff_joins, wait_text
 
 RESIDENT_ID = 918273645
 RESIDENT_USERNAME = "lan_secret_user"
@@ -63,7 +63,7 @@ def test_nothing_identifying_is_stored_or_logged_during_and_after_a_report(emula
 
     # In the middle: the description typed, not yet sent.
     resident.send_command("/report")
-    from tests.e2e.journeys import press, wait_button
+    from testing.journeys import press, wait_button
 
     press(emulator, resident, "r:cat:forest")
     press(emulator, resident, "r:area:unsure")
@@ -87,7 +87,7 @@ def test_nothing_identifying_is_stored_or_logged_during_and_after_a_report(emula
 
 
 def test_kill_9_mid_conversation_resumes_where_the_resident_was(emulator, make_bot):
-    from tests.e2e.journeys import press, wait_button
+    from testing.journeys import press, wait_button
 
     bot = make_bot()
     bot.add_officer(7002, "a-ngo")
@@ -197,7 +197,7 @@ def test_line_without_staff_says_so_and_stores_nothing(emulator, make_bot):
 def test_a_receipt_that_telegram_failed_to_show_is_issued_again_at_the_next_message(
     emulator, make_bot
 ):
-    from tests.e2e.journeys import press, wait_button
+    from testing.journeys import press, wait_button
 
     bot = make_bot()
     bot.add_officer(7002, "a-ngo")
@@ -235,7 +235,7 @@ def test_a_receipt_that_telegram_failed_to_show_is_issued_again_at_the_next_mess
 
 
 def test_each_step_takes_the_buttons_off_the_step_before(emulator, make_bot):
-    from tests.e2e.journeys import press, staff_joins, wait_button, wait_text
+    from testing.journeys import press, staff_joins, wait_button, wait_text
 
     bot = make_bot()
     bot.add_officer(7002, "hong-van")
@@ -262,7 +262,7 @@ def test_each_step_takes_the_buttons_off_the_step_before(emulator, make_bot):
 
 
 def test_a_resident_can_speak_the_description_in_voice_notes(emulator, make_bot):
-    from tests.e2e.journeys import press, staff_joins, wait_button, wait_text
+    from testing.journeys import press, staff_joins, wait_button, wait_text
 
     bot = make_bot()
     bot.add_officer(7002, "a-luoi")

@@ -10,9 +10,9 @@ import pytest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 
 import handlers
-from bot.catalog import plain
-from handlers.gate import Guarded, Need
-from tests.e2e.journeys import staff_joins
+from handlers.shared.gate import Guarded, Need
+from testing.journeys import staff_joins
+from texts.catalog import plain
 
 RESIDENT_ID, OFFICER_ID, ADMIN_ID = 5101, 5102, 5103
 NOT_ALLOWED = plain("vi", "not_allowed")

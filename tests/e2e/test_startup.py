@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from tests.e2e.harness import wait
+from testing.harness import wait
 
 
 def test_menus_failing_with_500_do_not_stop_the_line_and_are_retried(emulator, make_bot):

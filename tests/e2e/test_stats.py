@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from bot.areas import load_areas
-from bot.catalog import CATEGORIES, STATUSES, plain
-from bot.stats import local_today, month_key
 from emulator.files import image_size
-from tests.e2e.journeys import press, report, staff_joins, wait_text
-from tests.e2e.test_campaign_broadcast import with_store
-from tests.stats_seed import SeedTip, seed
+from reports.stats import local_today, month_key
+from rules.areas import load_areas
+from testing.campaign import with_store
+from testing.journeys import press, report, staff_joins, wait_text
+from testing.stats_seed import SeedTip, seed
+from texts.catalog import CATEGORIES, STATUSES, plain
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AREAS = load_areas(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.journeys import report, staff_joins
+from testing.journeys import report, staff_joins
 
 TIP_TEXT = "Có người lạ chở hàng cấm qua bản lúc nửa đêm"
 VIEW_VI = "Tin báo của bạn"
@@ -119,7 +119,7 @@ def test_additions_from_status_reach_the_officer_who_holds_the_tip(emulator, mak
 
 
 def test_status_in_the_middle_of_a_report_keeps_the_report(emulator, make_bot):
-    from tests.e2e.journeys import press, wait_button, wait_text
+    from testing.journeys import press, wait_button, wait_text
 
     bot = make_bot()
     bot.add_officer(7002, "a-ngo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.e2e.harness import ROOT
+from testing.harness import ROOT
 
 
 def test_start_greets_in_vietnamese_by_default_with_privacy_notice_and_113(emulator, make_bot):
@@ -68,7 +68,7 @@ def test_bot_without_master_key_exits_2_naming_the_variable(tmp_path):
 def test_an_officer_and_an_admin_are_greeted_with_their_areas_open_tips_and_commands(
     emulator, make_bot
 ):
-    from tests.e2e.journeys import report
+    from testing.journeys import report
 
     bot = make_bot(TIPBOT_ADMIN_IDS="5091")
     bot.start()

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from handlers.context import may_see, staff_role
-from handlers.officer_desk import _scope
+from handlers.officer.desk import _scope
+from rules.access import may_see, staff_role
 from storage.database import load_migrations, open_database
 from storage.staff import ALREADY_STAFF, INACTIVE_STAFF, INVALID, REGISTERED
 from storage.store import Store, open_store

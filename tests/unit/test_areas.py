@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.areas import Area, Areas, AreasFileError, load_areas, parse_areas
+from rules.areas import Area, Areas, AreasFileError, load_areas, parse_areas
 
 #: A Lưới in 2021 (see the spec's data/a-luoi.md): the town and its 17 communes.
 TOWN = "A Lưới"

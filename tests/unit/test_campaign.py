@@ -9,21 +9,21 @@ import time
 
 import pytest
 
-from bot.broadcaster import _certainly_not_delivered, _dead_here, duration, progress_text
-from bot.catalog import CATEGORIES
-from bot.scheduler import (
-    CampaignFileError,
-    campaign_link,
-    campaign_messages,
-    parse_campaign,
-    render_campaign,
-)
 from emulator.formatting import char_len, parse_formatted
 from storage.broadcasts import Broadcasts
 from storage.database import open_database
 from storage.keyring import load_keyring
 from storage.store import open_store
 from storage.tips import Delivery, NewTip
+from texts.catalog import CATEGORIES
+from workers.broadcaster import _certainly_not_delivered, _dead_here, duration, progress_text
+from workers.scheduler import (
+    CampaignFileError,
+    campaign_link,
+    campaign_messages,
+    parse_campaign,
+    render_campaign,
+)
 
 # --- the bundled messages ------------------------------------------------------------------
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import (
+from emulator.formatting import ParseError, char_len, parse_formatted
+from handlers.resident.report import EDITABLE, STEPS, WHEN_CHOICES
+from storage.staff import PENDING, REACHABLE, UNREACHABLE
+from texts.catalog import (
     CATEGORIES,
     LANGUAGES,
     MESSAGES,
@@ -23,19 +26,16 @@ from bot.catalog import (
     plain,
     text,
 )
-from emulator.formatting import ParseError, char_len, parse_formatted
-from handlers.menus import ADMIN_COMMANDS, OFFICER_COMMANDS, RESIDENT_COMMANDS
-from handlers.resident_report import EDITABLE, STEPS, WHEN_CHOICES
-from storage.staff import PENDING, REACHABLE, UNREACHABLE
+from workers.menus import ADMIN_COMMANDS, OFFICER_COMMANDS, RESIDENT_COMMANDS
 
 REPO = Path(__file__).resolve().parents[2]
-SCANNED = ("bot", "handlers")
+SCANNED = ("bot", "handlers", "workers", "views", "reports", "rules", "texts", "telegram_api")
 CATALOG_FUNCTIONS = frozenset({"text", "plain"})
 
 #: The values each f-string key prefix is combined with in the code. A new prefix in the code
 #: makes `test_every_key_the_code_uses_exists` fail until it is listed here.
 FOLLOWUPS = ("anon", "notify")  # the follow-up choices: r:fu:anon, r:fu:notify
-STAFF_CHANGES = ("deactivate", "reactivate", "promote", "demote")  # handlers/admin_officers.py
+STAFF_CHANGES = ("deactivate", "reactivate", "promote", "demote")  # handlers/admin/officers.py
 PREFIX_VALUES: dict[str, tuple[str, ...]] = {
     "cat_": CATEGORIES,
     "status_": STATUSES,
@@ -282,7 +282,7 @@ def _key_uses(path: Path, root: Path = REPO) -> Iterator[KeyUse]:
     imported = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "bot.catalog"
+        if isinstance(node, ast.ImportFrom) and node.module == "texts.catalog"
         for alias in node.names
     }
     if path.name == "catalog.py":
@@ -342,7 +342,7 @@ def test_the_scan_finds_the_key_uses() -> None:
 def test_the_scan_reports_a_missing_key_and_an_unknown_prefix(tmp_path: Path) -> None:
     module = tmp_path / "sample.py"
     module.write_text(
-        "from bot.catalog import plain, text\n"
+        "from texts.catalog import plain, text\n"
         "def show(language, thing, key):\n"
         "    text(language, 'welcome')\n"
         "    text(language, 'no_such_key')\n"

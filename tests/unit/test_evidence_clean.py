@@ -19,7 +19,7 @@ from evidence.clean import (
     CannotClean,
     clean,
 )
-from tests import evidence_samples as samples
+from testing import evidence_samples as samples
 
 needs_ffmpeg = pytest.mark.skipif(not samples.has_ffmpeg(), reason="ffmpeg is not installed")
 

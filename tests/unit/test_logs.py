@@ -79,7 +79,7 @@ def test_the_token_is_redacted_from_messages(capsys: pytest.CaptureFixture[str])
 
 def test_the_token_is_redacted_from_exceptions(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", secrets=[TOKEN])
-    log = logging.getLogger("bot.delivery")
+    log = logging.getLogger("workers.delivery")
     try:
         try:
             raise ConnectionError(f"connect failed for {URL}")

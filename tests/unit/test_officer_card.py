@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.areas import Areas, load_areas
-from bot.catalog import LANGUAGES, escape, plain
 from emulator.formatting import char_len, parse_formatted
-from handlers.officer_card import CHUNK, card_texts, chunks
+from rules.areas import Areas, load_areas
 from storage.tips import Tip
+from texts.catalog import LANGUAGES, escape, plain
+from views.card import CHUNK, card_texts, chunks
 
 TELEGRAM_LIMIT = 4096
 AUTO_DETECTED = frozenset({"bot_command", "url", "mention", "hashtag", "cashtag", "email"})

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.times import local_time
+from rules.times import local_time
 from storage.database import load_migrations, open_database
 from storage.hours import hour_of
 from storage.keyring import load_keyring

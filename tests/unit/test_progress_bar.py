@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.broadcaster import progress_text
 from emulator.formatting import parse_formatted
 from storage.broadcasts import Broadcast, Counts
+from workers.broadcaster import progress_text
 
 
 def test_the_progress_bar_is_plain_text_in_both_languages():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.routing import (
+from rules.routing import (
     ADMIN_TIER,
     ALL_AREAS_TIER,
     AREA_TIER,

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduler import (
+from storage.store import open_store
+from workers.scheduler import (
     GRACE_SECONDS,
     Rule,
     campaign_messages,
@@ -17,7 +18,6 @@ from bot.scheduler import (
     fire_due,
     parse_time,
 )
-from storage.store import open_store
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

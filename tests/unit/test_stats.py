@@ -20,10 +20,10 @@ import pytest
 from openpyxl import load_workbook
 from telegram.error import Forbidden
 
-from bot.areas import load_areas
-from bot.catalog import CATEGORIES, MESSAGES, plain
-from bot.monthly_review import GRACE_SECONDS, decide, due_at, plan, run_review
-from bot.stats import (
+from emulator.files import image_size
+from reports.chart import render_chart
+from reports.spreadsheet import TipContent, build_workbook
+from reports.stats import (
     DatesError,
     Period,
     bare_label,
@@ -34,12 +34,12 @@ from bot.stats import (
     period_of,
     report_text,
 )
-from bot.stats_chart import render_chart
-from bot.stats_export import TipContent, build_workbook
-from emulator.files import image_size
+from rules.areas import load_areas
 from storage.stats import StatsScope
 from storage.store import open_store
-from tests.stats_seed import SeedTip, iso, seed
+from testing.stats_seed import SeedTip, iso, seed
+from texts.catalog import CATEGORIES, MESSAGES, plain
+from workers.monthly_review import GRACE_SECONDS, decide, due_at, plan, run_review
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AREAS = load_areas(None)
@@ -342,7 +342,7 @@ async def test_the_text_lists_what_was_counted_in_both_languages(store):
 
 
 def _report_with_everything(language_sample: int = 3):  # type: ignore[no-untyped-def]
-    from bot.stats import StatsReport
+    from reports.stats import StatsReport
     from storage.stats import SubscriberCounts, TipCounts
 
     by_area = {code: (i % 5) + language_sample for i, code in enumerate(CODES)}
@@ -399,7 +399,7 @@ def test_labels_lose_their_emoji_but_keep_their_diacritics():
 
 
 def test_an_empty_period_still_draws_a_chart():
-    from bot.stats import StatsReport
+    from reports.stats import StatsReport
     from storage.stats import SubscriberCounts, TipCounts
 
     counts = TipCounts(0, {}, {}, {}, 0, None, 0, None)
@@ -589,9 +589,9 @@ async def test_only_the_month_in_progress_is_planned(store):
 
 
 def test_a_large_areas_file_keeps_the_text_under_telegrams_limit():
-    from bot.areas import parse_areas
-    from bot.stats import AREAS_SHOWN, StatsReport
     from emulator.formatting import char_len, parse_formatted
+    from reports.stats import AREAS_SHOWN, StatsReport
+    from rules.areas import parse_areas
     from storage.stats import SubscriberCounts, TipCounts
 
     many = parse_areas("".join(
@@ -615,7 +615,7 @@ def test_a_large_areas_file_keeps_the_text_under_telegrams_limit():
 
 
 def test_an_officer_with_no_areas_gets_empty_numbers_and_a_chart():
-    from bot.stats import StatsReport
+    from reports.stats import StatsReport
     from storage.stats import SubscriberCounts, TipCounts
 
     report = StatsReport(JUNE, StatsScope(False, ()), TipCounts(0, {}, {}, {}, 0, None, 0, None),

@@ -1,0 +1,211 @@
+"""`/broadcast` (admins): a text or a photo with caption, a preview with the number of
+recipients, confirm, then the broadcaster sends it in the background with a progress message.
+
+The conversation state is a draft (encrypted, like every draft); the confirm button carries a
+random token of that draft, and every button checks the admin role at the moment it is pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handlers.shared.buttons import number
+from handlers.shared.context import (
+    admin_composing,
+    admin_in_private,
+    language_of,
+    private_user,
+    role_of,
+    services_of,
+)
+from texts.catalog import plain, text
+from workers.broadcaster import send_content, wake_broadcaster
+
+log = logging.getLogger(__name__)
+
+FLOW = "broadcast"
+
+
+async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
+        return
+    user, language = admin
+    services = services_of(context)
+    subscribers = await services.store.subscribers.count()
+    channels = len(services.config.channels)
+    if subscribers + channels == 0:
+        await update.effective_message.reply_text(text(language, "broadcast_nobody"))
+        return
+    await services.store.drafts.save(user.id, {"flow": FLOW, "step": "content"})
+    await update.effective_message.reply_text(
+        text(language, "broadcast_ask", subscribers=subscribers, channels=channels)
+    )
+
+
+def content_of(message: Message) -> dict[str, Any] | None:
+    """A broadcast's content from the admin's message: its text or photo, formatting kept."""
+    if message.photo:
+        return {
+            "kind": "photo",
+            "file_id": message.photo[-1].file_id,
+            "texts": {"*": message.caption_html or ""},
+        }
+    if message.text and not message.text.startswith("/"):
+        return {"kind": "text", "texts": {"*": message.text_html}}
+    return None
+
+
+async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """The admin's message while composing: it becomes the content, shown as a preview."""
+    services = services_of(context)
+    admin = await admin_composing(update, context)
+    if admin is None:
+        return
+    user, language = admin
+    message = update.effective_message
+    content = content_of(message)
+    if content is None:
+        await message.reply_text(text(language, "broadcast_bad_content"))
+        return
+    token = secrets.token_urlsafe(6)
+    await services.store.drafts.save(
+        user.id, {"flow": FLOW, "step": "confirm", "token": token, "content": content}
+    )
+    count = await services.store.subscribers.count() + len(services.config.channels)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, "btn_broadcast_send", count=count),
+                                  callback_data=f"bc:go:{token}")],
+            [InlineKeyboardButton(plain(language, "btn_cancel"), callback_data=f"bc:no:{token}")],
+        ]
+    )
+    await send_content(context.bot, message.chat_id, language, content, reply_markup=keyboard)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`bc:go:<token>` send, `bc:no:<token>` cancel, `bc:stop:<id>` stop a running broadcast."""
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    language = await language_of(context, user)
+    if not (await role_of(context, user.id)).is_admin:
+        log.warning("update %s: broadcast button refused (not an admin)", update.update_id)
+        await query.answer(plain(language, "not_allowed"))
+        return
+    parts = (query.data or "").split(":")
+    if len(parts) == 3 and parts[1] == "go":
+        await _confirm(update, context, language, parts[2])
+    elif len(parts) == 3 and parts[1] == "no":
+        await _cancel_pressed(update, context, language, parts[2])
+    elif len(parts) == 3 and parts[1] == "stop" and number(parts[2]) is not None:
+        await _stop(update, context, language, int(parts[2]))
+    else:
+        await query.answer(plain(language, "button_expired"))
+
+
+async def _confirm(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, token: str
+) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    services = services_of(context)
+    store = services.store
+    if not _is_draft(await store.drafts.load(user.id), token):
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    await _drop_buttons(query.message)
+    count = await store.subscribers.count() + len(services.config.channels)
+    # The progress message exists before the broadcast, so the worker can always edit it.
+    progress = await context.bot.send_message(
+        user.id, text(language, "broadcast_preparing", count=count)
+    )
+    async with store.db.transaction():
+        draft = await store.drafts.load(user.id)
+        if _is_draft(draft, token):
+            assert draft is not None
+            broadcast_id, total = await store.broadcasts.create(
+                origin="admin",
+                # The admin's language, for the progress message and the report.
+                content={**draft["content"], "ui_language": language},
+                channels=services.config.channels,
+                created_by=user.id,
+                progress_chat=user.id,
+            )
+            await store.broadcasts.set_progress_message(broadcast_id, progress.message_id)
+            await store.drafts.clear(user.id)
+        else:
+            broadcast_id = None
+    if broadcast_id is None:  # pressed twice at once: the other press queued it
+        await progress.edit_text(text(language, "button_expired"))
+        return
+    log.info("broadcast %s queued by staff %s for %s recipients", broadcast_id, user.id, total)
+    wake_broadcaster(context.application)
+
+
+async def _cancel_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, token: str
+) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    store = services_of(context).store
+    if not _is_draft(await store.drafts.load(user.id), token):
+        await query.answer(plain(language, "button_expired"))
+        return
+    await store.drafts.clear(user.id)
+    await query.answer()
+    await _drop_buttons(query.message)
+    await context.bot.send_message(user.id, text(language, "broadcast_cancelled"))
+
+
+async def _stop(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, broadcast_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    if await services_of(context).store.broadcasts.stop(broadcast_id):
+        admin_id = update.effective_user.id  # staff, not a resident
+        log.info("broadcast %s stopped by staff %s", broadcast_id, admin_id)
+        wake_broadcaster(context.application)
+        await query.answer(plain(language, "broadcast_stopping"))
+    else:
+        await query.answer(plain(language, "broadcast_already_over"))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/cancel` while composing a broadcast."""
+    user = private_user(update)
+    if user is None or update.effective_message is None:
+        return
+    await services_of(context).store.drafts.clear(user.id)
+    language = await language_of(context, user)
+    await update.effective_message.reply_text(text(language, "broadcast_cancelled"))
+
+
+def _is_draft(draft: dict[str, Any] | None, token: str) -> bool:
+    return bool(
+        draft
+        and draft.get("flow") == FLOW
+        and draft.get("step") == "confirm"
+        and secrets.compare_digest(str(draft.get("token", "")), token)
+    )
+
+
+async def _drop_buttons(message: object) -> None:
+    if isinstance(message, Message):
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except TelegramError as error:
+            log.info("could not remove the preview's buttons: %s", type(error).__name__)

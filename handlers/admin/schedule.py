@@ -1,0 +1,529 @@
+"""`/schedule` and `/schedules` (admins): recurring awareness posts.
+
+`/schedule` is a short conversation kept in a draft: the content (the bundled campaign rotation,
+or the admin's own text or photo with caption), how often (daily, chosen weekdays, a day of the
+month), the time HH:MM in TIPBOT_TIMEZONE, a summary, save. `/schedules` lists the schedules with
+pause, resume and delete. Every button checks the admin role when pressed and the conversation
+step it belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from handlers.admin.broadcast import content_of
+from handlers.shared.buttons import number
+from handlers.shared.context import (
+    admin_composing,
+    admin_in_private,
+    language_of,
+    private_user,
+    role_of,
+    services_of,
+)
+from rules.times import local_time
+from storage.schedules import Schedule
+from texts.catalog import Html, plain, text
+from workers import scheduler
+
+log = logging.getLogger(__name__)
+
+FLOW = "schedule"
+MAX_LISTED = 15
+PREVIEW_CHARS = 60
+DAYS_PER_ROW = 7
+
+
+# --- /schedule: the conversation -----------------------------------------------------------
+
+
+async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
+        return
+    user, language = admin
+    await services_of(context).store.drafts.save(user.id, {"flow": FLOW, "step": "content"})
+    await update.effective_message.reply_text(
+        text(language, "schedule_ask_content", count=len(scheduler.campaign_messages())),
+        reply_markup=_content_keyboard(language),
+    )
+
+
+async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message during /schedule: the own content, or the time of day."""
+    services = services_of(context)
+    admin = await admin_composing(update, context)
+    if admin is None:
+        return
+    user, language = admin
+    message = update.effective_message
+    step = draft.get("step")
+    if step == "own":
+        content = content_of(message)
+        if content is None:
+            await message.reply_text(text(language, "broadcast_bad_content"))
+            return
+        content["preview"] = (message.text or message.caption or "")[:PREVIEW_CHARS]
+        draft.update(step="frequency", content=content)
+        await services.store.drafts.save(user.id, draft)
+        await message.reply_text(
+            text(language, "schedule_ask_frequency"), reply_markup=_frequency_keyboard(language)
+        )
+    elif step == "time":
+        parsed = scheduler.parse_time(message.text or "")
+        if parsed is None:
+            await message.reply_text(text(language, "schedule_bad_time"))
+            return
+        draft.update(step="confirm", hour=parsed[0], minute=parsed[1])
+        await services.store.drafts.save(user.id, draft)
+        await message.reply_text(
+            await _summary(context, draft, language), reply_markup=_confirm_keyboard(language)
+        )
+    else:
+        await message.reply_text(text(language, "schedule_use_buttons"))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/cancel` during /schedule."""
+    user = private_user(update)
+    if user is None or update.effective_message is None:
+        return
+    await services_of(context).store.drafts.clear(user.id)
+    language = await language_of(context, user)
+    await update.effective_message.reply_text(text(language, "schedule_cancelled"))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every `sch:` button: the conversation's and the list's."""
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    language = await language_of(context, user)
+    if not (await role_of(context, user.id)).is_admin:
+        log.warning("update %s: schedule button refused (not an admin)", update.update_id)
+        await query.answer(plain(language, "not_allowed"))
+        return
+    parts = (query.data or "").split(":")
+    action, value = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    if action in ("p", "r", "del", "dd", "list"):
+        await _list_action(update, context, language, action, value)
+        return
+    draft = await services_of(context).store.drafts.load(user.id)
+    if not draft or draft.get("flow") != FLOW:
+        await query.answer(plain(language, "button_expired"))
+        return
+    handler = {
+        "c": _pick_content,
+        "f": _pick_frequency,
+        "w": _pick_weekday,
+        "d": _pick_day,
+        "save": _save,
+        "x": _cancel_pressed,
+    }.get(action)
+    if handler is None:
+        await query.answer(plain(language, "button_expired"))
+        return
+    await handler(update, context, draft, value, language)
+
+
+async def _pick_content(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    if draft.get("step") != "content" or value not in ("rot", "own"):
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    store = services_of(context).store
+    if value == "rot":
+        draft.update(step="frequency", content={"kind": "rotation"})
+        await store.drafts.save(update.effective_user.id, draft)
+        await query.edit_message_text(
+            text(language, "schedule_ask_frequency"), reply_markup=_frequency_keyboard(language)
+        )
+    else:
+        draft.update(step="own")
+        await store.drafts.save(update.effective_user.id, draft)
+        await query.edit_message_text(text(language, "schedule_ask_own"))
+
+
+async def _pick_frequency(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    if draft.get("step") != "frequency" or value not in ("daily", "weekly", "monthly"):
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    draft["frequency"] = value
+    if value == "weekly":
+        draft.update(step="weekdays", weekdays=[])
+        body, keyboard = text(language, "schedule_ask_weekdays"), _weekday_keyboard(language, [])
+    elif value == "monthly":
+        draft.update(step="day")
+        body, keyboard = text(language, "schedule_ask_day"), _day_keyboard()
+    else:
+        draft.update(step="time")
+        body, keyboard = _ask_time(context, language), None
+    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await query.edit_message_text(body, reply_markup=keyboard)
+
+
+async def _pick_weekday(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    valid = value == "done" or (len(value) == 1 and value in "0123456")
+    if draft.get("step") != "weekdays" or not valid:
+        await query.answer(plain(language, "button_expired"))
+        return
+    chosen = sorted(set(draft.get("weekdays", [])))
+    if value == "done":
+        if not chosen:
+            await query.answer(plain(language, "schedule_weekdays_none"))
+            return
+        await query.answer()
+        draft.update(step="time")
+        await services_of(context).store.drafts.save(update.effective_user.id, draft)
+        await query.edit_message_text(_ask_time(context, language))
+        return
+    day = int(value)
+    chosen = sorted(set(chosen) ^ {day})
+    draft["weekdays"] = chosen
+    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(reply_markup=_weekday_keyboard(language, chosen))
+    except BadRequest as error:  # pressed twice quickly: the keyboard is already right
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def _pick_day(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    day = number(value)
+    if draft.get("step") != "day" or day is None or not 1 <= day <= 28:
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    draft.update(step="time", day=day)
+    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await query.edit_message_text(_ask_time(context, language))
+
+
+async def _save(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    user = update.effective_user
+    if draft.get("step") != "confirm":
+        await query.answer(plain(language, "button_expired"))
+        return
+    services = services_of(context)
+    store = services.store
+    rule = _rule(draft)
+    async with store.db.transaction():
+        current = await store.drafts.load(user.id)
+        if not current or current.get("flow") != FLOW or current.get("step") != "confirm":
+            schedule_id = None
+        else:
+            schedule_id = await store.schedules.create(
+                content=draft["content"],
+                frequency=rule.frequency,
+                at_time=rule.at_time,
+                next_run_at=rule.next_after(services.config.timezone, time.time()),
+                created_by=user.id,
+                weekdays=rule.weekdays,
+                day_of_month=rule.day,
+            )
+            await store.drafts.clear(user.id)
+    if schedule_id is None:
+        await query.answer(plain(language, "button_expired"))
+        return
+    await query.answer()
+    schedule = await store.schedules.get(schedule_id)
+    if schedule is not None:
+        scheduler.register(context.application, schedule)
+    log.info("schedule %s created by staff %s (%s at %s)", schedule_id, user.id, rule.frequency,
+             rule.at_time)
+    await query.edit_message_text(
+        Html(await _summary(context, draft, language) + "\n\n"
+             + text(language, "schedule_saved", id=schedule_id))
+    )
+
+
+async def _cancel_pressed(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+    query = update.callback_query
+    await services_of(context).store.drafts.clear(update.effective_user.id)
+    await query.answer()
+    await query.edit_message_text(text(language, "schedule_cancelled"))
+
+
+def _rule(draft: dict[str, Any]) -> scheduler.Rule:
+    frequency = draft.get("frequency", "daily")
+    return scheduler.Rule(
+        frequency,
+        int(draft.get("hour", 0)),
+        int(draft.get("minute", 0)),
+        tuple(draft.get("weekdays", ())) if frequency == "weekly" else (),
+        draft.get("day") if frequency == "monthly" else None,
+    )
+
+
+async def _summary(
+    context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+) -> Html:
+    services = services_of(context)
+    rule = _rule(draft)
+    next_run = rule.next_after(services.config.timezone, time.time())
+    return text(
+        language,
+        "schedule_summary",
+        content=Html(describe_content(language, draft["content"])),
+        rule=Html(describe_rule(language, rule, services.config.timezone.key)),
+        next=when(next_run, services.config.timezone),
+        subscribers=await services.store.subscribers.count(),
+        channels=len(services.config.channels),
+    )
+
+
+def _ask_time(context: ContextTypes.DEFAULT_TYPE, language: str) -> Html:
+    return text(language, "schedule_ask_time", zone=services_of(context).config.timezone.key)
+
+
+# --- descriptions --------------------------------------------------------------------------
+
+
+def weekday_names(language: str, days: list[int] | tuple[int, ...], *, short: bool) -> list[str]:
+    names = []
+    for day, long_key, short_key in (
+        (0, "wd_mon", "wds_mon"),
+        (1, "wd_tue", "wds_tue"),
+        (2, "wd_wed", "wds_wed"),
+        (3, "wd_thu", "wds_thu"),
+        (4, "wd_fri", "wds_fri"),
+        (5, "wd_sat", "wds_sat"),
+        (6, "wd_sun", "wds_sun"),
+    ):
+        if day in days:
+            names.append(plain(language, short_key) if short else plain(language, long_key))
+    return names
+
+
+def describe_rule(language: str, rule: scheduler.Rule, zone: str) -> Html:
+    if rule.frequency == "weekly":
+        days = ", ".join(weekday_names(language, rule.weekdays, short=False))
+        return text(language, "rule_weekly", days=days, time=rule.at_time, zone=zone)
+    if rule.frequency == "monthly":
+        return text(language, "rule_monthly", day=rule.day, time=rule.at_time, zone=zone)
+    return text(language, "rule_daily", time=rule.at_time, zone=zone)
+
+
+def describe_content(language: str, content: dict[str, Any]) -> Html:
+    if content.get("kind") == "rotation":
+        return text(language, "schedule_content_rotation", count=len(scheduler.campaign_messages()))
+    key = "schedule_content_photo" if content.get("kind") == "photo" else "schedule_content_text"
+    return text(language, key, preview=content.get("preview", ""))
+
+
+def when(timestamp: float | None, timezone: Any) -> str:
+    """A schedule's next or last run as people read it (the one format, rules.times)."""
+    return local_time(timestamp, timezone)
+
+
+# --- keyboards -----------------------------------------------------------------------------
+
+
+def _content_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, "btn_schedule_rotation"),
+                                  callback_data="sch:c:rot")],
+            [InlineKeyboardButton(plain(language, "btn_schedule_own"), callback_data="sch:c:own")],
+            [InlineKeyboardButton(plain(language, "btn_cancel"), callback_data="sch:x")],
+        ]
+    )
+
+
+def _frequency_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, "btn_schedule_daily"),
+                                  callback_data="sch:f:daily")],
+            [InlineKeyboardButton(plain(language, "btn_schedule_weekly"),
+                                  callback_data="sch:f:weekly")],
+            [InlineKeyboardButton(plain(language, "btn_schedule_monthly"),
+                                  callback_data="sch:f:monthly")],
+            [InlineKeyboardButton(plain(language, "btn_cancel"), callback_data="sch:x")],
+        ]
+    )
+
+
+def _weekday_keyboard(language: str, chosen: list[int]) -> InlineKeyboardMarkup:
+    row = []
+    for day in range(7):
+        label = weekday_names(language, [day], short=True)[0]
+        row.append(
+            InlineKeyboardButton(("✅ " if day in chosen else "") + label,
+                                 callback_data=f"sch:w:{day}")
+        )
+    return InlineKeyboardMarkup(
+        [
+            row[:4],
+            row[4:],
+            [InlineKeyboardButton(plain(language, "btn_schedule_days_done"),
+                                  callback_data="sch:w:done")],
+            [InlineKeyboardButton(plain(language, "btn_cancel"), callback_data="sch:x")],
+        ]
+    )
+
+
+def _day_keyboard() -> InlineKeyboardMarkup:
+    days = [InlineKeyboardButton(str(d), callback_data=f"sch:d:{d}") for d in range(1, 29)]
+    return InlineKeyboardMarkup(
+        [days[i : i + DAYS_PER_ROW] for i in range(0, len(days), DAYS_PER_ROW)]
+    )
+
+
+def _confirm_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, "btn_schedule_save"), callback_data="sch:save")],
+            [InlineKeyboardButton(plain(language, "btn_cancel"), callback_data="sch:x")],
+        ]
+    )
+
+
+# --- /schedules ----------------------------------------------------------------------------
+
+
+async def schedules_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    admin = await admin_in_private(update, context)
+    if admin is None:
+        return
+    _user, language = admin
+    body, keyboard = await _list(context, language)
+    await update.effective_message.reply_text(body, reply_markup=keyboard)
+
+
+async def _list(
+    context: ContextTypes.DEFAULT_TYPE, language: str
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    services = services_of(context)
+    schedules = await services.store.schedules.all()
+    if not schedules:
+        return text(language, "schedules_empty"), None
+    count = len(schedules)
+    schedules = schedules[:MAX_LISTED]  # one message; a district has a handful
+    items = [await _item(context, language, s) for s in schedules]
+    rows = []
+    for schedule in schedules:
+        toggle = (
+            InlineKeyboardButton(plain(language, "btn_schedule_pause", id=schedule.schedule_id),
+                                 callback_data=f"sch:p:{schedule.schedule_id}")
+            if schedule.active
+            else InlineKeyboardButton(
+                plain(language, "btn_schedule_resume", id=schedule.schedule_id),
+                callback_data=f"sch:r:{schedule.schedule_id}",
+            )
+        )
+        delete = InlineKeyboardButton(
+            plain(language, "btn_schedule_delete", id=schedule.schedule_id),
+            callback_data=f"sch:del:{schedule.schedule_id}",
+        )
+        rows.append([toggle, delete])
+    body = text(language, "schedules_list", count=count, items=Html("\n\n".join(items)))
+    return body, InlineKeyboardMarkup(rows)
+
+
+async def _item(context: ContextTypes.DEFAULT_TYPE, language: str, schedule: Schedule) -> str:
+    services = services_of(context)
+    timezone = services.config.timezone
+    state = "schedule_state_active" if schedule.active else "schedule_state_paused"
+    last: str = plain(language, "schedule_last_none")
+    if schedule.last_outcome == "skipped":
+        last = text(language, "schedule_last_skipped", when=when(schedule.last_run_at, timezone))
+    elif schedule.last_outcome == "sent" and schedule.last_broadcast_id is not None:
+        counts = await services.store.broadcasts.counts(schedule.last_broadcast_id)
+        last = text(language, "schedule_last_sent", when=when(schedule.last_run_at, timezone),
+                    sent=counts.sent, total=counts.total)
+    return text(
+        language,
+        "schedule_item",
+        id=schedule.schedule_id,
+        state=plain(language, state),
+        rule=Html(describe_rule(language, scheduler.Rule.of(schedule), timezone.key)),
+        content=Html(describe_content(language, schedule.content)),
+        next=when(schedule.next_run_at, timezone) if schedule.active else "—",
+        last=Html(last),
+    )
+
+
+async def _list_action(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, action: str, value: str
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = services_of(context)
+    store = services.store
+    if action == "list":
+        await query.answer()
+        await _show_list(update, context, language)
+        return
+    schedule_id = number(value)
+    if schedule_id is None:
+        await query.answer(plain(language, "button_expired"))
+        return
+    schedule = await store.schedules.get(schedule_id)
+    if schedule is None:
+        await query.answer(plain(language, "schedule_gone"))
+        await _show_list(update, context, language)
+        return
+    staff = update.effective_user.id
+    if action == "p":
+        if await store.schedules.pause(schedule.schedule_id):
+            scheduler.unregister(context.application, schedule.schedule_id)
+            log.info("schedule %s paused by staff %s", schedule.schedule_id, staff)
+        await query.answer(plain(language, "schedule_paused", id=schedule.schedule_id))
+    elif action == "r":
+        rule = scheduler.Rule.of(schedule)
+        following = rule.next_after(services.config.timezone, time.time())
+        if await store.schedules.resume(schedule.schedule_id, following):
+            resumed = await store.schedules.get(schedule.schedule_id)
+            if resumed is not None:
+                scheduler.register(context.application, resumed)
+            log.info("schedule %s resumed by staff %s", schedule.schedule_id, staff)
+        await query.answer(plain(language, "schedule_resumed", id=schedule.schedule_id))
+    elif action == "del":
+        await query.answer()
+        await query.edit_message_text(
+            text(language, "schedule_delete_confirm", id=schedule.schedule_id),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(
+                        plain(language, "btn_schedule_delete_yes", id=schedule.schedule_id),
+                        callback_data=f"sch:dd:{schedule.schedule_id}")],
+                    [InlineKeyboardButton(plain(language, "btn_back"),
+                                          callback_data="sch:list")],
+                ]
+            ),
+        )
+        return
+    elif action == "dd":
+        if await store.schedules.delete(schedule.schedule_id):
+            scheduler.unregister(context.application, schedule.schedule_id)
+            log.info("schedule %s deleted by staff %s", schedule.schedule_id, staff)
+        await query.answer(plain(language, "schedule_deleted", id=schedule.schedule_id))
+    await _show_list(update, context, language)
+
+
+async def _show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    body, keyboard = await _list(context, language)
+    try:
+        await query.edit_message_text(body, reply_markup=keyboard)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise

@@ -1,0 +1,54 @@
+"""The resident answers an officer from the button under a pushed message.
+
+The button carries only the tip's number; it works in the chat the tip notifies (compared with
+the tip's encrypted notification chat), so a forged press from anywhere else opens nothing. The
+answer then goes through the same path as an addition from /status.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from handlers.shared.buttons import number
+from handlers.shared.context import language_of, private_user, services_of
+from texts.catalog import plain, text
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    raw = (query.data or "").removeprefix("rr:")
+    tip_id = number(raw)
+    tip = await services.store.tips.by_id(tip_id) if tip_id is not None else None
+    if tip is None or tip.notify_chat != update.effective_chat.id:
+        await query.answer(plain(language, "button_expired"))
+        return
+    await services.store.staff.end_action(user.id)  # an officer's open reply never captures it
+    draft = await services.store.drafts.load(user.id)
+    if draft and draft.get("flow") == "report":
+        # One conversation at a time: answering would replace the report in progress.
+        await query.answer()
+        await update.effective_chat.send_message(
+            text(language, "status_busy_with_report"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(plain(language, "btn_continue"),
+                                       callback_data="r:resume:")]]
+            ),
+        )
+        return
+    await services.store.drafts.save(
+        user.id, {"flow": "status", "step": "add", "tip_id": tip.tip_id}
+    )
+    await query.answer()
+    await update.effective_chat.send_message(
+        text(language, "status_ask_addition"),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(plain(language, "btn_evidence_done"),
+                                   callback_data="st:close")]]
+        ),
+    )

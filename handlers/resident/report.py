@@ -1,0 +1,906 @@
+"""The resident's guided report: category, area, place, when, what happened, evidence,
+follow-up, summary, send.
+
+The conversation is a small state machine whose state is a draft in the database (encrypted,
+found by a keyed hash of the user): every step's state is committed before the bot answers it,
+so a restart (kill -9 included) resumes exactly where the resident was. Button data are short
+plain strings `r:<step>:<value>` that are checked against the current step when pressed; a
+button of another step says it expired and offers to continue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+from evidence.clean import CannotClean
+from handlers.resident import evidence as resident_evidence
+from handlers.resident import receipts
+from handlers.resident.evidence import Received, user_lock
+from handlers.shared.attachments import attachment_of
+from handlers.shared.buttons import number, word
+from handlers.shared.context import language_of, private_user, services_of
+from rules.routing import plan_delivery
+from storage.tips import NewTip
+from texts.catalog import CATEGORIES, Html, escape, plain, text
+from workers.delivery import wake_delivery
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+#: A button handler's result when it already answered the press itself.
+ANSWERED = "answered"
+Draft = dict[str, Any]
+STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
+WHEN_CHOICES = ("now", "today", "earlier")
+AREAS_PER_PAGE = 8
+MAX_TEXT_CHARS = 8000
+MAX_PART_CHARS = 4096
+MAX_VOICE_NOTES = 5
+SUMMARY_TEXT_CHARS = 2500
+EDITABLE = ("category", "area", "place", "when", "text", "evidence", "followup")
+
+# --- entry points --------------------------------------------------------------------------
+
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await start_report(update, context)
+
+
+async def start_report(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    category: str | None = None,
+    campaign: str | None = None,
+) -> None:
+    """Open a new report (or resume the one in progress) for the user of `update`."""
+    user = private_user(update)
+    if user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    if not await _line_is_staffed(context):
+        await _say(update, text(language, "report_not_staffed"))
+        return
+    # Acting as a resident ends any officer action left open (a reply must never capture it).
+    await services.store.staff.end_action(user.id)
+    draft = await services.store.drafts.load(user.id)
+    if not (draft and draft.get("flow") == "report") and await _over_daily_limit(update, context):
+        return
+    if draft and draft.get("flow") == "report":
+        # A deep link (e.g. in a campaign post) must not throw away a report being written.
+        await _say(update, text(language, "report_resuming"))
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    draft = {"flow": "report", "step": "category", "attachments": [], "text": []}
+    if campaign:
+        draft["campaign"] = campaign
+    if category in CATEGORIES:
+        draft["category"] = category
+        draft["step"] = "area"
+    await services.store.drafts.save(user.id, draft)
+    await _say(update, text(language, "report_intro"))
+    await _prompt(update, context, draft, language, new_message=True)
+
+
+async def cancel_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """`/cancel` inside a report; True when there was one."""
+    user = private_user(update)
+    if user is None:
+        return False
+    services = services_of(context)
+    async with user_lock(user.id):  # a cleaning that finishes now must not bring it back
+        draft = await services.store.drafts.load(user.id)
+        if not draft or draft.get("flow") != "report":
+            return False
+        await services.store.drafts.clear(user.id)
+    await _say(update, text(await language_of(context, user), "report_cancelled"))
+    return True
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on `r:...`, with the draft to itself (an evidence file may finish meanwhile)."""
+    user = private_user(update)
+    if update.callback_query is None or user is None:
+        return
+    async with user_lock(user.id):
+        await _on_button(update, context)
+
+
+async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on `r:...`: act if it belongs to the current step, else say it expired."""
+    query = update.callback_query
+    user = private_user(update)
+    if query is None or user is None:
+        return
+    services = services_of(context)
+    language = await language_of(context, user)
+    parts = (query.data or "").split(":", 2)
+    step, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    draft = await services.store.drafts.load(user.id)
+    if draft is None or draft.get("flow") != "report":
+        await query.answer(plain(language, "button_expired"))
+        if step != "resume":
+            await _offer_new(update, language)
+        return
+    if step == "resume":
+        await query.answer()
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    if step == "x" and value == "cancel":
+        await query.answer()
+        await services.store.drafts.clear(user.id)
+        await _edit_or_say(update, text(language, "report_cancelled"), None)
+        return
+    if step == "x" and value == "back":
+        if draft.get("editing") or draft.get("choosing_edit") or draft["step"] == "category":
+            await _expired(update, language)
+            return
+        await query.answer()
+        draft["step"] = _previous_step(draft["step"], services.config.max_attachments)
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language)
+        return
+    handler = _BUTTONS.get(step)
+    if handler is None or _BUTTON_STEP.get(step) != draft["step"]:
+        await _expired(update, language)
+        return
+    changed = await handler(update, context, draft, value, language)
+    if changed is None:
+        await _expired(update, language)
+        return
+    if changed is ANSWERED:
+        return
+    await query.answer()
+    if changed:
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language)
+
+
+async def _expired(update: Update, language: str) -> None:
+    """A stale or forged button: nothing changes; offer to continue where the report is."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(plain(language, "button_expired"))
+    await update.effective_chat.send_message(
+        text(language, "report_continue_hint"),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(plain(language, "btn_continue"), callback_data="r:resume:")]]
+        ),
+    )
+
+
+async def _offer_new(update: Update, language: str) -> None:
+    await update.effective_chat.send_message(
+        text(language, "report_none_in_progress"),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(plain(language, "menu_report"), callback_data="m:report")]]
+        ),
+    )
+
+
+async def _pick_category(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value not in CATEGORIES:
+        return None
+    draft["category"] = value
+    _advance(draft, "area")
+    return True
+
+
+async def _pick_area(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    areas = services_of(context).areas
+    if value != "unsure" and value not in areas:
+        return None
+    draft["area"] = value
+    _advance(draft, "place")
+    return True
+
+
+async def _area_page(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    pages = _page_count(len(services_of(context).areas))
+    page = number(value)
+    if page is None or not 0 <= page < pages:
+        return None
+    draft["area_page"] = int(value)
+    return True
+
+
+async def _place(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value != "skip":
+        return None
+    draft["place"] = None
+    draft["location"] = None
+    _advance(draft, "when")
+    return True
+
+
+async def _when(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value not in (*WHEN_CHOICES, "skip"):
+        return None
+    draft["when"] = None if value == "skip" else value
+    _advance(draft, "text")
+    return True
+
+
+async def _text_done(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value != "done" or not (draft.get("text") or draft.get("voice")):
+        return None
+    max_attachments = services_of(context).config.max_attachments
+    _advance(draft, "evidence" if max_attachments > 0 else "followup")
+    return True
+
+
+async def _evidence(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value not in ("done", "skip", "clear"):
+        return None
+    if value == "clear":
+        draft["attachments"] = []
+        draft.pop("evidence_seq", None)
+        return True
+    attachments = draft.get("attachments", [])
+    undecided = [a for a in attachments if a.get("undecided")]
+    if undecided:
+        await update.callback_query.answer(
+            plain(language, "evidence_decide_first", number=undecided[0].get("n", "?"))
+        )
+        return ANSWERED
+    if any(a.get("pending") for a in attachments):
+        _resume_cleanings(context, update, draft, language)
+        await update.callback_query.answer(plain(language, "evidence_wait_cleaning"))
+        return ANSWERED
+    _advance(draft, "followup")
+    return True
+
+
+async def _evidence_choice(
+    update: Update, context: Context, draft: Draft, value: str, language: str, *, keep: bool
+) -> bool | str | None:
+    """"Send as it is" or "leave it out" for a file that could not be cleaned."""
+    token = word(value)
+    attachments: list[dict[str, Any]] = draft.get("attachments", [])
+    entry = next((a for a in attachments if token and a.get("undecided") == token), None)
+    if entry is None:
+        return None
+    query = update.callback_query
+    await query.answer()
+    if not keep:
+        attachments.remove(entry)
+        await services_of(context).store.drafts.save(update.effective_user.id, draft)
+        await _edit_or_say(
+            update, text(language, "evidence_left_out", number=entry.get("n", "?")), None
+        )
+        await _prompt(update, context, draft, language, new_message=True)
+        return ANSWERED
+    entry.pop("undecided")
+    entry.pop("reason", None)
+    entry["pending"] = token
+    entry["as_is"] = True
+    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await _edit_or_say(update, text(language, "evidence_cleaning_as_is",
+                                    number=entry.get("n", "?")), None)
+    _start_cleaning(context, update.effective_user.id, update.effective_chat.id, token, language)
+    return ANSWERED
+
+
+async def _evidence_as_is(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | str | None:
+    return await _evidence_choice(update, context, draft, value, language, keep=True)
+
+
+async def _evidence_leave_out(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | str | None:
+    return await _evidence_choice(update, context, draft, value, language, keep=False)
+
+
+async def _followup(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value not in ("anon", "notify"):
+        return None
+    draft["followup"] = value
+    _advance(draft, "summary")
+    return True
+
+
+async def _summary(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | str | None:
+    if value == "send":
+        # End the button's spinner now: storing and the receipt take several round trips.
+        await update.callback_query.answer()
+        await _submit(update, context, draft, language)
+        return ANSWERED
+    if value == "edit":
+        draft["step"] = "summary"
+        draft["choosing_edit"] = True
+        return True
+    return None
+
+
+async def _edit_field(
+    update: Update, context: Context, draft: Draft, value: str, language: str
+) -> bool | None:
+    if value not in EDITABLE or not draft.get("choosing_edit"):
+        return None
+    if value == "evidence" and services_of(context).config.max_attachments == 0:
+        return None
+    draft.pop("choosing_edit", None)
+    draft["editing"] = True
+    if value == "text":
+        draft["text"] = []
+        draft["voice"] = []
+    if value == "evidence":
+        draft["attachments"] = []
+        draft.pop("evidence_seq", None)
+    draft["step"] = value
+    return True
+
+
+_BUTTONS = {
+    "cat": _pick_category,
+    "area": _pick_area,
+    "ap": _area_page,
+    "place": _place,
+    "when": _when,
+    "text": _text_done,
+    "ev": _evidence,
+    "evk": _evidence_as_is,
+    "evd": _evidence_leave_out,
+    "fu": _followup,
+    "sum": _summary,
+    "edit": _edit_field,
+}
+_BUTTON_STEP = {
+    "cat": "category",
+    "area": "area",
+    "ap": "area",
+    "place": "place",
+    "when": "when",
+    "text": "text",
+    "ev": "evidence",
+    "evk": "evidence",
+    "evd": "evidence",
+    "fu": "followup",
+    "sum": "summary",
+    "edit": "summary",
+}
+
+
+def _advance(draft: dict[str, Any], next_step: str) -> None:
+    """Go to the next step, or back to the summary when the resident was editing one field."""
+    if draft.pop("editing", False):
+        draft["step"] = "summary"
+    else:
+        draft["step"] = next_step
+
+
+def _previous_step(step: str, max_attachments: int) -> str:
+    index = STEPS.index(step)
+    previous = STEPS[max(0, index - 1)]
+    if previous == "evidence" and max_attachments == 0:
+        previous = "text"
+    return previous
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+async def on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message while a report is in progress, with the draft read again under the lock."""
+    user = update.effective_user
+    async with user_lock(user.id):
+        current = await services_of(context).store.drafts.load(user.id)
+        if current is None or current.get("flow") != "report":
+            return  # ended (cancelled, sent) between the dispatch and now
+        await _on_message(update, context, current)
+
+
+async def _on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+) -> None:
+    """A message while a report is in progress: used by the text-taking steps, else a hint."""
+    user = update.effective_user
+    message = update.effective_message
+    services = services_of(context)
+    language = await language_of(context, user)
+    step = draft["step"]
+    if step == "place" and (message.text or message.location):
+        if message.location:
+            draft["location"] = {
+                "lat": message.location.latitude,
+                "lon": message.location.longitude,
+            }
+        else:
+            if len(message.text) > 500:
+                await message.reply_text(text(language, "report_place_too_long"))
+                return
+            draft["place"] = message.text
+        _advance(draft, "when")
+        await services.store.drafts.save(user.id, draft)
+        await _prompt(update, context, draft, language, new_message=True)
+        return
+    if step == "text" and message.text:
+        parts: list[str] = draft.setdefault("text", [])
+        used = sum(len(p) for p in parts)
+        if used + len(message.text) > MAX_TEXT_CHARS:
+            await message.reply_text(text(language, "report_text_full", limit=MAX_TEXT_CHARS))
+            return
+        parts.append(message.text[:MAX_PART_CHARS])
+        await services.store.drafts.save(user.id, draft)
+        await _step_message(
+            update, context, draft, text(language, "report_text_added", count=len(parts))
+        )
+        return
+    if step == "text" and message.voice:
+        # Many would rather speak than type: voice notes count as the description.
+        voices: list[dict[str, Any]] = draft.setdefault("voice", [])
+        if len(voices) >= MAX_VOICE_NOTES:
+            await message.reply_text(text(language, "report_voice_full", limit=MAX_VOICE_NOTES))
+            return
+        voices.append({"kind": "voice", "file_id": message.voice.file_id})
+        first = not draft.get("voice_warned")
+        draft["voice_warned"] = True
+        await services.store.drafts.save(user.id, draft)
+        answer = text(language, "report_voice_added", count=len(voices))
+        if first:
+            answer = Html(answer + "\n\n" + text(language, "report_voice_warning"))
+        await _step_message(update, context, draft, answer)
+        return
+    if step == "evidence":
+        _resume_cleanings(context, update, draft, language)
+    if step == "evidence" and (attachment := attachment_of(message)):
+        limit = services.config.max_attachments
+        attachments: list[dict[str, Any]] = draft.setdefault("attachments", [])
+        if len(attachments) >= limit:
+            await message.reply_text(text(language, "report_evidence_full", limit=limit))
+            return
+        number = draft["evidence_seq"] = draft.get("evidence_seq", 0) + 1
+        received = resident_evidence.received_file(message)
+        token = ""
+        if received is not None:
+            # Cleaned off this handler's path; until then the draft holds the original's file
+            # id (encrypted, like all of it), and nothing else ever does.
+            token = secrets.token_hex(4)
+            attachment = {"kind": received.kind, "pending": token, "n": number,
+                          "received": received.to_json()}
+        attachments.append(attachment)
+        if message.caption:
+            draft.setdefault("text", []).append(message.caption[:1024])
+        await services.store.drafts.save(user.id, draft)
+        if received is not None:
+            await message.reply_text(text(language, "evidence_cleaning", number=number))
+            _start_cleaning(context, user.id, update.effective_chat.id, token, language)
+            return
+        answer = text(language, "report_evidence_added", count=len(attachments), limit=limit)
+        if attachment["kind"] == "video_note":
+            answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
+        await _step_message(update, context, draft, answer)
+        return
+    await _step_message(update, context, draft, text(language, f"report_hint_{step}"))
+
+
+def _start_cleaning(
+    context: Context, user_id: int, chat_id: int, token: str, language: str
+) -> None:
+    """Clean (or prepare as it is) the draft's file `token` in the background."""
+    resident_evidence.running.add(token)
+    context.application.create_task(
+        _clean_in_background(context, user_id, chat_id, token, language), name="evidence"
+    )
+
+
+def _resume_cleanings(context: Context, update: Update, draft: Draft, language: str) -> None:
+    """Files whose cleaning a restart cut off start again (their entry is still pending)."""
+    for attachment in draft.get("attachments", []):
+        token = attachment.get("pending")
+        if token and token not in resident_evidence.running:
+            _start_cleaning(
+                context, update.effective_user.id, update.effective_chat.id, token, language
+            )
+
+
+def _pending(draft: Draft | None, token: str) -> dict[str, Any] | None:
+    if not draft or draft.get("flow") != "report":
+        return None
+    return next((a for a in draft.get("attachments", []) if a.get("pending") == token), None)
+
+
+async def _clean_in_background(
+    context: Context, user_id: int, chat_id: int, token: str, language: str
+) -> None:
+    """Download, clean and upload one file, then put the copy's file id in the draft.
+
+    Runs beside the handlers (a 20 MB video does not hold up anyone else). The draft is read
+    and written under the user's lock; if the file was removed, or the report cancelled or
+    sent meanwhile, the result is dropped.
+    """
+    services = services_of(context)
+    try:
+        async with user_lock(user_id):
+            draft = await services.store.drafts.load(user_id)
+            entry = _pending(draft, token)
+            if draft is None or entry is None:
+                return
+            received = Received.from_json(entry["received"])
+            number = entry.get("n", 1)
+            as_it_is = bool(entry.get("as_is"))
+            in_step = draft["step"] == "evidence" and not draft.get("choosing_edit")
+            keyboard = _keyboard_for(draft, language, services) if in_step else None
+            count = len(draft.get("attachments", []))
+        limit = services.config.max_attachments
+        suffix = text(language, "report_evidence_added", count=count, limit=limit)
+        try:
+            result = await resident_evidence.prepare(
+                context.bot, chat_id, received, number, language, as_it_is=as_it_is,
+                reply_markup=keyboard, caption_suffix=suffix if in_step else "",
+            )
+        except CannotClean as error:
+            result = {"kind": received.kind, "undecided": token, "n": number,
+                      "reason": error.reason, "received": received.to_json()}
+        except Exception as error:  # a Telegram or network failure: let the resident choose
+            log.warning("evidence: a file could not be prepared (%s)", type(error).__name__)
+            result = {"kind": received.kind, "undecided": token, "n": number,
+                      "reason": resident_evidence.NOT_FETCHED, "received": received.to_json()}
+        async with user_lock(user_id):
+            draft = await services.store.drafts.load(user_id)
+            entry = _pending(draft, token)
+            if draft is None or entry is None:
+                return
+            attachments = draft["attachments"]
+            attachments[attachments.index(entry)] = result
+            await services.store.drafts.save(user_id, draft)
+        if result.get("as_is") and not result.get("name"):
+            # Not fetched, so not uploaded again: nothing showed the resident the outcome.
+            await context.bot.send_message(
+                chat_id,
+                Html(text(language, "evidence_kept_original", number=number)
+                     + ("\n\n" + suffix if in_step else "")),
+                reply_markup=keyboard,
+            )
+        if result.get("undecided"):
+            await context.bot.send_message(
+                chat_id,
+                resident_evidence.cannot_clean_text(language, number, received, result["reason"]),
+                reply_markup=InlineKeyboardMarkup([
+                    [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
+                                          callback_data=f"r:evk:{token}")],
+                    [InlineKeyboardButton(plain(language, "btn_evidence_leave_out"),
+                                          callback_data=f"r:evd:{token}")],
+                ]),
+            )
+    except TelegramError as error:
+        # The draft already says what happened; the evidence step shows it again.
+        log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
+    finally:
+        resident_evidence.running.discard(token)
+
+
+# --- prompts -------------------------------------------------------------------------------
+
+
+async def _prompt(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    language: str,
+    *,
+    new_message: bool = False,
+) -> None:
+    """Show the current step: edit the pressed message, or send a new one.
+
+    A new prompt takes the buttons off the one before it (its id is kept in the draft), so
+    the chat never shows two sets of "done / back / cancel". Best effort: a button left on an
+    old message still only says it has expired.
+    """
+    services = services_of(context)
+    body = _step_text(draft, language, services)
+    if not (new_message or update.callback_query is None):
+        await _edit_or_say(update, body, _keyboard_for(draft, language, services))
+        return
+    await _step_message(update, context, draft, body, reply=False)
+
+
+async def _step_message(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: dict[str, Any],
+    body: str,
+    *,
+    reply: bool = True,
+) -> None:
+    """Send `body` with the current step's buttons and take them off the step message before
+    (its id is kept in the draft)."""
+    services = services_of(context)
+    language = await language_of(context, update.effective_user)
+    keyboard = _keyboard_for(draft, language, services)
+    message = update.effective_message
+    if reply and message is not None and update.callback_query is None:
+        sent = await message.reply_text(body, reply_markup=keyboard)
+    else:
+        sent = await update.effective_chat.send_message(body, reply_markup=keyboard)
+    previous = draft.get("prompt_id")
+    if isinstance(previous, int) and previous != sent.message_id:
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_reply_markup(
+                chat_id=update.effective_chat.id, message_id=previous, reply_markup=None
+            )
+    if draft.get("flow") == "report":
+        draft["prompt_id"] = sent.message_id
+        await services.store.drafts.save(update.effective_user.id, draft)
+
+
+async def _edit_or_say(
+    update: Update, body: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
+    query = update.callback_query
+    if query is None or query.message is None:
+        await update.effective_chat.send_message(body, reply_markup=keyboard)
+        return
+    try:
+        await query.edit_message_text(body, reply_markup=keyboard)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            # The old message may be gone or too old to edit: say it anew.
+            await update.effective_chat.send_message(body, reply_markup=keyboard)
+
+
+def _step_text(draft: Draft, language: str, services: Services) -> Html:
+    step = draft["step"]
+    if step == "area":
+        pages = _page_count(len(services.areas))
+        return text(
+            language, "report_ask_area", page=draft.get("area_page", 0) + 1, pages=pages
+        )
+    if step == "evidence":
+        return text(
+            language, "report_ask_evidence", limit=services.config.max_attachments,
+            count=len(draft.get("attachments", [])),
+        )
+    if step == "summary":
+        if draft.get("choosing_edit"):
+            return text(language, "report_ask_edit")
+        return summary_text(draft, language, services)
+    return text(language, f"report_ask_{step}")
+
+
+def summary_text(draft: Draft, language: str, services: Services) -> Html:
+    description = "\n".join(draft.get("text", []))
+    if len(description) > SUMMARY_TEXT_CHARS:
+        description = description[:SUMMARY_TEXT_CHARS] + "…"
+    if draft.get("voice"):
+        spoken = plain(language, "report_spoken", count=len(draft["voice"]))
+        description = spoken + ("\n" + description if description else "")
+    place = draft.get("place") or ""
+    if draft.get("location"):
+        place = (place + " " if place else "") + plain(language, "report_pin_attached")
+    area = draft.get("area")
+    area_name = (
+        plain(language, "area_unsure")
+        if area in (None, "unsure")
+        else services.areas.name(area, language)
+    )
+    return text(
+        language,
+        "report_summary",
+        category=plain(language, f"cat_{draft.get('category', 'other')}"),
+        area=area_name,
+        place=place or plain(language, "not_given"),
+        when=plain(language, f"when_{draft['when']}") if draft.get("when") else plain(
+            language, "not_given"
+        ),
+        description=description,
+        attachments=_attachment_summary(draft, language),
+        followup=plain(language, f"followup_{draft.get('followup', 'anon')}"),
+    )
+
+
+def _attachment_summary(draft: Draft, language: str) -> Html:
+    """How many files, and for each what officers will get (cleaned, as it is…)."""
+    attachments = draft.get("attachments", [])
+    lines = "".join(
+        "\n  • " + resident_evidence.attachment_line(language, a) for a in attachments
+    )
+    return text(language, "evidence_summary_files", count=len(attachments), lines=Html(lines))
+
+
+def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyboardMarkup:
+    step = draft["step"]
+    rows: list[list[InlineKeyboardButton]] = []
+
+    def button(key: str, data: str, **values: object) -> InlineKeyboardButton:
+        return InlineKeyboardButton(plain(language, key, **values), callback_data=data)
+
+    if step == "category":
+        buttons = [button(f"cat_{c}", f"r:cat:{c}") for c in CATEGORIES]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    elif step == "area":
+        areas = list(services.areas)
+        page = min(draft.get("area_page", 0), _page_count(len(areas)) - 1)
+        shown = areas[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
+        buttons = [
+            InlineKeyboardButton(a.name(language), callback_data=f"r:area:{a.code}")
+            for a in shown
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        nav = []
+        if page > 0:
+            nav.append(button("btn_prev", f"r:ap:{page - 1}"))
+        if page < _page_count(len(areas)) - 1:
+            nav.append(button("btn_next", f"r:ap:{page + 1}"))
+        if nav:
+            rows.append(nav)
+        rows.append([button("area_unsure", "r:area:unsure")])
+    elif step == "place":
+        rows = [[button("btn_skip", "r:place:skip")]]
+    elif step == "when":
+        rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
+        rows.append([button("btn_skip", "r:when:skip")])
+    elif step == "text":
+        if draft.get("text") or draft.get("voice"):
+            rows = [[button("btn_text_done", "r:text:done")]]
+    elif step == "evidence":
+        for attachment in draft.get("attachments", []):
+            if attachment.get("undecided"):
+                number, token = attachment.get("n", "?"), attachment["undecided"]
+                rows.append([
+                    button("btn_evidence_as_is_n", f"r:evk:{token}", number=number),
+                    button("btn_evidence_leave_out_n", f"r:evd:{token}", number=number),
+                ])
+        if draft.get("attachments"):
+            rows += [
+                [button("btn_evidence_done", "r:ev:done")],
+                [button("btn_evidence_clear", "r:ev:clear")],
+            ]
+        else:
+            rows = [[button("btn_skip", "r:ev:skip")]]
+    elif step == "followup":
+        rows = [
+            [button("followup_anon", "r:fu:anon")],
+            [button("followup_notify", "r:fu:notify")],
+        ]
+    elif step == "summary":
+        if draft.get("choosing_edit"):
+            fields = [
+                f for f in EDITABLE
+                if f != "evidence" or services.config.max_attachments > 0
+            ]
+            buttons = [button(f"edit_{f}", f"r:edit:{f}") for f in fields]
+            rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        else:
+            rows = [
+                [button("btn_send", "r:sum:send")],
+                [button("btn_edit", "r:sum:edit")],
+            ]
+    footer = [button("btn_cancel", "r:x:cancel")]
+    if step != "category" and not draft.get("editing") and not draft.get("choosing_edit"):
+        footer.insert(0, button("btn_back", "r:x:back"))
+    rows.append(footer)
+    return InlineKeyboardMarkup(rows)
+
+
+def _page_count(count: int) -> int:
+    return max(1, -(-count // AREAS_PER_PAGE))
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+async def _submit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+) -> None:
+    """Store the tip and its deliveries in one transaction, then give the receipt code.
+
+    The resident is told "received" only after the commit: if anything fails before, the
+    draft is still there and they can press send again.
+    """
+    user = update.effective_user
+    services = services_of(context)
+    store = services.store
+    area = draft.get("area")
+    area = None if area in (None, "unsure") else area
+    delivery = await plan_delivery(store, area, services.config.admin_ids)
+    if delivery is None:
+        await _edit_or_say(update, text(language, "report_not_staffed"), None)
+        return
+    content = {
+        "place": draft.get("place"),
+        "location": draft.get("location"),
+        "when": draft.get("when"),
+        "text": "\n".join(draft.get("text", [])),
+        # Spoken descriptions first, then the evidence; `spoken` says how many are which.
+        "attachments": list(draft.get("voice", [])) + _ready_attachments(draft),
+        "spoken": len(draft.get("voice", [])),
+        "language": language,
+    }
+    new_tip = NewTip(
+        category=draft.get("category", "other"),
+        area=area,
+        urgent=draft.get("when") == "now",
+        content=content,
+        notify_chat=update.effective_chat.id if draft.get("followup") == "notify" else None,
+        campaign=draft.get("campaign"),
+    )
+    followup = draft.get("followup", "anon")
+    if await _over_daily_limit(update, context):
+        return  # the draft stays: it can be sent once the day has passed
+    async with store.db.transaction():
+        tip, code = await store.tips.insert(new_tip, delivery)
+        await store.ratelimits.note_tip(user.id)
+        # Until the receipt is shown, the draft remembers that one is owed (never the code).
+        await store.drafts.save(user.id, receipts.owed(tip.tip_id, followup))
+    log.info("tip %s stored, tier %s, %s deliveries", tip.ref, delivery.tier, len(
+        delivery.recipients
+    ))
+    wake_delivery(context.application)
+    try:  # the summary's buttons go away; failing that must not keep the code from the resident
+        await _edit_or_say(update, text(language, "report_sent_summary"), None)
+    except TelegramError as error:
+        log.info("tip %s: summary not updated (%s)", tip.ref, type(error).__name__)
+    await receipts.send(update, context, code, followup, language)
+
+
+async def _over_daily_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """At most TIPBOT_MAX_TIPS_PER_DAY tips a person in 24 hours: past it, a kind answer."""
+    services = services_of(context)
+    limit = services.config.max_tips_per_day
+    if await services.store.ratelimits.tips_today(update.effective_user.id) < limit:
+        return False
+    language = await language_of(context, update.effective_user)
+    await _say(update, text(language, "tips_limit_reached", limit=limit))
+    log.info("update %s: a report refused, daily tip limit reached", update.update_id)
+    return True
+
+
+def _ready_attachments(draft: Draft) -> list[dict[str, Any]]:
+    """What the tip keeps of each file: the clean copy's file id (or a photo's, a voice's);
+    never a file still being cleaned or not yet decided, never the original's id."""
+    kept = ("kind", "file_id", "cleaned", "as_is", "name")
+    return [
+        {k: a[k] for k in kept if k in a}
+        for a in draft.get("attachments", [])
+        if a.get("file_id") and not a.get("pending") and not a.get("undecided")
+    ]
+
+
+async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Someone can receive a tip: a reachable officer, or any admin not known unreachable."""
+    staff = services_of(context).store.staff
+    if await staff.any_reachable_officer():
+        return True
+    return bool(await staff.admins(services_of(context).config.admin_ids))
+
+
+async def _say(update: Update, body: str) -> None:
+    await update.effective_chat.send_message(body)
+
+
+__all__ = ["escape", "on_button", "on_message", "start_report"]

@@ -1,0 +1,89 @@
+"""What every handler needs from an update: the services, the user's language and role.
+
+One place resolves the language (chosen with /language, else Telegram's when it is Vietnamese or
+English, else TIPBOT_LANGUAGE) and one place checks a role, at the moment a handler runs, so
+forged or stale buttons cannot act with rights their presser no longer has.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+from telegram import Update, User
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+from rules.access import Role, staff_role
+from texts.catalog import plain, text
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> str:
+    """The language to answer `user` in."""
+    services = services_of(context)
+    if user is None:
+        return services.config.language
+    chosen = await services.store.preferences.language(user.id)
+    if chosen:
+        return chosen
+    telegram_language = (user.language_code or "").lower()
+    for language in ("vi", "en"):
+        if telegram_language == language or telegram_language.startswith(language + "-"):
+            return language
+    return services.config.language
+
+
+#: The role the gate (handlers/shared/gate.py) read for the update being handled: one lookup
+#: per update.
+current_role: contextvars.ContextVar[Role | None] = contextvars.ContextVar("role", default=None)
+
+
+async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:
+    """The role of `user_id` now: the gate's reading for this update, else the database's."""
+    known = current_role.get()
+    if known is not None and known.user_id == user_id:
+        return known
+    return await staff_role(services_of(context), user_id)
+
+
+async def admin_in_private(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[User, str] | None:
+    """The admin and their language, or None after a short "not allowed" (reply or answer).
+
+    The gate of every admin command and button: the role is read from the database now, so a
+    demoted admin's old buttons stop working at once.
+    """
+    user = private_user(update)
+    if user is None or (update.effective_message is None and update.callback_query is None):
+        return None
+    language = await language_of(context, user)
+    if (await role_of(context, user.id)).is_admin:
+        return user, language
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain(language, "not_allowed"))
+    else:
+        await update.effective_message.reply_text(text(language, "not_allowed"))
+    return None
+
+
+async def admin_composing(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[User, str] | None:
+    """`admin_in_private` for a message inside an admin's composition (/broadcast,
+    /schedule): someone no longer an admin has their composition ended as well."""
+    admin = await admin_in_private(update, context)
+    if admin is None and private_user(update) is not None:
+        await services_of(context).store.drafts.clear(update.effective_user.id)
+    return admin
+
+
+def private_user(update: Update) -> User | None:
+    """The user of an update from a private chat, else None."""
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return None
+    return update.effective_user

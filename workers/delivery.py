@@ -1,0 +1,315 @@
+"""The background worker that empties the outbox towards officers: at least once, in order,
+honouring Telegram's RetryAfter, backing off on network errors and 5xx, and moving a tip to the
+next tier when nobody of its tier can be reached.
+
+It claims rows in the database (see storage/outbox.py), so a restart resumes pending rows and
+two processes never send the same row at once. A row is marked sent only after Telegram
+accepted every message of it; a crash or a timeout in between sends the row again, and the
+duplicate carries the same reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.services import Services
+from rules.access import may_see, staff_role
+from rules.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
+from storage.outbox import OutboxRow
+from storage.tips import Delivery, Tip
+from texts.catalog import Html, plain, text
+from views.card import (
+    UNREACHABLE_ERRORS,
+    card_keyboard,
+    send_addition,
+    send_card,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+#: How long a claimed row stays with this worker without news; renewed before every message.
+#: A crash mid-delivery makes the row due again after this (then it is sent again).
+LEASE_SECONDS = 30.0
+IDLE_WAIT = 30.0
+WAKE_KEY = "delivery_wake"
+TASK_KEY = "delivery_task"
+RESIDENT = 0  # recipient_id of rows for the resident; the chat is read from the tip
+NOT_ENTITLED = "not entitled"
+
+
+class NotEntitled(Exception):
+    """The staff recipient of a row may no longer see its tip (see rules.access.may_see)."""
+
+
+def start_delivery(application: Application) -> None:
+    """Start the worker task (from post_init); it resumes whatever is pending."""
+    application.bot_data[WAKE_KEY] = asyncio.Event()
+    application.bot_data[TASK_KEY] = asyncio.create_task(
+        _run(application), name="tipline-delivery"
+    )
+
+
+async def stop_delivery(application: Application) -> None:
+    """Stop the worker (from post_stop); a row being sent is simply sent again after restart."""
+    task: asyncio.Task[None] | None = application.bot_data.pop(TASK_KEY, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def wake_delivery(application: Application) -> None:
+    """A row was just committed: look now rather than at the next idle tick."""
+    event: asyncio.Event | None = application.bot_data.get(WAKE_KEY)
+    if event is not None:
+        event.set()
+
+
+async def on_staff_reachable(application: Application) -> None:
+    """Someone can be written to again: route tips that reached nobody, then deliver."""
+    services: Services = application.bot_data["services"]
+    for tip_id in await services.store.tips.undelivered():
+        tip = await services.store.tips.by_id(tip_id)
+        if tip is None:
+            continue
+        delivery = await plan_delivery(services.store, tip.area, services.config.admin_ids)
+        if delivery is not None:
+            await services.store.outbox.enqueue(tip_id, delivery, "card")
+            log.info("tip %s routed again to tier %s", tip.ref, delivery.tier)
+    wake_delivery(application)
+
+
+async def entitled(services: Services, tip: Tip, staff_ids: list[int]) -> list[int]:
+    """Those of `staff_ids` who may see `tip` now (the rule of handlers.shared.context.may_see)."""
+    result = []
+    for staff_id in staff_ids:
+        if await may_see(services, await staff_role(services, staff_id), tip):
+            result.append(staff_id)
+    return result
+
+
+async def entitled_holders(services: Services, tip: Tip) -> list[int]:
+    """Who gets the resident's additions: holders of the card still entitled to the tip, else
+    (no card delivered yet) those it was queued for, if still entitled."""
+    holders = await entitled(services, tip, await services.store.outbox.holders(tip.tip_id))
+    if holders:
+        return holders
+    queued = sorted(await services.store.outbox.card_recipients(tip.tip_id))
+    return await entitled(services, tip, queued)
+
+
+async def _run(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    wake: asyncio.Event = application.bot_data[WAKE_KEY]
+    while True:
+        try:
+            pause = await _deliver_due(application, services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivery loop failed; retrying shortly")
+            pause = 5.0
+        if pause is None:
+            due = await services.store.outbox.next_due_in()
+            pause = IDLE_WAIT if due is None else min(due, IDLE_WAIT)
+        if pause > 0:
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=pause)
+
+
+async def _deliver_due(application: Application, services: Services) -> float | None:
+    """Send every due row; returns a pause imposed by Telegram (RetryAfter), else None."""
+    outbox = services.store.outbox
+    while rows := await outbox.claim_due(lease_seconds=LEASE_SECONDS):
+        for index, row in enumerate(rows):
+            try:
+                await _send_row(application, services, row)
+            except RetryAfter as error:
+                delay = _seconds(error.retry_after)
+                log.warning("outbox %s: Telegram asks to wait %.0f s", row.outbox_id, delay)
+                for waiting in rows[index:]:
+                    await outbox.retry_later(waiting.outbox_id, delay, "retry_after")
+                return delay
+            except NotEntitled:
+                log.warning("outbox %s: staff %s no longer entitled; not sent", row.outbox_id,
+                            row.recipient_id)
+                await outbox.give_up(row.outbox_id, "failed", NOT_ENTITLED)
+                await _after_row_ended(services, row)
+                wake_delivery(application)
+            except Forbidden as error:
+                await _unreachable(application, services, row, str(error))
+            except BadRequest as error:
+                if row.recipient_id == RESIDENT:
+                    log.info("outbox %s to the resident not delivered: %s", row.outbox_id,
+                             type(error).__name__)
+                    await outbox.give_up(row.outbox_id, "failed", "bad request")
+                elif any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
+                    await _unreachable(application, services, row, str(error))
+                else:
+                    log.error("outbox %s rejected: %s", row.outbox_id, error)
+                    await outbox.give_up(row.outbox_id, "failed", str(error))
+                    await _after_row_ended(services, row)
+            except (NetworkError, TelegramError) as error:
+                delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 9))
+                log.warning(
+                    "outbox %s: %s, retry in %.0f s", row.outbox_id, type(error).__name__, delay
+                )
+                await outbox.retry_later(row.outbox_id, delay, type(error).__name__)
+            else:
+                await outbox.mark_sent(row.outbox_id)
+                if row.kind == "card":
+                    await services.store.tips.mark_delivered(row.tip_id)
+                who = "the resident" if row.recipient_id == RESIDENT else row.recipient_id
+                log.info("outbox %s sent (%s to %s)", row.outbox_id, row.kind, who)
+    return None
+
+
+async def _send_row(application: Application, services: Services, row: OutboxRow) -> None:
+    bot = application.bot
+    language = await services.store.preferences.language(row.recipient_id) or (
+        services.config.language
+    )
+    tip = await services.store.tips.by_id(row.tip_id)
+    if tip is None:
+        return
+
+    async def progress() -> None:
+        await services.store.outbox.extend_claim(row.outbox_id, LEASE_SECONDS)
+
+    if row.recipient_id == RESIDENT:
+        await _send_to_resident(bot, services, tip, row)
+        return
+    if not await may_see(services, await staff_role(services, row.recipient_id), tip):
+        raise NotEntitled
+    if row.kind == "card":
+        first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress,
+                                zone=services.config.timezone)
+        await services.store.desk.record_card(tip.tip_id, row.recipient_id, first)
+    elif row.kind == "addition" and row.tip_message_id is not None:
+        message = await services.store.tips.thread_message(row.tip_message_id)
+        if message is not None:
+            await send_addition(bot, row.recipient_id, tip, message, language, progress)
+    elif row.kind == "notice":
+        await bot.send_message(row.recipient_id, _notice_text(services, tip.ref, row, language))
+    elif row.kind == "reminder":
+        key = "notice_escalated" if row.notice == "escalated" else "notice_reminder"
+        minutes = _minutes(services.config.ack_minutes * (0.25 if tip.urgent else 1.0))
+        await bot.send_message(
+            row.recipient_id,
+            text(language, key, ref=tip.ref, minutes=minutes),
+            reply_markup=card_keyboard(tip, language),
+        )
+
+
+async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxRow) -> None:
+    """An officer's reply or a status change, to the resident who asked to be notified.
+
+    Nothing names an officer. The chat is read from the tip (encrypted there); a resident who
+    used /forget since has no chat any more, and the row ends quietly. The messages are silent
+    (no sound or vibration): an officer who can watch a suspect must not be able to make the
+    reporter's phone ring on demand.
+    """
+    if tip.notify_chat is None:
+        return
+    language = tip.content.get("language") or services.config.language
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(language, "btn_resident_answer"),
+                               callback_data=f"rr:{tip.tip_id}")]]
+    )
+    if row.kind == "resident_status":
+        status = plain(language, f"status_{row.notice}")
+        await bot.send_message(
+            tip.notify_chat, text(language, "resident_status_changed", status=status),
+            reply_markup=markup, disable_notification=True,
+        )
+        return
+    message = await services.store.tips.thread_message(row.tip_message_id or 0)
+    if message is None:
+        return
+    body = message.body.get("text") or ""
+    photos = message.body.get("attachments", [])
+    if photos:
+        await bot.send_photo(
+            tip.notify_chat, photos[0]["file_id"],
+            caption=text(language, "resident_reply_photo"), disable_notification=True,
+        )
+    if body or not photos:
+        await bot.send_message(
+            tip.notify_chat, text(language, "resident_reply", body=body or "—"),
+            reply_markup=markup, disable_notification=True,
+        )
+
+
+def _notice_text(services: Services, ref: str, row: OutboxRow, language: str) -> Html:
+    if row.notice == "undeliverable":
+        return text(language, "notice_undeliverable", ref=ref)
+    recipients = plain(language, "tier_all_areas" if row.tier == ALL_AREAS_TIER else "tier_admins")
+    return text(language, "notice_tier_moved", ref=ref, recipients=recipients)
+
+
+async def _unreachable(
+    application: Application, services: Services, row: OutboxRow, error: str
+) -> None:
+    """403 or chat not found: mark the staff member, end the row, maybe go to the next tier."""
+    if row.recipient_id == RESIDENT:
+        # The resident blocked the bot: nothing to mark, no one else to tell.
+        log.info("outbox %s: the resident cannot be reached", row.outbox_id)
+        await services.store.outbox.give_up(row.outbox_id, "unreachable", "forbidden")
+        return
+    log.warning("staff %s unreachable (outbox %s)", row.recipient_id, row.outbox_id)
+    await services.store.staff.mark_unreachable(row.recipient_id)
+    await services.store.outbox.give_up(row.outbox_id, "unreachable", error)
+    await _after_row_ended(services, row)
+    wake_delivery(application)
+
+
+async def _after_row_ended(services: Services, row: OutboxRow) -> None:
+    """When no card of the tip's current tier was delivered and none is left to try, move on."""
+    if row.kind != "card":
+        return
+    store = services.store
+    delivered = await store.tips.by_id(row.tip_id)
+    if delivered is None or delivered.status != "new" or await store.outbox.holders(row.tip_id):
+        return
+    if row.tier != await store.outbox.max_tier(row.tip_id):
+        return
+    outcome = await store.outbox.tier_outcome(row.tip_id, row.tier)
+    if outcome.sent or outcome.pending:
+        return
+    tip = await store.tips.by_id(row.tip_id)
+    if tip is None:
+        return
+    tried = frozenset(await store.outbox.card_recipients(row.tip_id))
+    delivery = await plan_delivery(
+        store, tip.area, services.config.admin_ids, after_tier=row.tier, exclude=tried
+    )
+    admins = await store.staff.admins(services.config.admin_ids)
+    if delivery is None:
+        log.warning("tip %s reached nobody; waiting for staff to come back", tip.ref)
+        notice = Delivery(ADMIN_TIER, tuple(a for a in admins if a not in tried))
+        if notice.recipients:
+            await store.outbox.enqueue(row.tip_id, notice, "notice", notice="undeliverable")
+        return
+    log.info("tip %s moves to tier %s", tip.ref, delivery.tier)
+    await store.outbox.enqueue(row.tip_id, delivery, "card")
+    if admins:
+        notice = Delivery(delivery.tier, tuple(admins))
+        await store.outbox.enqueue(row.tip_id, notice, "notice", notice="moved")
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g}"
+
+
+def _seconds(value: object) -> float:
+    """RetryAfter.retry_after is an int or a timedelta depending on PTB settings."""
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,107 @@
+"""The command menus Telegram shows: residents' by default, officers' and admins' per chat.
+
+Role checks never rely on these menus (a resident can type any command); they only show each
+person the commands that work for them, in their language. They only decorate the client, so the
+bot never waits for them: `start_menu_publisher` publishes them from a JobQueue job once the bot
+runs, and a failure (a Bot API server without `setMyCommands`, a bad moment at Telegram) is
+logged in one line and tried again later, with a growing delay.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.services import Services
+from texts.catalog import plain
+
+log = logging.getLogger(__name__)
+
+RESIDENT_COMMANDS = (
+    "start", "report", "status", "subscribe", "unsubscribe", "language", "forget", "help",
+    "cancel",
+)
+OFFICER_COMMANDS = ("tips", "tip", "stats")
+ADMIN_COMMANDS = (
+    "invite", "officers", "areas", "broadcast", "schedule", "schedules", "campaign", "export",
+)
+
+#: Seconds before the first new try after a failed publication; doubled each time, up to
+#: RETRY_MAX_SECONDS.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 3600.0
+JOB_NAME = "command-menus"
+
+
+def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotCommand]:
+    names = list(RESIDENT_COMMANDS)
+    if officer or admin:
+        names += OFFICER_COMMANDS
+    if admin:
+        names += ADMIN_COMMANDS
+    return [BotCommand(name, plain(language, f"cmd_{name}")) for name in names]
+
+
+def start_menu_publisher(application: Application) -> None:
+    """Publish the menus in the background as soon as the bot runs; retry while it fails."""
+    assert application.job_queue is not None
+    application.job_queue.run_once(
+        _publish_job, when=0, data=RETRY_FIRST_SECONDS, name=JOB_NAME
+    )
+
+
+async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    delay = float(context.job.data)
+    try:
+        await publish_command_menus(context.bot, context.application.bot_data["services"])
+    except TelegramError as error:
+        log.warning(
+            "command menus not published (%s: %s); trying again in %.0f s",
+            type(error).__name__, error, delay,
+        )
+        assert context.job_queue is not None
+        context.job_queue.run_once(
+            _publish_job, when=delay, data=min(delay * 2, RETRY_MAX_SECONDS), name=JOB_NAME
+        )
+        return
+    log.info("command menus published")
+
+
+async def publish_command_menus(bot: Bot, services: Services) -> None:
+    """Set the default menus (Vietnamese, and English for English clients) and staff menus."""
+    await bot.set_my_commands(
+        commands_for("vi", officer=False, admin=False), scope=BotCommandScopeDefault()
+    )
+    await bot.set_my_commands(
+        commands_for("en", officer=False, admin=False),
+        scope=BotCommandScopeDefault(),
+        language_code="en",
+    )
+    staff_ids = {m.user_id for m in await services.store.staff.all()} | set(
+        services.config.admin_ids
+    )
+    for user_id in sorted(staff_ids):
+        await publish_menu_for(bot, services, user_id)
+
+
+async def publish_menu_for(bot: Bot, services: Services, user_id: int) -> None:
+    """One chat's menu, after its role or language changed. Failures are only logged."""
+    member = await services.store.staff.get(user_id)
+    admin = user_id in services.config.admin_ids or bool(
+        member and member.active and member.is_admin
+    )
+    officer = bool(member and member.active and member.is_officer)
+    language = await services.store.preferences.language(user_id) or services.config.language
+    try:
+        await bot.set_my_commands(
+            commands_for(language, officer=officer, admin=admin),
+            scope=BotCommandScopeChat(user_id),
+        )
+    except TelegramError as error:
+        # A chat that never wrote to the bot may be unknown to Telegram yet. A resident's id
+        # is never logged, so only staff are named.
+        who = user_id if (officer or admin) else "of a resident"
+        log.info("command menu %s not set: %s", who, type(error).__name__)
