@@ -44,6 +44,12 @@ from telegram.ext import Application
 from bot.services import Services
 from rules.times import local_time
 from storage.broadcasts import Broadcast, Counts, QueueRow
+from telegram_api.answers import (
+    certainly_not_delivered,
+    is_not_modified,
+    is_unreachable,
+    retry_after_seconds,
+)
 from telegram_api.request import no_retry
 from texts.catalog import Html, plain, text
 
@@ -58,7 +64,6 @@ MAX_IN_FLIGHT = 8
 MAX_ATTEMPTS = 3
 PER_CHAT_SECONDS = 1.0
 STOP_WAIT_SECONDS = 8.0
-UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
 KEY = "broadcaster"
 
 
@@ -305,7 +310,7 @@ class Broadcaster:
                 with no_retry():
                     await self._send(target, language, content)
             except RetryAfter as error:
-                delay = _seconds(error.retry_after)
+                delay = retry_after_seconds(error.retry_after)
                 self._pause_until = max(self._pause_until, time.monotonic() + delay)
                 log.warning("broadcast %s: Telegram asks to wait %.0f s; broadcasts pause",
                             row.broadcast_id, delay)
@@ -314,7 +319,7 @@ class Broadcaster:
             except Forbidden as error:
                 await self._unreachable(row, str(error))
             except BadRequest as error:
-                if any(e in str(error).lower() for e in UNREACHABLE):
+                if is_unreachable(error):
                     await self._unreachable(row, str(error))
                 else:
                     log.error("broadcast %s recipient %s rejected: %s", row.broadcast_id,
@@ -328,7 +333,7 @@ class Broadcaster:
                                 row.broadcast_id, row.recipient_id)
                     await broadcasts.finish(row, self.worker_id, "uncertain", "timeout")
             except NetworkError as error:
-                if _certainly_not_delivered(error):
+                if certainly_not_delivered(error):
                     await self._not_delivered(row, str(error))
                 else:
                     log.warning("broadcast %s recipient %s: %s, outcome unknown",
@@ -445,7 +450,7 @@ class Broadcaster:
                 )
                 self._shown[broadcast.broadcast_id] = body
             except BadRequest as error:
-                if "not modified" in str(error).lower():
+                if is_not_modified(error):
                     self._shown[broadcast.broadcast_id] = body
                 else:
                     log.warning("broadcast %s: progress not shown: %s", broadcast.broadcast_id,
@@ -538,18 +543,6 @@ async def send_content(bot: Any, chat: int | str, language: str, content: dict[s
     return await bot.send_message(chat, body, reply_markup=reply_markup)
 
 
-def _certainly_not_delivered(error: NetworkError) -> bool:
-    """Only a connection that was never made (or never got a pooled socket) is certain.
-
-    python-telegram-bot words transport failures `httpx.<Name>: ...`. A 5xx answer from
-    Telegram ("Bad Gateway", "Internal Server Error") can come after the message went out,
-    so it counts as an unknown outcome: broadcasts promise at most once per recipient."""
-    message = str(error)
-    return message.startswith(("httpx.ConnectError", "httpx.ConnectTimeout")) or (
-        "Pool timeout" in message
-    )
-
-
 def _dead_here(holder: str) -> bool:
     """Whether a lease holder `host:pid:nonce` is a process of this host that is gone."""
     host, _, rest = holder.partition(":")
@@ -566,8 +559,3 @@ def _dead_here(holder: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.shared.buttons import number
+from handlers.shared.buttons import parse
 from handlers.shared.context import (
     admin_composing,
     admin_in_private,
@@ -102,13 +102,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("update %s: broadcast button refused (not an admin)", update.update_id)
         await query.answer(plain(language, "not_allowed"))
         return
-    parts = (query.data or "").split(":")
-    if len(parts) == 3 and parts[1] == "go":
-        await _confirm(update, context, language, parts[2])
-    elif len(parts) == 3 and parts[1] == "no":
-        await _cancel_pressed(update, context, language, parts[2])
-    elif len(parts) == 3 and parts[1] == "stop" and number(parts[2]) is not None:
-        await _stop(update, context, language, int(parts[2]))
+    data = parse(query.data)
+    action = data.text(0) if len(data) == 2 else None
+    if action == "go":
+        await _confirm(update, context, language, data.fields[1])
+    elif action == "no":
+        await _cancel_pressed(update, context, language, data.fields[1])
+    elif action == "stop" and (broadcast_id := data.number(1)) is not None:
+        await _stop(update, context, language, broadcast_id)
     else:
         await query.answer(plain(language, "button_expired"))
 
