@@ -144,10 +144,6 @@ def duration(language: str, seconds: float) -> str:
     return plain(language, "duration_hours", h=total // 3600, m=total % 3600 // 60)
 
 
-class _Pause(Exception):
-    pass
-
-
 class Broadcaster:
     def __init__(self, application: Application, services: Services) -> None:
         self.application = application
