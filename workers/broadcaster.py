@@ -39,7 +39,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes, Job
 
 from bot.services import Services
 from rules.times import local_time
@@ -52,6 +52,7 @@ from telegram_api.answers import (
 )
 from telegram_api.request import no_retry
 from texts.catalog import Html, plain, text
+from workers.jobs import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +73,13 @@ def start_broadcaster(application: Application) -> None:
     services: Services = application.bot_data["services"]
     worker = Broadcaster(application, services)
     application.bot_data[KEY] = worker
-    worker.task = asyncio.create_task(worker.run(), name="tipline-broadcaster")
-
-
-async def stop_broadcaster(application: Application) -> None:
-    """Stop (from post_stop): no new sends; the calls in flight get their answer first."""
-    worker: Broadcaster | None = application.bot_data.pop(KEY, None)
-    if worker is not None:
-        await worker.stop()
+    worker.start()
 
 
 def wake_broadcaster(application: Application) -> None:
     worker: Broadcaster | None = application.bot_data.get(KEY)
     if worker is not None:
-        worker.wake.set()
+        worker.job.wake()
 
 
 def progress_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
@@ -151,11 +145,11 @@ class Broadcaster:
         self.store = services.store
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.interval = 1.0 / services.config.broadcast_rate
-        self.wake = asyncio.Event()
+        self.job = Wakeable(application, "broadcaster", self._cycle, stop_wait=STOP_WAIT_SECONDS,
+                            on_wind_down=self._winding_down, on_stopped=self._stopped_now)
+        self._ticker: Job[ContextTypes.DEFAULT_TYPE] | None = None
         self._stopped = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
         self.holding = False
-        self.stopping = False
         self._next_slot = 0.0
         self._pause_until = 0.0
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -170,37 +164,29 @@ class Broadcaster:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        ticker = asyncio.create_task(self._tick(), name="tipline-broadcaster-tick")
-        try:
-            while not self.stopping:
-                try:
-                    pause = await self._cycle()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("broadcaster failed; retrying shortly")
-                    pause = 5.0
-                if pause > 0 and not self.stopping:
-                    self.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), timeout=pause)
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+    @property
+    def stopping(self) -> bool:
+        return self.job.stopping
 
-    async def stop(self) -> None:
-        """No new claims; the run loop waits for the calls in flight, so their answers are
-        recorded (a call cut off here would count as uncertain at the next start)."""
-        self.stopping = True
+    def start(self) -> None:
+        """The rounds and, beside them, the lease renewal and progress tick, on the JobQueue."""
+        self.job.start()
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        self._ticker = job_queue.run_repeating(
+            self._tick, interval=1.0, first=1.0, name="broadcaster-tick",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+
+    async def _winding_down(self) -> None:
+        """No new claims; the round waits for the calls in flight (up to STOP_WAIT_SECONDS),
+        so their answers are recorded (a call cut off here counts as uncertain at restart)."""
         self._stopped.set()
-        self.wake.set()
-        if self.task is not None:
-            await asyncio.wait({self.task}, timeout=STOP_WAIT_SECONDS)
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        if self._ticker is not None:
+            self._ticker.schedule_removal()
+            self._ticker = None
+
+    async def _stopped_now(self) -> None:
         for task in (self._progress_task, *self._in_flight):
             if task is not None:
                 task.cancel()
@@ -403,29 +389,26 @@ class Broadcaster:
 
     # --- lease renewal and progress -------------------------------------------------------
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                now = time.monotonic()
-                if self.holding and now - self._renewed >= RENEW_SECONDS:
-                    if await self.store.leases.acquire(LEASE_NAME, self.worker_id,
-                                                       LEASE_SECONDS):
-                        self._renewed = now
-                    else:
-                        log.warning("broadcaster lease lost; another process continues")
-                        self.holding = False
-                if (
-                    self.holding
-                    and now - self._progressed >= PROGRESS_SECONDS
-                    and (self._progress_task is None or self._progress_task.done())
-                ):
-                    self._progressed = now
-                    self._progress_task = asyncio.create_task(self._show_progress())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("broadcaster tick failed")
+    async def _tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every second while the bot runs: renew the lease, start a progress edit."""
+        try:
+            now = time.monotonic()
+            if self.holding and now - self._renewed >= RENEW_SECONDS:
+                if await self.store.leases.acquire(LEASE_NAME, self.worker_id, LEASE_SECONDS):
+                    self._renewed = now
+                else:
+                    log.warning("broadcaster lease lost; another process continues")
+                    self.holding = False
+            if (
+                self.holding
+                and not self.stopping
+                and now - self._progressed >= PROGRESS_SECONDS
+                and (self._progress_task is None or self._progress_task.done())
+            ):
+                self._progressed = now
+                self._progress_task = asyncio.create_task(self._show_progress())
+        except Exception:
+            log.exception("broadcaster tick failed")
 
     async def _show_progress(self) -> None:
         for broadcast in await self.store.broadcasts.sending():

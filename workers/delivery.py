@@ -10,8 +10,6 @@ duplicate carries the same reference.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -31,6 +29,7 @@ from views.card import (
     send_addition,
     send_card,
 )
+from workers.jobs import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,7 @@ MAX_BACKOFF = 300.0
 #: A crash mid-delivery makes the row due again after this (then it is sent again).
 LEASE_SECONDS = 30.0
 IDLE_WAIT = 30.0
-WAKE_KEY = "delivery_wake"
-TASK_KEY = "delivery_task"
+WORKER_KEY = "delivery"
 NOT_ENTITLED = "not entitled"
 
 
@@ -49,27 +47,18 @@ class NotEntitled(Exception):
 
 
 def start_delivery(application: Application) -> None:
-    """Start the worker task (from post_init); it resumes whatever is pending."""
-    application.bot_data[WAKE_KEY] = asyncio.Event()
-    application.bot_data[TASK_KEY] = asyncio.create_task(
-        _run(application), name="tipline-delivery"
-    )
-
-
-async def stop_delivery(application: Application) -> None:
-    """Stop the worker (from post_stop); a row being sent is simply sent again after restart."""
-    task: asyncio.Task[None] | None = application.bot_data.pop(TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Start the worker (from post_init); its first pass resumes whatever is pending."""
+    services: Services = application.bot_data["services"]
+    worker = Wakeable(application, "delivery", lambda: _pass(application, services))
+    application.bot_data[WORKER_KEY] = worker
+    worker.start()
 
 
 def wake_delivery(application: Application) -> None:
-    """A row was just committed: look now rather than at the next idle tick."""
-    event: asyncio.Event | None = application.bot_data.get(WAKE_KEY)
-    if event is not None:
-        event.set()
+    """A row was just committed: look now rather than after the idle pause."""
+    worker: Wakeable | None = application.bot_data.get(WORKER_KEY)
+    if worker is not None:
+        worker.wake()
 
 
 async def on_staff_reachable(application: Application) -> None:
@@ -105,24 +94,13 @@ async def entitled_holders(services: Services, tip: Tip) -> list[int]:
     return await entitled(services, tip, queued)
 
 
-async def _run(application: Application) -> None:
-    services: Services = application.bot_data["services"]
-    wake: asyncio.Event = application.bot_data[WAKE_KEY]
-    while True:
-        try:
-            pause = await _deliver_due(application, services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("delivery loop failed; retrying shortly")
-            pause = 5.0
-        if pause is None:
-            due = await services.store.outbox.next_due_in()
-            pause = IDLE_WAIT if due is None else min(due, IDLE_WAIT)
-        if pause > 0:
-            wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=pause)
+async def _pass(application: Application, services: Services) -> float:
+    """Send what is due; the pause until the next pass (Telegram's, the next due row's, idle)."""
+    pause = await _deliver_due(application, services)
+    if pause is None:
+        due = await services.store.outbox.next_due_in()
+        pause = IDLE_WAIT if due is None else min(due, IDLE_WAIT)
+    return pause
 
 
 async def _deliver_due(application: Application, services: Services) -> float | None:
