@@ -21,7 +21,6 @@ from handlers.shared.context import (
     admin_in_private,
     language_of,
     private_user,
-    role_of,
     services_of,
 )
 from texts.catalog import plain, text
@@ -94,14 +93,10 @@ async def on_message(
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`bc:go:<token>` send, `bc:no:<token>` cancel, `bc:stop:<id>` stop a running broadcast."""
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        log.warning("update %s: broadcast button refused (not an admin)", update.update_id)
-        await query.answer(plain(language, "not_allowed"))
-        return
+    _user, language = admin
     data = parse(query.data)
     action = data.text(0) if len(data) == 2 else None
     if action == "go":

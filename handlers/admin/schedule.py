@@ -23,7 +23,6 @@ from handlers.shared.context import (
     admin_in_private,
     language_of,
     private_user,
-    role_of,
     services_of,
 )
 from rules.times import local_time
@@ -104,14 +103,10 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every `sch:` button: the conversation's and the list's."""
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        log.warning("update %s: schedule button refused (not an admin)", update.update_id)
-        await query.answer(plain(language, "not_allowed"))
-        return
+    user, language = admin
     data = parse(query.data)
     action, value = data.text(0) or "", data.text(1) or ""
     if action in ("p", "r", "del", "dd", "list"):
