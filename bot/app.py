@@ -20,8 +20,8 @@ from handlers import register_handlers
 from handlers.gatekeeper import tell_to_slow_down
 from storage.keyring import KeyPurpose
 from telegram_api.request import RetryingRequest
-from workers.broadcaster import start_broadcaster, stop_broadcaster
-from workers.delivery import start_delivery, stop_delivery
+from workers.broadcaster import start_broadcaster
+from workers.delivery import start_delivery
 from workers.escalation import start_escalation
 from workers.housekeeping import start_housekeeping
 from workers.menus import start_menu_publisher
@@ -47,7 +47,6 @@ def build_application(config: Config) -> Application:
         .request(RetryingRequest(connection_pool_size=64))
         .concurrent_updates(ChatLanes())
         .post_init(_post_init)
-        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -82,11 +81,6 @@ def _guard_against_floods(application: Application, services: Services) -> None:
         lambda user_id: services.store.keyring.pseudonym(KeyPurpose.RATELIMIT, user_id)
     )
     lanes.warn = warn
-
-
-async def _post_stop(application: Application) -> None:
-    await stop_delivery(application)
-    await stop_broadcaster(application)
 
 
 async def _post_shutdown(application: Application) -> None:

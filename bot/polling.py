@@ -16,8 +16,8 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
 
 Order of work is the library's: initialize (getMe), deleteWebhook, `post_init`, poll and
 `Application.start()`; on SIGINT/SIGTERM, stop polling (one last getUpdates confirms what was
-fetched, so it is not fetched again), `Application.stop()` (pending updates are handled),
-`post_stop`, `shutdown`, `post_shutdown`.
+fetched, so it is not fetched again), the updates already fetched are handled, the background
+workers wind down (workers/jobs.py), `Application.stop()`, `shutdown`, `post_shutdown`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application
+
+from workers.jobs import wind_down
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,11 @@ async def _serve(application: Application) -> int:
             if polling.offset is not None:
                 await _confirm(application, polling.offset)
         if application.running:
+            # The updates already fetched are handled first (the workers still deliver what
+            # they commit), then the workers wind down: Application.stop() waits for running
+            # jobs, and a long broadcast round must not hold the stop.
+            await application.update_queue.join()
+            await wind_down(application)
             await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)

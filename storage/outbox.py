@@ -1,4 +1,5 @@
-"""The durable outbox of deliveries to staff: claimed in the database, sent at least once.
+"""The durable outbox of deliveries to staff and residents: claimed in the database, sent at
+least once.
 
 A worker claims due rows by writing a lease on them inside one BEGIN IMMEDIATE transaction, so
 two bot processes sharing a database never send the same row at once, and a row whose sender
@@ -24,6 +25,7 @@ from storage.crypto import DecryptionError
 from storage.database import Database
 from storage.hours import this_hour
 from storage.keyring import Keyring
+from storage.outbox_writer import Recipient, add_rows
 from storage.staff import atomic
 from storage.tips import Delivery, integrity_failed
 
@@ -33,9 +35,12 @@ TIP_HOUR_KINDS = ("card", "notice", "reminder")
 
 @dataclass(frozen=True)
 class OutboxRow:
+    """A claimed row: what to send, to whom (`recipient`), and how many tries so far."""
+
     outbox_id: int
     tip_id: int
-    recipient_id: int
+    recipient: Recipient
+    recipient_id: int | None  # the staff member's Telegram id; None for the resident
     kind: str
     tip_message_id: int | None
     notice: str | None
@@ -77,8 +82,8 @@ class Outbox:
     async def _pending(self) -> list[tuple[float, sqlite3.Row]]:
         """Every pending row with the moment it can be taken (due, and no live lease)."""
         rows = await self._db.fetchall(
-            "SELECT outbox_id, tip_id, recipient_id, kind, tip_message_id, notice, tier,"
-            " attempts, timing FROM outbox WHERE state = 'pending' ORDER BY outbox_id"
+            "SELECT outbox_id, tip_id, recipient, recipient_id, kind, tip_message_id, notice,"
+            " tier, attempts, timing FROM outbox WHERE state = 'pending' ORDER BY outbox_id"
         )
         result = []
         for row in rows:
@@ -190,21 +195,9 @@ class Outbox:
     async def enqueue(
         self, tip_id: int, delivery: Delivery, kind: str, *, notice: str | None = None
     ) -> None:
-        hour = await self._hour_for(tip_id, kind)
-        await self._db.executemany(
-            "INSERT INTO outbox (tip_id, recipient_id, kind, notice, tier, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(tip_id, r, kind, notice, delivery.tier, hour) for r in delivery.recipients],
-        )
-
-    async def _hour_for(self, tip_id: int, kind: str) -> str:
-        if kind in TIP_HOUR_KINDS:
-            row = await self._db.fetchone(
-                "SELECT created_at FROM tips WHERE tip_id = ?", (tip_id,)
-            )
-            if row is not None:
-                return str(row["created_at"])
-        return this_hour()
+        """Queue `kind` for the staff of `delivery` (a tier's recipients)."""
+        await add_rows(self._db, tip_id, kind, await self._hour_for(tip_id, kind),
+                       staff=delivery.recipients, tier=delivery.tier, notice=notice)
 
     async def enqueue_for_resident(
         self,
@@ -215,11 +208,17 @@ class Outbox:
         notice: str | None = None,
     ) -> None:
         """A message for the resident who asked to be notified (chat read from the tip)."""
-        await self._db.execute(
-            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, notice, tier,"
-            " created_at) VALUES (?, 0, ?, ?, ?, 0, ?)",
-            (tip_id, kind, tip_message_id, notice, await self._hour_for(tip_id, kind)),
-        )
+        await add_rows(self._db, tip_id, kind, await self._hour_for(tip_id, kind),
+                       tip_message_id=tip_message_id, notice=notice)
+
+    async def _hour_for(self, tip_id: int, kind: str) -> str:
+        if kind in TIP_HOUR_KINDS:
+            row = await self._db.fetchone(
+                "SELECT created_at FROM tips WHERE tip_id = ?", (tip_id,)
+            )
+            if row is not None:
+                return str(row["created_at"])
+        return this_hour()
 
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
@@ -230,6 +229,7 @@ def _row(r: sqlite3.Row, *, claimed: bool = False) -> OutboxRow:
     return OutboxRow(
         outbox_id=r["outbox_id"],
         tip_id=r["tip_id"],
+        recipient=Recipient(r["recipient"]),
         recipient_id=r["recipient_id"],
         kind=r["kind"],
         tip_message_id=r["tip_message_id"],

@@ -107,12 +107,6 @@ class Schedules:
         )
         return result.rowcount == 1
 
-    async def set_broadcast(self, schedule_id: int, broadcast_id: int) -> None:
-        await self._db.execute(
-            "UPDATE schedules SET last_broadcast_id = ? WHERE schedule_id = ?",
-            (broadcast_id, schedule_id),
-        )
-
     async def set_next_run(self, schedule_id: int, next_run_at: float) -> None:
         await self._db.execute(
             "UPDATE schedules SET next_run_at = ? WHERE schedule_id = ?",

@@ -251,10 +251,6 @@ class Staff:
             (utc_now(), user_id),
         )
 
-    async def reach_of(self, user_id: int) -> str | None:
-        row = await self._db.fetchone("SELECT reach FROM staff WHERE user_id = ?", (user_id,))
-        return row["reach"] if row else None
-
     async def officers_of_area(self, area: str) -> list[int]:
         """Active officers assigned to `area` itself (tier 1), reachable or not yet known."""
         rows = await self._db.fetchall(
@@ -348,16 +344,6 @@ class Staff:
             if before == (all_areas, frozenset(areas)):
                 return 0
             return await self._end_handovers_outside(user_id, areas, all_areas)
-
-    async def officers_for_area(self, area: str | None) -> list[int]:
-        """Active officers who cover `area` (its own and all-area officers), any reachability."""
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT s.user_id FROM staff s LEFT JOIN staff_areas a USING (user_id)"
-            " WHERE s.is_officer = 1 AND s.active = 1 AND (s.all_areas = 1 OR a.area = ?)"
-            " ORDER BY s.user_id",
-            (area,),
-        )
-        return [r["user_id"] for r in rows]
 
     # --- pending actions (a reply being written, a transfer's agency) ----------------------
 

@@ -27,6 +27,7 @@ from storage.crypto import DecryptionError
 from storage.database import Database
 from storage.hours import exact_now, hour_of, this_hour
 from storage.keyring import KeyPurpose, Keyring
+from storage.outbox_writer import add_rows
 from storage.receipt_codes import ALPHABET, new_receipt_code
 from storage.staff import atomic
 
@@ -161,7 +162,8 @@ class Tips:
                     tip_id,
                 ),
             )
-            await self._add_outbox(tip_id, delivery, "card", None, hour)
+            await add_rows(self._db, tip_id, "card", hour, staff=delivery.recipients,
+                           tier=delivery.tier)
             if tip.campaign:
                 await count_campaign_tip(self._db, tip.campaign, tip.category)
             stored = Tip(
@@ -170,18 +172,6 @@ class Tips:
             )
             return stored, code
         raise RuntimeError("could not draw a unique tip reference")
-
-    async def _add_outbox(
-        self, tip_id: int, delivery: Delivery, kind: str, tip_message_id: int | None, hour: str
-    ) -> None:
-        await self._db.executemany(
-            "INSERT INTO outbox (tip_id, recipient_id, kind, tip_message_id, tier, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (tip_id, recipient, kind, tip_message_id, delivery.tier, hour)
-                for recipient in delivery.recipients
-            ],
-        )
 
     async def replace_receipt_code(self, tip_id: int) -> str:
         """Draw a new receipt code for a tip whose code never reached its resident.
@@ -251,9 +241,8 @@ class Tips:
             message_id = await insert_message(
                 self._db, self._keyring, tip.tip_id, "resident", None, body, now
             )
-            await self._add_outbox(
-                tip.tip_id, Delivery(1, recipients), "addition", message_id, hour_of(now)
-            )
+            await add_rows(self._db, tip.tip_id, "addition", hour_of(now), staff=recipients,
+                           tip_message_id=message_id)
             await touch(self._db, self._keyring, tip.tip_id, now)
 
     async def resident_messages_since(self, tip_id: int, since: str) -> int:

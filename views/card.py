@@ -19,13 +19,13 @@ from telegram.error import BadRequest
 from rules.areas import Areas
 from rules.times import local_time
 from storage.tips import ThreadMessage, Tip
+from telegram_api.answers import is_unreachable
 from texts.catalog import Html, escape, file_kind_label, plain, text
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[], Awaitable[None]]
 #: A 400 that means the chat itself is gone (the outbox marks the recipient unreachable).
-UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was kicked")
 CHUNK = 3500
 TELEGRAM_LIMIT = 4096  # characters of resident text per message, well inside 4096 after escaping
 
@@ -204,7 +204,7 @@ async def send_attachments(
             # knows...): say so and carry on, so the card and the other files still arrive.
             # Network errors, RetryAfter and a vanished chat propagate (the row is retried or
             # the recipient marked unreachable).
-            if any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
+            if is_unreachable(error):
                 raise
             kind = attachment.get("kind", "")
             log.warning("%s: file %s/%s (%s) refused: %s", ref, number, len(attachments), kind,

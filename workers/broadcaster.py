@@ -39,13 +39,20 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes, Job
 
 from bot.services import Services
 from rules.times import local_time
 from storage.broadcasts import Broadcast, Counts, QueueRow
+from telegram_api.answers import (
+    certainly_not_delivered,
+    is_not_modified,
+    is_unreachable,
+    retry_after_seconds,
+)
 from telegram_api.request import no_retry
 from texts.catalog import Html, plain, text
+from workers.jobs import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +65,6 @@ MAX_IN_FLIGHT = 8
 MAX_ATTEMPTS = 3
 PER_CHAT_SECONDS = 1.0
 STOP_WAIT_SECONDS = 8.0
-UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
 KEY = "broadcaster"
 
 
@@ -67,20 +73,13 @@ def start_broadcaster(application: Application) -> None:
     services: Services = application.bot_data["services"]
     worker = Broadcaster(application, services)
     application.bot_data[KEY] = worker
-    worker.task = asyncio.create_task(worker.run(), name="tipline-broadcaster")
-
-
-async def stop_broadcaster(application: Application) -> None:
-    """Stop (from post_stop): no new sends; the calls in flight get their answer first."""
-    worker: Broadcaster | None = application.bot_data.pop(KEY, None)
-    if worker is not None:
-        await worker.stop()
+    worker.start()
 
 
 def wake_broadcaster(application: Application) -> None:
     worker: Broadcaster | None = application.bot_data.get(KEY)
     if worker is not None:
-        worker.wake.set()
+        worker.job.wake()
 
 
 def progress_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
@@ -139,10 +138,6 @@ def duration(language: str, seconds: float) -> str:
     return plain(language, "duration_hours", h=total // 3600, m=total % 3600 // 60)
 
 
-class _Pause(Exception):
-    pass
-
-
 class Broadcaster:
     def __init__(self, application: Application, services: Services) -> None:
         self.application = application
@@ -150,11 +145,11 @@ class Broadcaster:
         self.store = services.store
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.interval = 1.0 / services.config.broadcast_rate
-        self.wake = asyncio.Event()
+        self.job = Wakeable(application, "broadcaster", self._cycle, stop_wait=STOP_WAIT_SECONDS,
+                            on_wind_down=self._winding_down, on_stopped=self._stopped_now)
+        self._ticker: Job[ContextTypes.DEFAULT_TYPE] | None = None
         self._stopped = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
         self.holding = False
-        self.stopping = False
         self._next_slot = 0.0
         self._pause_until = 0.0
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -169,37 +164,29 @@ class Broadcaster:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        ticker = asyncio.create_task(self._tick(), name="tipline-broadcaster-tick")
-        try:
-            while not self.stopping:
-                try:
-                    pause = await self._cycle()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("broadcaster failed; retrying shortly")
-                    pause = 5.0
-                if pause > 0 and not self.stopping:
-                    self.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), timeout=pause)
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+    @property
+    def stopping(self) -> bool:
+        return self.job.stopping
 
-    async def stop(self) -> None:
-        """No new claims; the run loop waits for the calls in flight, so their answers are
-        recorded (a call cut off here would count as uncertain at the next start)."""
-        self.stopping = True
+    def start(self) -> None:
+        """The rounds and, beside them, the lease renewal and progress tick, on the JobQueue."""
+        self.job.start()
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        self._ticker = job_queue.run_repeating(
+            self._tick, interval=1.0, first=1.0, name="broadcaster-tick",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+
+    async def _winding_down(self) -> None:
+        """No new claims; the round waits for the calls in flight (up to STOP_WAIT_SECONDS),
+        so their answers are recorded (a call cut off here counts as uncertain at restart)."""
         self._stopped.set()
-        self.wake.set()
-        if self.task is not None:
-            await asyncio.wait({self.task}, timeout=STOP_WAIT_SECONDS)
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        if self._ticker is not None:
+            self._ticker.schedule_removal()
+            self._ticker = None
+
+    async def _stopped_now(self) -> None:
         for task in (self._progress_task, *self._in_flight):
             if task is not None:
                 task.cancel()
@@ -305,7 +292,7 @@ class Broadcaster:
                 with no_retry():
                     await self._send(target, language, content)
             except RetryAfter as error:
-                delay = _seconds(error.retry_after)
+                delay = retry_after_seconds(error.retry_after)
                 self._pause_until = max(self._pause_until, time.monotonic() + delay)
                 log.warning("broadcast %s: Telegram asks to wait %.0f s; broadcasts pause",
                             row.broadcast_id, delay)
@@ -314,7 +301,7 @@ class Broadcaster:
             except Forbidden as error:
                 await self._unreachable(row, str(error))
             except BadRequest as error:
-                if any(e in str(error).lower() for e in UNREACHABLE):
+                if is_unreachable(error):
                     await self._unreachable(row, str(error))
                 else:
                     log.error("broadcast %s recipient %s rejected: %s", row.broadcast_id,
@@ -328,7 +315,7 @@ class Broadcaster:
                                 row.broadcast_id, row.recipient_id)
                     await broadcasts.finish(row, self.worker_id, "uncertain", "timeout")
             except NetworkError as error:
-                if _certainly_not_delivered(error):
+                if certainly_not_delivered(error):
                     await self._not_delivered(row, str(error))
                 else:
                     log.warning("broadcast %s recipient %s: %s, outcome unknown",
@@ -402,29 +389,26 @@ class Broadcaster:
 
     # --- lease renewal and progress -------------------------------------------------------
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                now = time.monotonic()
-                if self.holding and now - self._renewed >= RENEW_SECONDS:
-                    if await self.store.leases.acquire(LEASE_NAME, self.worker_id,
-                                                       LEASE_SECONDS):
-                        self._renewed = now
-                    else:
-                        log.warning("broadcaster lease lost; another process continues")
-                        self.holding = False
-                if (
-                    self.holding
-                    and now - self._progressed >= PROGRESS_SECONDS
-                    and (self._progress_task is None or self._progress_task.done())
-                ):
-                    self._progressed = now
-                    self._progress_task = asyncio.create_task(self._show_progress())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("broadcaster tick failed")
+    async def _tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every second while the bot runs: renew the lease, start a progress edit."""
+        try:
+            now = time.monotonic()
+            if self.holding and now - self._renewed >= RENEW_SECONDS:
+                if await self.store.leases.acquire(LEASE_NAME, self.worker_id, LEASE_SECONDS):
+                    self._renewed = now
+                else:
+                    log.warning("broadcaster lease lost; another process continues")
+                    self.holding = False
+            if (
+                self.holding
+                and not self.stopping
+                and now - self._progressed >= PROGRESS_SECONDS
+                and (self._progress_task is None or self._progress_task.done())
+            ):
+                self._progressed = now
+                self._progress_task = asyncio.create_task(self._show_progress())
+        except Exception:
+            log.exception("broadcaster tick failed")
 
     async def _show_progress(self) -> None:
         for broadcast in await self.store.broadcasts.sending():
@@ -445,7 +429,7 @@ class Broadcaster:
                 )
                 self._shown[broadcast.broadcast_id] = body
             except BadRequest as error:
-                if "not modified" in str(error).lower():
+                if is_not_modified(error):
                     self._shown[broadcast.broadcast_id] = body
                 else:
                     log.warning("broadcast %s: progress not shown: %s", broadcast.broadcast_id,
@@ -538,18 +522,6 @@ async def send_content(bot: Any, chat: int | str, language: str, content: dict[s
     return await bot.send_message(chat, body, reply_markup=reply_markup)
 
 
-def _certainly_not_delivered(error: NetworkError) -> bool:
-    """Only a connection that was never made (or never got a pooled socket) is certain.
-
-    python-telegram-bot words transport failures `httpx.<Name>: ...`. A 5xx answer from
-    Telegram ("Bad Gateway", "Internal Server Error") can come after the message went out,
-    so it counts as an unknown outcome: broadcasts promise at most once per recipient."""
-    message = str(error)
-    return message.startswith(("httpx.ConnectError", "httpx.ConnectTimeout")) or (
-        "Pool timeout" in message
-    )
-
-
 def _dead_here(holder: str) -> bool:
     """Whether a lease holder `host:pid:nonce` is a process of this host that is gone."""
     host, _, rest = holder.partition(":")
@@ -566,8 +538,3 @@ def _dead_here(holder: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

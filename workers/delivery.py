@@ -10,8 +10,6 @@ duplicate carries the same reference.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -22,14 +20,16 @@ from bot.services import Services
 from rules.access import may_see, staff_role
 from rules.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
 from storage.outbox import OutboxRow
+from storage.outbox_writer import Recipient
 from storage.tips import Delivery, Tip
+from telegram_api.answers import is_unreachable, retry_after_seconds
 from texts.catalog import Html, plain, text
 from views.card import (
-    UNREACHABLE_ERRORS,
     card_keyboard,
     send_addition,
     send_card,
 )
+from workers.jobs import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ MAX_BACKOFF = 300.0
 #: A crash mid-delivery makes the row due again after this (then it is sent again).
 LEASE_SECONDS = 30.0
 IDLE_WAIT = 30.0
-WAKE_KEY = "delivery_wake"
-TASK_KEY = "delivery_task"
-RESIDENT = 0  # recipient_id of rows for the resident; the chat is read from the tip
+WORKER_KEY = "delivery"
 NOT_ENTITLED = "not entitled"
 
 
@@ -49,27 +47,18 @@ class NotEntitled(Exception):
 
 
 def start_delivery(application: Application) -> None:
-    """Start the worker task (from post_init); it resumes whatever is pending."""
-    application.bot_data[WAKE_KEY] = asyncio.Event()
-    application.bot_data[TASK_KEY] = asyncio.create_task(
-        _run(application), name="tipline-delivery"
-    )
-
-
-async def stop_delivery(application: Application) -> None:
-    """Stop the worker (from post_stop); a row being sent is simply sent again after restart."""
-    task: asyncio.Task[None] | None = application.bot_data.pop(TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Start the worker (from post_init); its first pass resumes whatever is pending."""
+    services: Services = application.bot_data["services"]
+    worker = Wakeable(application, "delivery", lambda: _pass(application, services))
+    application.bot_data[WORKER_KEY] = worker
+    worker.start()
 
 
 def wake_delivery(application: Application) -> None:
-    """A row was just committed: look now rather than at the next idle tick."""
-    event: asyncio.Event | None = application.bot_data.get(WAKE_KEY)
-    if event is not None:
-        event.set()
+    """A row was just committed: look now rather than after the idle pause."""
+    worker: Wakeable | None = application.bot_data.get(WORKER_KEY)
+    if worker is not None:
+        worker.wake()
 
 
 async def on_staff_reachable(application: Application) -> None:
@@ -105,24 +94,13 @@ async def entitled_holders(services: Services, tip: Tip) -> list[int]:
     return await entitled(services, tip, queued)
 
 
-async def _run(application: Application) -> None:
-    services: Services = application.bot_data["services"]
-    wake: asyncio.Event = application.bot_data[WAKE_KEY]
-    while True:
-        try:
-            pause = await _deliver_due(application, services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("delivery loop failed; retrying shortly")
-            pause = 5.0
-        if pause is None:
-            due = await services.store.outbox.next_due_in()
-            pause = IDLE_WAIT if due is None else min(due, IDLE_WAIT)
-        if pause > 0:
-            wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=pause)
+async def _pass(application: Application, services: Services) -> float:
+    """Send what is due; the pause until the next pass (Telegram's, the next due row's, idle)."""
+    pause = await _deliver_due(application, services)
+    if pause is None:
+        due = await services.store.outbox.next_due_in()
+        pause = IDLE_WAIT if due is None else min(due, IDLE_WAIT)
+    return pause
 
 
 async def _deliver_due(application: Application, services: Services) -> float | None:
@@ -133,7 +111,7 @@ async def _deliver_due(application: Application, services: Services) -> float | 
             try:
                 await _send_row(application, services, row)
             except RetryAfter as error:
-                delay = _seconds(error.retry_after)
+                delay = retry_after_seconds(error.retry_after)
                 log.warning("outbox %s: Telegram asks to wait %.0f s", row.outbox_id, delay)
                 for waiting in rows[index:]:
                     await outbox.retry_later(waiting.outbox_id, delay, "retry_after")
@@ -147,11 +125,11 @@ async def _deliver_due(application: Application, services: Services) -> float | 
             except Forbidden as error:
                 await _unreachable(application, services, row, str(error))
             except BadRequest as error:
-                if row.recipient_id == RESIDENT:
+                if row.recipient is Recipient.RESIDENT:
                     log.info("outbox %s to the resident not delivered: %s", row.outbox_id,
                              type(error).__name__)
                     await outbox.give_up(row.outbox_id, "failed", "bad request")
-                elif any(e in str(error).lower() for e in UNREACHABLE_ERRORS):
+                elif is_unreachable(error):
                     await _unreachable(application, services, row, str(error))
                 else:
                     log.error("outbox %s rejected: %s", row.outbox_id, error)
@@ -167,43 +145,43 @@ async def _deliver_due(application: Application, services: Services) -> float | 
                 await outbox.mark_sent(row.outbox_id)
                 if row.kind == "card":
                     await services.store.tips.mark_delivered(row.tip_id)
-                who = "the resident" if row.recipient_id == RESIDENT else row.recipient_id
+                who = "the resident" if row.recipient is Recipient.RESIDENT else row.recipient_id
                 log.info("outbox %s sent (%s to %s)", row.outbox_id, row.kind, who)
     return None
 
 
 async def _send_row(application: Application, services: Services, row: OutboxRow) -> None:
     bot = application.bot
-    language = await services.store.preferences.language(row.recipient_id) or (
-        services.config.language
-    )
     tip = await services.store.tips.by_id(row.tip_id)
     if tip is None:
         return
+    if row.recipient is Recipient.RESIDENT:
+        await _send_to_resident(bot, services, tip, row)
+        return
+    staff_id = row.recipient_id
+    assert staff_id is not None  # the schema's CHECK: a staff row names its staff member
+    language = await services.store.preferences.language(staff_id) or services.config.language
 
     async def progress() -> None:
         await services.store.outbox.extend_claim(row.outbox_id, LEASE_SECONDS)
 
-    if row.recipient_id == RESIDENT:
-        await _send_to_resident(bot, services, tip, row)
-        return
-    if not await may_see(services, await staff_role(services, row.recipient_id), tip):
+    if not await may_see(services, await staff_role(services, staff_id), tip):
         raise NotEntitled
     if row.kind == "card":
-        first = await send_card(bot, row.recipient_id, tip, language, services.areas, progress,
+        first = await send_card(bot, staff_id, tip, language, services.areas, progress,
                                 zone=services.config.timezone)
-        await services.store.desk.record_card(tip.tip_id, row.recipient_id, first)
+        await services.store.desk.record_card(tip.tip_id, staff_id, first)
     elif row.kind == "addition" and row.tip_message_id is not None:
         message = await services.store.tips.thread_message(row.tip_message_id)
         if message is not None:
-            await send_addition(bot, row.recipient_id, tip, message, language, progress)
+            await send_addition(bot, staff_id, tip, message, language, progress)
     elif row.kind == "notice":
-        await bot.send_message(row.recipient_id, _notice_text(services, tip.ref, row, language))
+        await bot.send_message(staff_id, _notice_text(services, tip.ref, row, language))
     elif row.kind == "reminder":
         key = "notice_escalated" if row.notice == "escalated" else "notice_reminder"
         minutes = _minutes(services.config.ack_minutes * (0.25 if tip.urgent else 1.0))
         await bot.send_message(
-            row.recipient_id,
+            staff_id,
             text(language, key, ref=tip.ref, minutes=minutes),
             reply_markup=card_keyboard(tip, language),
         )
@@ -259,11 +237,12 @@ async def _unreachable(
     application: Application, services: Services, row: OutboxRow, error: str
 ) -> None:
     """403 or chat not found: mark the staff member, end the row, maybe go to the next tier."""
-    if row.recipient_id == RESIDENT:
+    if row.recipient is Recipient.RESIDENT:
         # The resident blocked the bot: nothing to mark, no one else to tell.
         log.info("outbox %s: the resident cannot be reached", row.outbox_id)
         await services.store.outbox.give_up(row.outbox_id, "unreachable", "forbidden")
         return
+    assert row.recipient_id is not None
     log.warning("staff %s unreachable (outbox %s)", row.recipient_id, row.outbox_id)
     await services.store.staff.mark_unreachable(row.recipient_id)
     await services.store.outbox.give_up(row.outbox_id, "unreachable", error)
@@ -307,9 +286,3 @@ async def _after_row_ended(services: Services, row: OutboxRow) -> None:
 
 def _minutes(value: float) -> str:
     return f"{value:g}"
-
-
-def _seconds(value: object) -> float:
-    """RetryAfter.retry_after is an int or a timedelta depending on PTB settings."""
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

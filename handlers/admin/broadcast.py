@@ -15,13 +15,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.shared.buttons import number
+from handlers.shared.buttons import parse
 from handlers.shared.context import (
     admin_composing,
     admin_in_private,
     language_of,
     private_user,
-    role_of,
     services_of,
 )
 from texts.catalog import plain, text
@@ -94,21 +93,18 @@ async def on_message(
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`bc:go:<token>` send, `bc:no:<token>` cancel, `bc:stop:<id>` stop a running broadcast."""
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        log.warning("update %s: broadcast button refused (not an admin)", update.update_id)
-        await query.answer(plain(language, "not_allowed"))
-        return
-    parts = (query.data or "").split(":")
-    if len(parts) == 3 and parts[1] == "go":
-        await _confirm(update, context, language, parts[2])
-    elif len(parts) == 3 and parts[1] == "no":
-        await _cancel_pressed(update, context, language, parts[2])
-    elif len(parts) == 3 and parts[1] == "stop" and number(parts[2]) is not None:
-        await _stop(update, context, language, int(parts[2]))
+    _user, language = admin
+    data = parse(query.data)
+    action = data.text(0) if len(data) == 2 else None
+    if action == "go":
+        await _confirm(update, context, language, data.fields[1])
+    elif action == "no":
+        await _cancel_pressed(update, context, language, data.fields[1])
+    elif action == "stop" and (broadcast_id := data.number(1)) is not None:
+        await _stop(update, context, language, broadcast_id)
     else:
         await query.answer(plain(language, "button_expired"))
 

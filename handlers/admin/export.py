@@ -60,14 +60,10 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        log.warning("update %s: export button refused (not an admin)", update.update_id)
-        await query.answer(plain(language, "not_allowed"))
-        return
+    user, language = admin
     services = services_of(context)
     data = parse(query.data)
     today = local_today(services.config.timezone)

@@ -13,7 +13,6 @@ import logging
 import secrets
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.services import Services
@@ -24,6 +23,7 @@ from handlers.shared.context import (
 )
 from rules import times
 from storage.staff import OpenInvite
+from telegram_api.answers import unless_unchanged
 from texts.catalog import Html, plain, text
 from views.areas import scope_text
 
@@ -122,11 +122,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if op == "x":
         await query.answer()
-        try:
+        with unless_unchanged():  # a double tap: already cancelled
             await query.edit_message_text(text(language, "invite_cancelled"))
-        except BadRequest as error:  # a double tap: already cancelled
-            if "not modified" not in str(error).lower():
-                raise
         return
     toggle = number(op[1:]) if op.startswith("t") else None
     if toggle is not None and toggle < len(areas):
@@ -179,8 +176,5 @@ async def _revoke(
     listing = await _open_list(services, language, empty_too=True)
     assert listing is not None
     body, markup = listing
-    try:
+    with unless_unchanged():  # nothing changed (a double tap)
         await query.edit_message_text(body, reply_markup=markup)
-    except BadRequest as error:  # nothing changed (a double tap)
-        if "not modified" not in str(error).lower():
-            raise

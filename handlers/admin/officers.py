@@ -12,7 +12,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.shared.buttons import hex_mask
+from handlers.shared.buttons import hex_mask, parse
 from handlers.shared.buttons import number as button_number
 from handlers.shared.context import admin_in_private, services_of
 from storage.staff import AccessEnded, StaffMember
@@ -75,19 +75,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or admin is None:
         return
     user, language = admin
-    parts = (query.data or "").split(":")
+    data = parse(query.data)
     services = services_of(context)
-    if parts[1:2] == ["ls"]:
+    if data.text(0) == "ls":
         body, markup = await _list(context, language)
         await query.answer()
         await query.edit_message_text(body, reply_markup=markup)
         return
-    target = button_number(parts[2]) if len(parts) >= 3 else None
+    target = data.number(1)
     member = await services.store.staff.get(target) if target is not None else None
     if member is None:
         await query.answer(plain(language, "button_expired"))
         return
-    op, target_id = parts[1], member.user_id
+    op, target_id = data.text(0), member.user_id
     permanent = target_id in services.config.admin_ids
     store = services.store
     change: str | None = None
@@ -107,7 +107,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ended = await store.staff.set_admin(target_id, False)
         change = "demote"
     elif op == "ar" and member.is_officer:
-        await _areas(update, context, member, parts[3:], language)
+        await _areas(update, context, member, list(data.fields[2:]), language)
         return
     elif op != "v":
         await query.answer(plain(language, "button_expired"))

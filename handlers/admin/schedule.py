@@ -14,21 +14,20 @@ import time
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handlers.admin.broadcast import content_of
-from handlers.shared.buttons import number
+from handlers.shared.buttons import number, parse
 from handlers.shared.context import (
     admin_composing,
     admin_in_private,
     language_of,
     private_user,
-    role_of,
     services_of,
 )
 from rules.times import local_time
 from storage.schedules import Schedule
+from telegram_api.answers import unless_unchanged
 from texts.catalog import Html, plain, text
 from workers import scheduler
 
@@ -104,16 +103,12 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every `sch:` button: the conversation's and the list's."""
     query = update.callback_query
-    user = private_user(update)
-    if query is None or user is None:
+    admin = await admin_in_private(update, context)
+    if query is None or admin is None:
         return
-    language = await language_of(context, user)
-    if not (await role_of(context, user.id)).is_admin:
-        log.warning("update %s: schedule button refused (not an admin)", update.update_id)
-        await query.answer(plain(language, "not_allowed"))
-        return
-    parts = (query.data or "").split(":")
-    action, value = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    user, language = admin
+    data = parse(query.data)
+    action, value = data.text(0) or "", data.text(1) or ""
     if action in ("p", "r", "del", "dd", "list"):
         await _list_action(update, context, language, action, value)
         return
@@ -195,11 +190,8 @@ async def _pick_weekday(update, context, draft, value, language):  # type: ignor
     draft["weekdays"] = chosen
     await services_of(context).store.drafts.save(update.effective_user.id, draft)
     await query.answer()
-    try:
+    with unless_unchanged():  # pressed twice quickly: the keyboard is already right
         await query.edit_message_reply_markup(reply_markup=_weekday_keyboard(language, chosen))
-    except BadRequest as error:  # pressed twice quickly: the keyboard is already right
-        if "not modified" not in str(error).lower():
-            raise
 
 
 async def _pick_day(update, context, draft, value, language):  # type: ignore[no-untyped-def]
@@ -522,8 +514,5 @@ async def _show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, languag
     query = update.callback_query
     assert query is not None
     body, keyboard = await _list(context, language)
-    try:
+    with unless_unchanged():
         await query.edit_message_text(body, reply_markup=keyboard)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise

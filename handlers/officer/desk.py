@@ -23,6 +23,7 @@ from rules.access import Role, may_see, staff_role
 from rules.routing import plan_delivery
 from rules.times import local_time
 from storage.tips import CLOSED_STATUSES, Delivery, Scope, Tip
+from telegram_api.answers import is_not_modified, unless_unchanged
 from texts.catalog import STATUSES, Html, plain, text
 from views.card import card_keyboard, card_texts, chunks, send_attachments
 from workers.delivery import wake_delivery
@@ -316,7 +317,7 @@ async def refresh_cards(
                 body, chat_id=staff_id, message_id=message_id, reply_markup=markup
             )
         except BadRequest as error:
-            if "not modified" not in str(error).lower():
+            if not is_not_modified(error):
                 log.info("card of tip %s for staff %s not edited: %s", tip.ref, staff_id, error)
         except TelegramError as error:
             log.info("card of tip %s for staff %s not edited: %s", tip.ref, staff_id,
@@ -457,23 +458,21 @@ async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     language = await language_of(context, user)
     role = await role_of(context, user.id)
-    parts = (query.data or "").split(":")
+    data = parse(query.data)
+    chosen = data.word(0) if len(data) == 2 else None
     if (
         not role.is_staff
-        or len(parts) != 3
-        or (parts[1] != "all" and parts[1] not in STATUSES)
-        or number(parts[2]) is None
+        or (chosen != "all" and chosen not in STATUSES)
+        or data.number(1) is None
     ):
         await query.answer(plain(language, "not_allowed"))
         return
-    status = None if parts[1] == "all" else parts[1]
-    body, markup = await _tips_page(context, role, language, status=status, page=int(parts[2]))
+    status = None if chosen == "all" else chosen
+    page = data.number(1) or 0
+    body, markup = await _tips_page(context, role, language, status=status, page=page)
     await query.answer()
-    try:
+    with unless_unchanged():
         await query.edit_message_text(body, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
 
 
 async def _tips_page(
@@ -597,7 +596,7 @@ async def _replace_prompt(update: Update, body: str) -> None:
     try:
         await query.edit_message_text(body, reply_markup=None)
     except BadRequest as error:
-        if "not modified" not in str(error).lower():
+        if not is_not_modified(error):
             await update.effective_chat.send_message(body)
 
 

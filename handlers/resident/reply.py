@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.shared.buttons import number
+from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
 from texts.catalog import plain, text
 
@@ -22,8 +22,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services = services_of(context)
     language = await language_of(context, user)
-    raw = (query.data or "").removeprefix("rr:")
-    tip_id = number(raw)
+    data = parse(query.data)
+    tip_id = data.number(0) if len(data) == 1 else None
     tip = await services.store.tips.by_id(tip_id) if tip_id is not None else None
     if tip is None or tip.notify_chat != update.effective_chat.id:
         await query.answer(plain(language, "button_expired"))

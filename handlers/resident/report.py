@@ -29,6 +29,7 @@ from handlers.shared.buttons import number, word
 from handlers.shared.context import language_of, private_user, services_of
 from rules.routing import plan_delivery
 from storage.tips import NewTip
+from telegram_api.answers import is_not_modified
 from texts.catalog import CATEGORIES, Html, escape, plain, text
 from workers.delivery import wake_delivery
 
@@ -668,7 +669,7 @@ async def _edit_or_say(
     try:
         await query.edit_message_text(body, reply_markup=keyboard)
     except BadRequest as error:
-        if "not modified" not in str(error).lower():
+        if not is_not_modified(error):
             # The old message may be gone or too old to edit: say it anew.
             await update.effective_chat.send_message(body, reply_markup=keyboard)
 

@@ -20,7 +20,7 @@ from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
 from handlers.resident.evidence import Received, user_lock
 from handlers.shared.attachments import attachment_of
-from handlers.shared.buttons import word
+from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
 from rules.times import local_time
 from storage.receipt_codes import normalise_receipt_code
@@ -160,12 +160,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     language = await language_of(context, user)
     draft = await services.store.drafts.load(user.id)
-    action = (query.data or "").removeprefix("st:")
+    data = parse(query.data)
+    action = data.word(0)
     if draft is None or draft.get("flow") != "status" or "tip_id" not in draft:
         await query.answer(plain(language, "button_expired"))
         return
     # "Add" belongs to one view of one tip (answered once: a second answer is refused).
-    if action == f"add:{draft.get('view')}" and draft.get("step") == "open":
+    if data.fields == ("add", str(draft.get("view"))) and draft.get("step") == "open":
         await query.answer()
         draft["step"] = "add"
         await services.store.drafts.save(user.id, draft)
@@ -176,9 +177,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                        callback_data="st:close")]]
             ),
         )
-    elif action.startswith(("evk:", "evd:")):
-        await _evidence_choice(update, context, draft, action, language)
-    elif action == "close":
+    elif action in ("evk", "evd") and len(data) == 2:
+        await _evidence_choice(update, context, draft, action, data.word(1), language)
+    elif data.fields == ("close",):
         await query.answer()
         await services.store.drafts.clear(user.id)
         await update.effective_chat.send_message(text(language, "status_closed"))
@@ -330,15 +331,14 @@ async def _evidence_choice(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     draft: dict[str, Any],
-    action: str,
+    choice: str,
+    token: str | None,
     language: str,
 ) -> None:
-    """"Send as it is" (`evk:TOKEN`) or "leave it out" (`evd:TOKEN`) for an added file."""
+    """"Send as it is" (`st:evk:TOKEN`) or "leave it out" (`st:evd:TOKEN`) for an added file."""
     query = update.callback_query
     user_id = update.effective_user.id
     services = services_of(context)
-    choice, _, raw_token = action.partition(":")
-    token = word(raw_token)
     async with user_lock(user_id):
         current = await services.store.drafts.load(user_id)
         waiting = (current or {}).get("undecided", {})

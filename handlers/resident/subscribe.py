@@ -11,6 +11,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
 from texts.catalog import plain, text
 
@@ -55,7 +56,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     language = await language_of(context, user)
-    action = (query.data or "").removeprefix("sub:")
+    data = parse(query.data)
+    action = data.word(0) if len(data) == 1 else None
     if action == "on":
         await query.answer()
         await query.edit_message_text(await _subscribe(update, context, language))

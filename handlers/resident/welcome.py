@@ -6,14 +6,15 @@ Staff see their role, areas and open tips above the same welcome and help (SPEC 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handlers.resident.report import start_report
 from handlers.resident.status import status_command
 from handlers.resident.subscribe import menu
+from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, role_of, services_of
 from storage.tips import Scope
+from telegram_api.answers import unless_unchanged
 from texts.catalog import Html, plain, text
 from workers.menus import publish_menu_for
 
@@ -105,7 +106,8 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = private_user(update)
     if query is None or user is None:
         return
-    choice = (query.data or "").removeprefix("lang:")
+    data = parse(query.data)
+    choice = data.word(0) if len(data) == 1 else None
     if choice not in ("vi", "en"):
         await query.answer(plain(await language_of(context, user), "button_expired"))
         return
@@ -113,11 +115,8 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.store.preferences.set_language(user.id, choice)
     await services.store.subscribers.set_language(user.id, choice)  # campaign news follow it
     await query.answer()
-    try:
+    with unless_unchanged():  # a double tap: the message already says so
         await query.edit_message_text(text(choice, "language_set"))
-    except BadRequest as error:  # a double tap: the message already says so
-        if "not modified" not in str(error).lower():
-            raise
     await publish_menu_for(context.bot, services, user.id)
 
 
@@ -126,7 +125,8 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None or private_user(update) is None:
         return
-    action = (query.data or "").removeprefix("m:")
+    data = parse(query.data)
+    action = data.word(0) if len(data) == 1 else None
     if action not in ("lang", "report", "status", "sub"):
         await query.answer(plain(await language_of(context, update.effective_user),
                                  "button_expired"))

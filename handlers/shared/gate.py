@@ -10,6 +10,7 @@ handler: `handlers.shared.context.role_of` returns it without a second lookup.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from telegram.ext import ContextTypes
 from handlers.shared.context import current_role, language_of, private_user, services_of
 from rules.access import Role, staff_role
 from texts.catalog import plain, text
+
+log = logging.getLogger(__name__)
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -51,6 +54,8 @@ class Guarded:
             return
         role = await staff_role(services_of(context), user.id)
         if not self.need.admits(role):
+            # The update id only: the presser may be a resident, whose id is never logged.
+            log.info("update %s: refused, needs %s", update.update_id, self.need.value)
             await refuse(update, context)
             return
         token = current_role.set(role)

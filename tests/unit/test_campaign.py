@@ -15,8 +15,9 @@ from storage.database import open_database
 from storage.keyring import load_keyring
 from storage.store import open_store
 from storage.tips import Delivery, NewTip
+from telegram_api.answers import certainly_not_delivered as _certainly_not_delivered
 from texts.catalog import CATEGORIES
-from workers.broadcaster import _certainly_not_delivered, _dead_here, duration, progress_text
+from workers.broadcaster import _dead_here, duration, progress_text
 from workers.scheduler import (
     CampaignFileError,
     campaign_link,

@@ -21,6 +21,7 @@ from rules.times import local_time
 from storage.database import load_migrations, open_database
 from storage.hours import hour_of
 from storage.keyring import load_keyring
+from storage.outbox_writer import Recipient, add_rows
 from storage.receipt_codes import new_receipt_code
 from storage.store import Store, open_store
 from storage.tips import Delivery, NewTip
@@ -348,3 +349,33 @@ async def test_two_processes_starting_on_an_old_database_reseal_it_once(tmp_path
         await second.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM upgrades").fetchone() == (1,)
+
+
+async def test_migration_0012_names_the_resident_as_a_recipient_not_as_id_0(tmp_path):
+    path = tmp_path / "old.db"
+    await _old_database(path)
+    store = await open_store(path, MASTER)
+    try:
+        rows = await store.db.fetchall(
+            "SELECT recipient, recipient_id, kind FROM outbox ORDER BY outbox_id"
+        )
+        assert [tuple(r) for r in rows] == [
+            ("staff", 7002, "card"), ("resident", None, "resident_reply"),
+        ]
+        # The schema keeps it so: a staff row needs its id, a resident row has none.
+        for recipient, recipient_id, kind in (("staff", None, "card"),
+                                              ("resident", 0, "resident_reply"),
+                                              ("staff", 7002, "resident_status")):
+            with pytest.raises(sqlite3.IntegrityError):
+                await store.db.execute(
+                    "INSERT INTO outbox (tip_id, recipient, recipient_id, kind, created_at)"
+                    " VALUES (2, ?, ?, ?, '2026-03-04T05:00:00+00:00')",
+                    (recipient, recipient_id, kind),
+                )
+        with pytest.raises(ValueError):
+            await add_rows(store.db, 2, "resident_reply", "2026-03-04T05:00:00+00:00",
+                           staff=(7002,))
+        claimed = await store.outbox.claim_due()
+        assert [(r.recipient, r.recipient_id) for r in claimed] == [(Recipient.STAFF, 7002)]
+    finally:
+        await store.close()

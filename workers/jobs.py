@@ -1,0 +1,130 @@
+"""Background work, all on one mechanism: python-telegram-bot's JobQueue (APScheduler).
+
+Periodic work (escalation, housekeeping, schedules, the monthly review, the command menus) is
+plain jobs. Work that must start at once when something is committed (the outbox towards
+officers and residents, broadcasts) is a `Wakeable`: a pass that runs now, then again after the
+pause it returns, or as soon as it is woken; it never runs twice at once, and a wake during a
+pass runs another pass right after it, so nothing committed waits for the idle pause.
+
+Stopping: `wind_down` is called before the Application stops (bot/polling.py). No pass starts
+after it; a running pass is told to finish (its `stopping` flag) and is given its `stop_wait`
+seconds (none by default), then cancelled. What a cancelled pass was sending stays in the
+database and is sent after the restart (the outbox: at least once; broadcasts: counted as
+uncertain, never sent twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.jobstores.base import JobLookupError
+from telegram.ext import Application, ContextTypes, Job
+
+log = logging.getLogger(__name__)
+
+#: bot_data key of the running Wakeables, so `wind_down` finds them all.
+KEY = "wakeables"
+#: Seconds before a pass that failed is tried again.
+AFTER_FAILURE = 5.0
+
+
+class Wakeable:
+    """A pass of background work on the JobQueue: now, after its pause, or when woken."""
+
+    def __init__(
+        self,
+        application: Application,
+        name: str,
+        cycle: Callable[[], Awaitable[float]],
+        *,
+        stop_wait: float = 0.0,
+        on_wind_down: Callable[[], Awaitable[None]] | None = None,
+        on_stopped: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.application = application
+        self.name = name
+        self.stopping = False
+        self._cycle = cycle
+        self._stop_wait = stop_wait
+        self._on_wind_down = on_wind_down
+        self._on_stopped = on_stopped
+        self._pending: Job[ContextTypes.DEFAULT_TYPE] | None = None
+        self._running: asyncio.Task[object] | None = None
+        self._again = False
+
+    def start(self) -> None:
+        """Run the first pass as soon as the JobQueue runs (it resumes what is pending)."""
+        self.application.bot_data.setdefault(KEY, []).append(self)
+        self._schedule(0.0)
+
+    def wake(self) -> None:
+        """Something was just committed: run a pass now, or right after the running one."""
+        if self.stopping:
+            return
+        if self._running is not None:
+            self._again = True
+        else:
+            self._schedule(0.0)
+
+    async def wind_down(self) -> None:
+        """No new pass; the running one gets `stop_wait` seconds to finish, then is cancelled."""
+        self.stopping = True
+        self._unschedule()
+        if self._on_wind_down is not None:
+            await self._on_wind_down()
+        task = self._running
+        if task is not None:
+            if self._stop_wait > 0:
+                await asyncio.wait({task}, timeout=self._stop_wait)
+            if not task.done():
+                log.info("%s: stopped mid-pass; what it was sending is resumed at restart",
+                         self.name)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._on_stopped is not None:
+            await self._on_stopped()
+
+    def _schedule(self, delay: float) -> None:
+        self._unschedule()
+        job_queue = self.application.job_queue
+        assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+        self._pending = job_queue.run_once(
+            self._run, when=max(delay, 0.0), name=self.name,
+            job_kwargs={"misfire_grace_time": None},
+        )
+
+    def _unschedule(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            with contextlib.suppress(JobLookupError):
+                pending.job.remove()
+
+    async def _run(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._pending = None
+        if self.stopping or self._running is not None:
+            return
+        self._again = False
+        self._running = asyncio.current_task()
+        pause = AFTER_FAILURE
+        try:
+            pause = await self._cycle()
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            return
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", self.name, AFTER_FAILURE)
+        finally:
+            self._running = None
+        if not self.stopping:
+            self._schedule(0.0 if self._again else pause)
+
+
+async def wind_down(application: Application) -> None:
+    """Stop every Wakeable (before `Application.stop`, which waits for running jobs)."""
+    wakeables: list[Wakeable] = application.bot_data.pop(KEY, [])
+    await asyncio.gather(*(w.wind_down() for w in wakeables))
