@@ -77,7 +77,7 @@ async def admin_composing(
     /schedule): someone no longer an admin has their composition ended as well."""
     admin = await admin_in_private(update, context)
     if admin is None and private_user(update) is not None:
-        await services_of(context).store.drafts.clear(update.effective_user.id)
+        await services_of(context).store.conversations.end(update.effective_user.id)
     return admin
 
 
