@@ -25,6 +25,7 @@ from bot.services import Services, open_services
 from bot.telegram_request import RetryingRequest
 from handlers import register_handlers
 from handlers.menus import start_menu_publisher
+from workers.purge import start_purge
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ async def _post_init(application: Application) -> None:
     start_delivery(application)
     start_escalation(application)
     start_housekeeping(application)
+    start_purge(application)  # the daily purge, and the keyring watch of key rotation
     start_broadcaster(application)
     await start_scheduler(application)
     await start_monthly_review(application)
