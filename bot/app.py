@@ -64,7 +64,7 @@ async def _post_init(application: Application) -> None:
     start_delivery(application)
     start_escalation(application)
     start_housekeeping(application)
-    start_purge(application)  # the daily purge, and the keyring watch of key rotation
+    await start_purge(application)  # the daily purge, and the keyring watch of key rotation
     start_broadcaster(application)
     await start_scheduler(application)
     await start_monthly_review(application)

@@ -28,15 +28,18 @@ FIRST = 10  # seconds after start: a bot restarted daily still purges
 WATCH_KEY = "keyring_watch"
 
 
-def start_purge(application: Application) -> None:
-    """Schedule the daily purge and the keyring watch (one line in bot/app.py)."""
+async def start_purge(application: Application) -> None:
+    """Schedule the daily purge and the keyring watch (one line in bot/app.py). The watch says
+    which keys this bot holds before the bot is ready, so a rotation started at any moment
+    waits for it."""
     services: Services = application.bot_data["services"]
     watch = KeyringWatch(services.store.db, services.store.keyring, services.config.master_key)
     application.bot_data[WATCH_KEY] = watch
+    await watch.tick()
     assert application.job_queue is not None
     application.job_queue.run_repeating(_purge, interval=INTERVAL, first=FIRST, name="purge")
     application.job_queue.run_repeating(
-        _watch_keys, interval=HOLDER_INTERVAL, first=0, name="keyring-watch"
+        _watch_keys, interval=HOLDER_INTERVAL, first=HOLDER_INTERVAL, name="keyring-watch"
     )
 
 
