@@ -149,7 +149,10 @@ async def backup_to(config: Config, target: str) -> int:
 
 
 async def startup_problems(config: Config) -> list[str]:
-    """What stops the bot before it starts: values under a content key it cannot unwrap."""
+    """What stops the bot before it starts: values under a content key it cannot unwrap (a
+    database that does not exist yet has none)."""
+    if not config.db_path.exists():
+        return []
     store = await open_store(config.db_path, config.master_key)
     try:
         unreadable = await unreadable_values(store.db, store.keyring)

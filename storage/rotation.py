@@ -51,7 +51,7 @@ from storage.keyring import (
 log = logging.getLogger(__name__)
 
 HOLDER_INTERVAL = 2.0  # seconds between a running bot's looks at the data keys
-HOLDER_STALE = 20.0  # a holder not seen for this long has stopped
+HOLDER_STALE = 8.0  # a holder whose beat has not changed for this long has stopped
 HOLDER_WAIT = 60.0  # how long the rotation waits for running bots to load a new key
 BATCH = 500  # values per transaction
 FINAL_ROUNDS = 5
@@ -222,21 +222,31 @@ async def _retired_content_keys(db: Database) -> list[int]:
     return [r["key_id"] for r in rows]
 
 
-async def live_holders(db: Database) -> list[sqlite3.Row]:
-    return await db.fetchall(
-        "SELECT holder, active_key, key_ids FROM keyring_holders WHERE seen_at > ?",
-        (time.time() - HOLDER_STALE,),
-    )
+async def _holders(db: Database) -> dict[str, tuple[str, int]]:
+    rows = await db.fetchall("SELECT holder, beat, active_key FROM keyring_holders")
+    return {r["holder"]: (r["beat"], r["active_key"]) for r in rows}
 
 
-async def wait_for_holders(db: Database, key_id: int, within: float = HOLDER_WAIT) -> bool:
-    """Wait (up to `within` seconds) until every running bot encrypts with `key_id`."""
-    deadline = time.monotonic() + within
+async def wait_for_holders(db: Database, key_id: int, within: float = HOLDER_WAIT) -> int | None:
+    """Wait (up to `within` seconds) until every running bot encrypts with `key_id`; returns
+    how many bots run, None on time out. A bot is running when its beat changes: a row whose
+    beat stays the same for HOLDER_STALE seconds is a bot that stopped (its row is removed)."""
+    start = time.monotonic()
+    first = await _holders(db)
     while True:
-        if all(r["active_key"] == key_id for r in await live_holders(db)):
-            return True
-        if time.monotonic() > deadline:
-            return False
+        now = await _holders(db)
+        waited = time.monotonic() - start
+        live = {h for h, (beat, _key) in now.items() if h in first and beat != first[h][0]}
+        live |= {h for h in now if h not in first}  # appeared meanwhile: it runs
+        dead = set(now) - live if waited >= HOLDER_STALE else set()
+        undecided = set(now) - live - dead
+        if not undecided and all(now[h][1] == key_id for h in live):
+            if dead:
+                await db.executemany("DELETE FROM keyring_holders WHERE holder = ? AND beat = ?",
+                                     [(h, now[h][0]) for h in dead])
+            return len(live)
+        if waited > within:
+            return None
         await asyncio.sleep(0.2)
 
 
@@ -256,13 +266,14 @@ async def rotate_content(
     else:
         new_key_id = await add_content_key(db, master_key)
     keyring = await load_keyring(db, master_key)  # the new key and the old one(s)
-    if not await wait_for_holders(db, new_key_id, holder_wait):
+    running = await wait_for_holders(db, new_key_id, holder_wait)
+    if running is None:
         raise RotationError(
             "a running bot did not load the new content key within "
             f"{holder_wait:.0f} s (it may run on a master key that was rotated away: restart it"
             " with TIPBOT_KEY); nothing was re-encrypted yet, run rotate-key --content again"
         )
-    if await live_holders(db):
+    if running:
         await asyncio.sleep(HOLDER_INTERVAL)  # values sealed just before a bot switched
     rewritten = 0
     failed: set[tuple[str, str, object]] = set()
@@ -351,16 +362,15 @@ class KeyringWatch:
                                 " opens them (the master key was rotated): restart it with the"
                                 " new key")
                     self._warned = (stored, active)
-        now = time.time()
+        # A new random beat each time says "running" without writing down any time.
         await self._db.execute(
-            "INSERT INTO keyring_holders (holder, active_key, key_ids, seen_at)"
+            "INSERT INTO keyring_holders (holder, active_key, key_ids, beat)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (holder) DO UPDATE SET"
             " active_key = excluded.active_key, key_ids = excluded.key_ids,"
-            " seen_at = excluded.seen_at",
+            " beat = excluded.beat",
             (self.holder, self._keyring.active_content_key_id,
-             json.dumps(self._keyring.content_key_ids), now),
+             json.dumps(self._keyring.content_key_ids), secrets.token_hex(4)),
         )
-        await self._db.execute("DELETE FROM keyring_holders WHERE seen_at < ?", (now - 3600,))
 
     async def leave(self) -> None:
         await self._db.execute("DELETE FROM keyring_holders WHERE holder = ?", (self.holder,))
