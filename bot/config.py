@@ -65,8 +65,9 @@ class Config:
     channels: tuple[str, ...]
     broadcast_rate: float
     log_level: str
-    retention_days: int
+    retention_days: float
     max_tips_per_day: int
+    master_key_old: bytes | None = field(repr=False, default=None)
 
 
 def read_environment(
@@ -93,7 +94,7 @@ def load_config(
     def get(name: str) -> str:
         return environ.get(name, "").strip()
 
-    token = get("TIPBOT_TOKEN")
+    token = _secret(environ, "TIPBOT_TOKEN", problems)
     if not token:
         if need_token:
             problems.append("TIPBOT_TOKEN: missing; get the bot's token from @BotFather")
@@ -103,22 +104,12 @@ def load_config(
             " gives it"
         )
 
-    master_key = b""
-    key_text = get("TIPBOT_KEY")
-    if not key_text:
-        if need_key:
-            problems.append("TIPBOT_KEY: missing; `python -m bot keygen` prints a new one")
-    else:
-        try:
-            master_key = base64.b64decode(key_text, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append("TIPBOT_KEY: not valid base64; `python -m bot keygen` prints one")
-        else:
-            if len(master_key) != 32:
-                problems.append(
-                    f"TIPBOT_KEY: decodes to {len(master_key)} bytes, expected 32;"
-                    " `python -m bot keygen` prints one"
-                )
+    master_key = _master_key(_secret(environ, "TIPBOT_KEY", problems), "TIPBOT_KEY", problems)
+    if not master_key and need_key and not any(p.startswith("TIPBOT_KEY") for p in problems):
+        problems.append("TIPBOT_KEY: missing; `python -m bot keygen` prints a new one")
+    master_key_old = _master_key(
+        _secret(environ, "TIPBOT_KEY_OLD", problems), "TIPBOT_KEY_OLD", problems
+    )
 
     admin_ids: set[int] = set()
     for part in filter(None, (p.strip() for p in get("TIPBOT_ADMIN_IDS").split(","))):
@@ -167,7 +158,9 @@ def load_config(
             f"TIPBOT_BROADCAST_RATE: {get('TIPBOT_BROADCAST_RATE')!r} must stay below Telegram's"
             " 30 messages/s, leaving room for officers' cards and residents' answers"
         )
-    retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
+    retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", float, problems, minimum=0.0)
+    if retention_days == 0:
+        problems.append("TIPBOT_RETENTION_DAYS: must be greater than 0")
     max_tips_per_day = _number(get, "TIPBOT_MAX_TIPS_PER_DAY", "5", int, problems, minimum=1)
 
     channels: list[str] = []
@@ -208,7 +201,41 @@ def load_config(
         log_level=log_level,
         retention_days=retention_days,
         max_tips_per_day=max_tips_per_day,
+        master_key_old=master_key_old or None,
     )
+
+
+def _secret(environ: Mapping[str, str], name: str, problems: list[str]) -> str:
+    """A secret from `NAME`, or, when that is unset, from the file named by `NAME_FILE` (a
+    systemd credential: `LoadCredential=` and `NAME_FILE=%d/...`, see deploy/). The file's
+    content is never echoed."""
+    value = environ.get(name, "").strip()
+    path = environ.get(name + "_FILE", "").strip()
+    if value or not path:
+        return value
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "unreadable"
+        problems.append(f"{name}_FILE: cannot read {path}: {reason}")
+        return ""
+
+
+def _master_key(text: str, name: str, problems: list[str]) -> bytes:
+    """Base64 of 32 bytes, or b"" when `text` is empty; a problem line otherwise."""
+    if not text:
+        return b""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        problems.append(f"{name}: not valid base64; `python -m bot keygen` prints one")
+        return b""
+    if len(key) != 32:
+        problems.append(
+            f"{name}: decodes to {len(key)} bytes, expected 32; `python -m bot keygen` prints one"
+        )
+        return b""
+    return key
 
 
 def derive_file_url(base_url: str) -> str:
