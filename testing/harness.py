@@ -17,7 +17,7 @@ from pathlib import Path
 
 from emulator import Emulator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: the bot under test is this one
 
 
 def new_key() -> str:
