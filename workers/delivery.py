@@ -23,7 +23,7 @@ from rules.access import may_see, staff_role
 from rules.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
 from storage.outbox import OutboxRow
 from storage.tips import Delivery, Tip
-from texts.catalog import Html, plain, text
+from texts.catalog import Html, pick_language, plain, text
 from views.card import (
     UNREACHABLE_ERRORS,
     card_keyboard,
@@ -174,9 +174,8 @@ async def _deliver_due(application: Application, services: Services) -> float | 
 
 async def _send_row(application: Application, services: Services, row: OutboxRow) -> None:
     bot = application.bot
-    language = await services.store.preferences.language(row.recipient_id) or (
-        services.config.language
-    )
+    language = pick_language(await services.store.preferences.language(row.recipient_id),
+                             services.config.language)
     tip = await services.store.tips.by_id(row.tip_id)
     if tip is None:
         return
@@ -219,7 +218,7 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
     """
     if tip.notify_chat is None:
         return
-    language = tip.content.get("language") or services.config.language
+    language = pick_language(tip.content.get("language"), services.config.language)
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(plain(language, "btn_resident_answer"),
                                callback_data=f"rr:{tip.tip_id}")]]
