@@ -1,4 +1,4 @@
-"""Added languages reach the database: migration 0011 lets preferences and subscribers hold any
+"""Added languages reach the database: migration 0014 lets preferences and subscribers hold any
 language code of the catalogs' shape, without cutting a broadcast's links to its subscribers."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from storage.store import open_store
 MASTER = bytes(range(32))
 
 
-async def test_migration_0011_keeps_subscribers_and_their_broadcast_links(tmp_path: Path) -> None:
+async def test_migration_0014_keeps_subscribers_and_their_broadcast_links(tmp_path: Path) -> None:
     migrations = load_migrations()
     path = tmp_path / "old.db"
-    db = await open_database(path, migrations=[m for m in migrations if m.version < 11])
+    db = await open_database(path, migrations=[m for m in migrations if m.version < 14])
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute("INSERT INTO preferences (subject, language) VALUES (x'01', 'pac')")
     await db.execute("INSERT INTO preferences (subject, language) VALUES (x'02', 'en')")
