@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from texts.catalog import CatalogError, add_languages, is_language, languages
+
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 N = TypeVar("N", int, float)
 CHANNEL_PATTERN = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
-LANGUAGES = ("vi", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DB = "data/tipline.db"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -58,6 +59,7 @@ class Config:
     api_base_url: str
     api_file_url: str
     language: str
+    languages_dir: Path | None
     timezone: ZoneInfo
     areas_file: Path | None
     ack_minutes: float
@@ -130,9 +132,17 @@ def load_config(
     elif not re.match(r"^https?://", file_url):
         problems.append("TIPBOT_API_FILE_URL: must start with http:// or https://")
 
+    # The added catalogs are read here, once, and join the shipped ones (texts.catalog).
+    languages_text = get("TIPBOT_LANGUAGES_DIR")
+    languages_dir = Path(languages_text) if languages_text else None
+    try:
+        add_languages(languages_dir)
+    except CatalogError as error:
+        problems.extend(f"TIPBOT_LANGUAGES_DIR: {problem}" for problem in error.problems)
     language = get("TIPBOT_LANGUAGE") or "vi"
-    if language not in LANGUAGES:
-        problems.append(f"TIPBOT_LANGUAGE: {language!r} is not one of vi, en")
+    if not is_language(language):
+        known = ", ".join(known.code for known in languages())
+        problems.append(f"TIPBOT_LANGUAGE: {language!r} is not one of {known}")
 
     tz_name = get("TIPBOT_TIMEZONE") or "Asia/Ho_Chi_Minh"
     timezone = ZoneInfo("UTC")
@@ -192,6 +202,7 @@ def load_config(
         api_base_url=base_url,
         api_file_url=file_url,
         language=language,
+        languages_dir=languages_dir,
         timezone=timezone,
         areas_file=areas_file,
         ack_minutes=ack_minutes,

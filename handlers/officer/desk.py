@@ -26,7 +26,7 @@ from rules.routing import plan_delivery
 from rules.times import local_time
 from storage.tips import CLOSED_STATUSES, Delivery, Scope, Tip
 from telegram_api.answers import is_not_modified, unless_unchanged
-from texts.catalog import STATUSES, Html, plain, text
+from texts.catalog import STATUSES, Html, pick_language, plain, text
 from views.card import card_keyboard, card_texts, chunks, send_attachments
 from workers.delivery import wake_delivery
 
@@ -298,7 +298,8 @@ async def refresh_cards(
         actor = member.display_name if member else f"#{entries[-1].actor_id}"
     agency = await store.desk.transferred_to(tip_id)
     for staff_id, message_id in await store.desk.cards(tip_id):
-        language = await store.preferences.language(staff_id) or services.config.language
+        language = pick_language(await store.preferences.language(staff_id),
+                                 services.config.language)
         role = await staff_role(services, staff_id)
         if await may_see(services, role, tip):
             state = _state_line(tip, language, actor, agency, moved_to, moved_to_officer,
