@@ -101,8 +101,9 @@ def test_purge_deletes_an_old_closed_tip_for_good_and_keeps_the_open_one(emulato
     # stopped before sending it): neither may survive the purge.
     with _db(bot) as db:
         db.execute("UPDATE tips SET closed_at = ? WHERE ref = ?", (OLD, old_ref))
-        db.execute("INSERT INTO outbox (tip_id, recipient_id, kind, tier, created_at)"
-                   " SELECT tip_id, 7002, 'reminder', 1, created_at FROM tips WHERE ref = ?",
+        db.execute("INSERT INTO outbox (tip_id, recipient, recipient_id, kind, tier, created_at)"
+                   " SELECT tip_id, 'staff', 7002, 'reminder', 1, created_at FROM tips"
+                   " WHERE ref = ?",
                    (old_ref,))
     secrets = _secrets(bot, old_ref)
     assert len(secrets) >= 5
