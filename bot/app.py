@@ -1,4 +1,4 @@
-"""Builds the python-telegram-bot Application: settings, services, handlers, command menus.
+"""Builds the python-telegram-bot App: settings, services, handlers, command menus.
 
 Shared services (the database, the keys, the areas) live in `bot_data["services"]`: they open in
 `post_init` and close in `post_shutdown`, and handlers take them from there instead of importing
@@ -11,7 +11,7 @@ import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
+from telegram.ext import ApplicationBuilder, CallbackContext, Defaults
 
 from bot.chat_lanes import ChatLanes, FloodGuard
 from bot.config import Config
@@ -20,6 +20,7 @@ from handlers import register_handlers
 from handlers.gatekeeper import tell_to_slow_down
 from storage.keyring import KeyPurpose
 from telegram_api.request import RetryingRequest
+from telegram_api.types import App
 from workers.broadcaster import start_broadcaster
 from workers.delivery import start_delivery
 from workers.escalation import start_escalation
@@ -32,7 +33,7 @@ from workers.scheduler import start_scheduler
 log = logging.getLogger(__name__)
 
 
-def build_application(config: Config) -> Application:
+def build_application(config: Config) -> App:
     """The bot as it runs: long polling against `config.api_base_url`."""
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
@@ -56,7 +57,7 @@ def build_application(config: Config) -> Application:
     return application
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: App) -> None:
     config: Config = application.bot_data["config"]
     services = await open_services(config, bot_username=application.bot.username)
     application.bot_data["services"] = services
@@ -72,7 +73,7 @@ async def _post_init(application: Application) -> None:
     log.info("bot %s ready", application.bot.id)
 
 
-def _guard_against_floods(application: Application, services: Services) -> None:
+def _guard_against_floods(application: App, services: Services) -> None:
     """Count each person's updates as they arrive (SPEC "Resident", abuse)."""
     async def warn(update: Update) -> None:
         await tell_to_slow_down(update, CallbackContext.from_update(update, application))
@@ -85,7 +86,7 @@ def _guard_against_floods(application: Application, services: Services) -> None:
     lanes.warn = warn
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: App) -> None:
     services: Services | None = application.bot_data.pop("services", None)
     if services is not None:
         await services.close()

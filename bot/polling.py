@@ -40,8 +40,8 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application
 
+from telegram_api.types import App
 from workers.jobs import wind_down
 
 log = logging.getLogger(__name__)
@@ -106,12 +106,12 @@ def unreachable(error: TelegramError) -> bool:
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
-def run_bot(application: Application) -> int:
+def run_bot(application: App) -> int:
     """Run until SIGINT or SIGTERM; 0 on a clean stop. `InvalidToken` propagates."""
     return asyncio.run(_serve(application))
 
 
-async def _serve(application: Application) -> int:
+async def _serve(application: App) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -156,7 +156,7 @@ async def _serve(application: Application) -> int:
     return 0
 
 
-async def _connect(application: Application, reach: Reachability, stop: asyncio.Event) -> bool:
+async def _connect(application: App, reach: Reachability, stop: asyncio.Event) -> bool:
     """getMe and deleteWebhook until both answer; False when told to stop first."""
     delay = RETRY_FIRST
     call = "getMe"
@@ -187,7 +187,7 @@ async def _connect(application: Application, reach: Reachability, stop: asyncio.
 
 
 async def _poll(
-    application: Application, reach: Reachability, stop: asyncio.Event, polling: _Polling
+    application: App, reach: Reachability, stop: asyncio.Event, polling: _Polling
 ) -> None:
     """Fetch updates into the application's queue until cancelled (or the token is revoked)."""
     delay = RETRY_FIRST
@@ -230,7 +230,7 @@ async def _poll(
             polling.offset = updates[-1].update_id + 1
 
 
-async def _confirm(application: Application, offset: int) -> None:
+async def _confirm(application: App, offset: int) -> None:
     """Tell Telegram the fetched updates are ours, so the next start does not fetch them again."""
     try:
         await application.bot.get_updates(

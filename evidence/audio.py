@@ -46,7 +46,7 @@ def clean_audio(data: bytes, fmt: str) -> tuple[bytes, str]:
         raise AudioUnreadable("not an audio file mutagen knows")
     try:
         if isinstance(audio, FLAC):
-            audio.clear_pictures()
+            audio.clear_pictures()  # type: ignore[no-untyped-call]  # mutagen: no annotations
             audio.metadata_blocks = [b for b in audio.metadata_blocks if b.code in _FLAC_KEEP]
             audio.tags = None
             buffer.seek(0)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -40,6 +39,7 @@ from handlers.resident import subscribe as resident_subscribe
 from handlers.resident import welcome
 from handlers.shared.context import language_of
 from handlers.shared.gate import Callback, Need, guarded
+from telegram_api.types import App
 from texts.catalog import plain
 
 GATE_GROUP = -1
@@ -98,7 +98,7 @@ BUTTONS: tuple[Route, ...] = (
 )
 
 
-def register_handlers(application: Application) -> None:
+def register_handlers(application: App) -> None:
     application.add_handler(TypeHandler(Update, gatekeeper.gatekeeper), group=GATE_GROUP)
 
     private = filters.ChatType.PRIVATE

@@ -266,7 +266,7 @@ def _sheet(workbook: Any, title: str, widths: list[float]) -> Any:
     return sheet
 
 
-class _InMemoryWriter(ExcelWriter):  # type: ignore[misc]
+class _InMemoryWriter(ExcelWriter):  # type: ignore[misc]  # openpyxl has no type hints
     """openpyxl's ExcelWriter, taking each sheet's XML from memory instead of a file."""
 
     def write_worksheet(self, ws: Any) -> None:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from rules.access import Role
 from rules.areas import Areas
 from storage.campaigns import CampaignCount
 from storage.stats import StatsScope, SubscriberCounts, TipCounts, Window
@@ -209,7 +210,7 @@ async def collect(store: Store, period: Period, scope: StatsScope, zone: tzinfo)
     )
 
 
-def scope_of(role) -> StatsScope:  # type: ignore[no-untyped-def]
+def scope_of(role: Role) -> StatsScope:
     """Admins and officers of all areas see every area; other officers their own areas."""
     if role.is_admin or role.all_areas:
         return StatsScope(everything=True)

@@ -83,6 +83,7 @@ def parse_areas(text: str, source: str = "areas file") -> Areas:
         for lang, name in (("vi", vi), ("en", en)):
             if not isinstance(name, str) or not name.strip() or len(name) > 60:
                 raise AreasFileError(f"{where} ({code}): {lang} name missing or over 60 characters")
+        assert isinstance(vi, str) and isinstance(en, str)  # checked just above
         seen.add(code)
         areas.append(Area(code=code, vi=vi.strip(), en=en.strip()))
     return Areas(areas)

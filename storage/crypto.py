@@ -111,7 +111,7 @@ def sealed_key_id(blob: bytes) -> int:
     version, key_id = _HEADER.unpack_from(bytes(blob[:_HEADER_BYTES]))
     if version != SEALED_VERSION:
         raise DecryptionError(f"unknown ciphertext format version {version}")
-    return key_id
+    return int(key_id)
 
 
 def decrypt(key: bytes, blob: bytes, associated_data: bytes) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -481,7 +482,7 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _open_invite(row, creator_name: str | None = None) -> OpenInvite:  # type: ignore[no-untyped-def]
+def _open_invite(row: sqlite3.Row, creator_name: str | None = None) -> OpenInvite:
     columns = row.keys()  # a sqlite3.Row: `in row` would search its values
     if creator_name is None and "display_name" in columns:
         creator_name = row["display_name"]
@@ -496,7 +497,7 @@ def _open_invite(row, creator_name: str | None = None) -> OpenInvite:  # type: i
     )
 
 
-def _member(row, areas: tuple[str, ...]) -> StaffMember:  # type: ignore[no-untyped-def]
+def _member(row: sqlite3.Row, areas: tuple[str, ...]) -> StaffMember:
     return StaffMember(
         user_id=row["user_id"],
         display_name=row["display_name"],

@@ -18,6 +18,7 @@ subtracted as given: they may be rounded to the hour, and nothing here relies on
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -285,9 +286,9 @@ class MonthlyReviews:
         return {int(r["admin_id"]): r["state"] for r in rows}
 
 
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _number(value: float | int | str | None) -> float | None:
+    return None if value is None else float(value)
 
 
-def _review(row) -> Review:  # type: ignore[no-untyped-def]
+def _review(row: sqlite3.Row) -> Review:
     return Review(row["month"], float(row["due_at"]), row["outcome"], row["finished_at"])

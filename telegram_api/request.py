@@ -17,7 +17,8 @@ import json
 import logging
 from collections.abc import Iterator
 
-from telegram.request import HTTPXRequest, RequestData
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +42,24 @@ def no_retry() -> Iterator[None]:
 class RetryingRequest(HTTPXRequest):
     """HTTPXRequest that repeats a call on 429 (after retry_after) and 5xx (after a backoff)."""
 
-    async def do_request(  # type: ignore[override]
+    async def do_request(
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        **timeouts: object,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         waited = 0.0
         attempt = 1
         while True:
-            code, payload = await super().do_request(url, method, request_data, **timeouts)
+            code, payload = await super().do_request(
+                url, method, request_data, read_timeout=read_timeout,
+                write_timeout=write_timeout, connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
             if code != 429 and code < 500:
                 return code, payload
             if not _retry_enabled.get() or attempt >= MAX_ATTEMPTS:

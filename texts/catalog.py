@@ -232,10 +232,13 @@ def read_catalog(path: Path, source: _Catalog | None, *, check: bool = True) -> 
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        raw_id, raw_string = message.id, message.string  # Babel: a str, or a tuple for plurals
+        key = str(raw_id[0] if isinstance(raw_id, tuple | list) else raw_id)
         readers.update((key, c.split(":", 1)[1].strip()) for c in message.auto_comments
                        if c.startswith("reader:"))
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings: tuple[str, ...] = (
+            tuple(raw_string) if isinstance(raw_string, tuple | list) else (raw_string or "",)
+        )
         if not all(strings):
             continue
         expected = (

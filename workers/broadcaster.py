@@ -39,7 +39,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import ContextTypes, Job
 
 from bot.services import Services
 from rules.times import local_time
@@ -51,6 +51,7 @@ from telegram_api.answers import (
     retry_after_seconds,
 )
 from telegram_api.request import no_retry
+from telegram_api.types import App
 from texts.catalog import SOURCE_LANGUAGE, Html, is_language, pick_language, plain, text
 from workers.jobs import Wakeable
 
@@ -68,7 +69,7 @@ STOP_WAIT_SECONDS = 8.0
 KEY = "broadcaster"
 
 
-def start_broadcaster(application: Application) -> None:
+def start_broadcaster(application: App) -> None:
     """Start the worker (from post_init); it resumes any broadcast left unfinished."""
     services: Services = application.bot_data["services"]
     worker = Broadcaster(application, services)
@@ -76,7 +77,7 @@ def start_broadcaster(application: Application) -> None:
     worker.start()
 
 
-def wake_broadcaster(application: Application) -> None:
+def wake_broadcaster(application: App) -> None:
     worker: Broadcaster | None = application.bot_data.get(KEY)
     if worker is not None:
         worker.job.wake()
@@ -139,7 +140,7 @@ def duration(language: str, seconds: float) -> str:
 
 
 class Broadcaster:
-    def __init__(self, application: Application, services: Services) -> None:
+    def __init__(self, application: App, services: Services) -> None:
         self.application = application
         self.services = services
         self.store = services.store

@@ -14,7 +14,6 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
 
 from bot.services import Services
 from rules.access import may_see, staff_role
@@ -23,6 +22,7 @@ from storage.outbox import OutboxRow
 from storage.outbox_writer import Recipient
 from storage.tips import Delivery, Tip
 from telegram_api.answers import is_unreachable, retry_after_seconds
+from telegram_api.types import App
 from texts.catalog import Html, pick_language, plain, text
 from views.card import (
     card_keyboard,
@@ -46,7 +46,7 @@ class NotEntitled(Exception):
     """The staff recipient of a row may no longer see its tip (see rules.access.may_see)."""
 
 
-def start_delivery(application: Application) -> None:
+def start_delivery(application: App) -> None:
     """Start the worker (from post_init); its first pass resumes whatever is pending."""
     services: Services = application.bot_data["services"]
     worker = Wakeable(application, "delivery", lambda: _pass(application, services))
@@ -54,14 +54,14 @@ def start_delivery(application: Application) -> None:
     worker.start()
 
 
-def wake_delivery(application: Application) -> None:
+def wake_delivery(application: App) -> None:
     """A row was just committed: look now rather than after the idle pause."""
     worker: Wakeable | None = application.bot_data.get(WORKER_KEY)
     if worker is not None:
         worker.wake()
 
 
-async def on_staff_reachable(application: Application) -> None:
+async def on_staff_reachable(application: App) -> None:
     """Someone can be written to again: route tips that reached nobody, then deliver."""
     services: Services = application.bot_data["services"]
     for tip_id in await services.store.tips.undelivered():
@@ -94,7 +94,7 @@ async def entitled_holders(services: Services, tip: Tip) -> list[int]:
     return await entitled(services, tip, queued)
 
 
-async def _pass(application: Application, services: Services) -> float:
+async def _pass(application: App, services: Services) -> float:
     """Send what is due; the pause until the next pass (Telegram's, the next due row's, idle)."""
     pause = await _deliver_due(application, services)
     if pause is None:
@@ -103,7 +103,7 @@ async def _pass(application: Application, services: Services) -> float:
     return pause
 
 
-async def _deliver_due(application: Application, services: Services) -> float | None:
+async def _deliver_due(application: App, services: Services) -> float | None:
     """Send every due row; returns a pause imposed by Telegram (RetryAfter), else None."""
     outbox = services.store.outbox
     while rows := await outbox.claim_due(lease_seconds=LEASE_SECONDS):
@@ -150,7 +150,7 @@ async def _deliver_due(application: Application, services: Services) -> float | 
     return None
 
 
-async def _send_row(application: Application, services: Services, row: OutboxRow) -> None:
+async def _send_row(application: App, services: Services, row: OutboxRow) -> None:
     bot = application.bot
     tip = await services.store.tips.by_id(row.tip_id)
     if tip is None:
@@ -235,7 +235,7 @@ def _notice_text(services: Services, ref: str, row: OutboxRow, language: str) ->
 
 
 async def _unreachable(
-    application: Application, services: Services, row: OutboxRow, error: str
+    application: App, services: Services, row: OutboxRow, error: str
 ) -> None:
     """403 or chat not found: mark the staff member, end the row, maybe go to the next tier."""
     if row.recipient is Recipient.RESIDENT:

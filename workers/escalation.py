@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.services import Services
 from storage.tips import Delivery
+from telegram_api.types import App
 from workers.delivery import entitled, wake_delivery
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def thresholds(now: datetime, ack_minutes: float, factor: float) -> tuple[str, s
     return normal.isoformat(timespec="seconds"), urgent.isoformat(timespec="seconds")
 
 
-def start_escalation(application: Application) -> None:
+def start_escalation(application: App) -> None:
     services: Services = application.bot_data["services"]
     interval = scan_interval(services.config.ack_minutes)
     assert application.job_queue is not None
@@ -70,12 +71,12 @@ async def _scan(context: ContextTypes.DEFAULT_TYPE) -> None:
         tip = await store.tips.by_id(tip_id)
         if tip is None:
             continue
-        holders = set(await store.outbox.holders(tip_id))
+        had_it = set(await store.outbox.holders(tip_id))
         targets = [
             *await store.staff.all_area_officers(),
             *await store.staff.admins(services.config.admin_ids),
         ]
-        fresh = tuple(t for t in dict.fromkeys(targets) if t not in holders)
+        fresh = tuple(t for t in dict.fromkeys(targets) if t not in had_it)
         async with store.db.transaction():
             if not await store.desk.mark_escalated(tip_id):
                 continue

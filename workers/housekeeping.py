@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.services import Services
+from telegram_api.types import App
 
 log = logging.getLogger(__name__)
 
 INTERVAL = 5 * 60
 
 
-def start_housekeeping(application: Application) -> None:
+def start_housekeeping(application: App) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=INTERVAL, first=60, name="housekeeping")
 

@@ -21,7 +21,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from apscheduler.jobstores.base import JobLookupError
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import ContextTypes, Job
+
+from telegram_api.types import App
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ class Wakeable:
 
     def __init__(
         self,
-        application: Application,
+        application: App,
         name: str,
         cycle: Callable[[], Awaitable[float]],
         *,
@@ -124,7 +126,7 @@ class Wakeable:
             self._schedule(0.0 if self._again else pause)
 
 
-async def wind_down(application: Application) -> None:
+async def wind_down(application: App) -> None:
     """Stop every Wakeable (before `Application.stop`, which waits for running jobs)."""
     wakeables: list[Wakeable] = application.bot_data.pop(KEY, [])
     await asyncio.gather(*(w.wind_down() for w in wakeables))

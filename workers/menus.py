@@ -13,9 +13,10 @@ import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.services import Services
+from telegram_api.types import App
 from texts.catalog import SOURCE_LANGUAGE, offered, pick_language, plain
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotComman
     return [BotCommand(name, plain(language, f"cmd_{name}")) for name in names]
 
 
-def start_menu_publisher(application: Application) -> None:
+def start_menu_publisher(application: App) -> None:
     """Publish the menus in the background as soon as the bot runs; retry while it fails."""
     assert application.job_queue is not None
     application.job_queue.run_once(
@@ -54,7 +55,8 @@ def start_menu_publisher(application: Application) -> None:
 
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    delay = float(context.job.data)
+    assert context.job is not None and isinstance(context.job.data, float)
+    delay = context.job.data
     try:
         await publish_command_menus(context.bot, context.application.bot_data["services"])
     except TelegramError as error:

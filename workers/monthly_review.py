@@ -21,12 +21,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, tzinfo
 
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.services import Services
 from reports.sending import send_report
 from reports.stats import collect, local_today, month_key, month_period
 from storage.stats import StatsScope
 from storage.store import Store
+from telegram_api.types import App
 from texts.catalog import pick_language, text
 
 log = logging.getLogger(__name__)
@@ -102,11 +104,12 @@ async def run_review(
 # --- the timers ----------------------------------------------------------------------------
 
 
-def _services(application: Application):  # type: ignore[no-untyped-def]
-    return application.bot_data["services"]
+def _services(application: App) -> Services:
+    services: Services = application.bot_data["services"]
+    return services
 
 
-async def start_monthly_review(application: Application) -> None:
+async def start_monthly_review(application: App) -> None:
     """From post_init: plan this month, register the reviews to come, check again regularly."""
     await sync_reviews(application)
     queue = application.job_queue
@@ -115,7 +118,7 @@ async def start_monthly_review(application: Application) -> None:
                             name=f"{JOB_PREFIX}sync")
 
 
-async def sync_reviews(application: Application) -> None:
+async def sync_reviews(application: App) -> None:
     """Plan the month in progress; one timer per review to come, at its stored time (a due
     one at once); a review missed by more than a day is recorded as skipped."""
     queue = application.job_queue
@@ -157,7 +160,7 @@ async def _sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await sync_reviews(context.application)
 
 
-async def _fire(application: Application, month: str) -> None:
+async def _fire(application: App, month: str) -> None:
     services = _services(application)
     store: Store = services.store
     zone = services.config.timezone

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.services import Services
 from storage.purge import purge_expired
 from storage.rotation import HOLDER_INTERVAL, KeyringWatch
+from telegram_api.types import App
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ FIRST = 10  # seconds after start: a bot restarted daily still purges
 WATCH_KEY = "keyring_watch"
 
 
-async def start_purge(application: Application) -> None:
+async def start_purge(application: App) -> None:
     """Schedule the daily purge and the keyring watch (one line in bot/app.py). The watch says
     which keys this bot holds before the bot is ready, so a rotation started at any moment
     waits for it."""

@@ -29,10 +29,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.services import Services
 from storage.schedules import Schedule
 from storage.store import Store
+from telegram_api.types import App
 from texts.catalog import CATEGORIES, LANGUAGES, Html, text
 from workers.broadcaster import wake_broadcaster
 
@@ -77,11 +79,12 @@ def parse_campaign(data: dict[str, Any]) -> tuple[CampaignMessage, ...]:
             raise CampaignFileError(f"message {key}: unknown category {category!r}")
         # The shipped languages; an added language's subscribers get the Vietnamese text.
         texts = {language: entry.get(language) for language in LANGUAGES}
-        if not all(isinstance(t, str) and t.strip() for t in texts.values()):
+        written = {lang: t for lang, t in texts.items() if isinstance(t, str) and t.strip()}
+        if len(written) != len(texts):
             raise CampaignFileError(f"message {key}: needs both vi and en texts")
         seen.add(key)
         messages.append(
-            CampaignMessage(key, category, bool(entry.get("link", True)), texts)  # type: ignore[arg-type]
+            CampaignMessage(key, category, bool(entry.get("link", True)), written)
         )
     if not messages:
         raise CampaignFileError("no [[message]] in the campaign file")
@@ -157,7 +160,7 @@ class Rule:
         """The first occurrence strictly after the unix time `after`."""
         start = datetime.fromtimestamp(after, timezone) + timedelta(microseconds=1)
         fire = self.trigger(timezone).get_next_fire_time(None, start)
-        assert fire is not None
+        assert isinstance(fire, datetime)  # APScheduler 3 has no annotations
         return fire.timestamp()
 
 
@@ -247,11 +250,12 @@ async def _content_for(store: Store, schedule: Schedule, bot_username: str) -> d
 # --- the timers ----------------------------------------------------------------------------
 
 
-def _services(application: Application):  # type: ignore[no-untyped-def]
-    return application.bot_data["services"]
+def _services(application: App) -> Services:
+    services: Services = application.bot_data["services"]
+    return services
 
 
-async def start_scheduler(application: Application) -> None:
+async def start_scheduler(application: App) -> None:
     """From post_init: skip what was missed for too long, then register every active schedule."""
     services = _services(application)
     now = time.time()
@@ -265,7 +269,7 @@ async def start_scheduler(application: Application) -> None:
                             name="schedules-sync")
 
 
-async def sync_jobs(application: Application) -> None:
+async def sync_jobs(application: App) -> None:
     """Make the registered timers match the active schedules in the database."""
     queue = application.job_queue
     if queue is None:
@@ -289,7 +293,7 @@ async def sync_jobs(application: Application) -> None:
             register(application, schedule)
 
 
-def register(application: Application, schedule: Schedule) -> None:
+def register(application: App, schedule: Schedule) -> None:
     """One job per schedule: the CronTrigger of its rule, plus its stored next occurrence."""
     queue = application.job_queue
     if queue is None:
@@ -309,7 +313,7 @@ def register(application: Application, schedule: Schedule) -> None:
     log.info("schedule %s registered", schedule.schedule_id)
 
 
-def unregister(application: Application, schedule_id: int) -> None:
+def unregister(application: App, schedule_id: int) -> None:
     queue = application.job_queue
     if queue is None:
         return
@@ -329,7 +333,7 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
         register(context.application, schedule)
 
 
-async def _fire(application: Application, schedule_id: int, now: float) -> None:
+async def _fire(application: App, schedule_id: int, now: float) -> None:
     services = _services(application)
     try:
         outcome = await fire_due(

@@ -70,6 +70,7 @@ async def on_message(
         return
     user, language = admin
     message = update.effective_message
+    assert message is not None  # a private message (handlers/conversation.py)
     content = content_of(message)
     if content is None:
         await message.reply_text(text(language, "broadcast_bad_content"))

@@ -42,7 +42,7 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not CAMPAIGN_CODE.match(code):
         await message.reply_text(text(language, "campaign_bad_code"))
         return
-    categories = CATEGORIES
+    categories: tuple[str, ...] = CATEGORIES
     if len(args) > 1:
         if args[1] not in CATEGORIES:
             await message.reply_text(

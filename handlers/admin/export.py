@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.services import Services
 from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import (
@@ -40,8 +43,11 @@ from reports.stats import (
     period_name,
 )
 from rules.times import local_time
-from storage.stats import StatsScope
+from storage.stats import ExportRow, StatsScope
 from texts.catalog import plain, text
+
+if TYPE_CHECKING:  # openpyxl loads only when an export is made
+    from reports.spreadsheet import TipContent
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +190,15 @@ async def send_export(
         log.info("could not remove the export's progress message: %s", type(error).__name__)
 
 
-async def _contents(services, language, rows, names):  # type: ignore[no-untyped-def]
+async def _contents(
+    services: Services, language: str, rows: Sequence[ExportRow], names: Mapping[int, str]
+) -> dict[int, TipContent]:
     """Each tip's place, text and thread, decrypted through the storage functions."""
     from reports.spreadsheet import TipContent
 
     zone = services.config.timezone
     resident = plain(language, "xlsx_resident")
-    contents = {}
+    contents: dict[int, TipContent] = {}
     for row in rows:
         tip = await services.store.tips.by_id(row.tip_id)
         if tip is None:  # deleted meanwhile

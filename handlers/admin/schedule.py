@@ -34,6 +34,8 @@ from workers import scheduler
 
 log = logging.getLogger(__name__)
 
+Context = ContextTypes.DEFAULT_TYPE
+
 MAX_LISTED = 15
 PREVIEW_CHARS = 60
 DAYS_PER_ROW = 7
@@ -63,6 +65,7 @@ async def on_message(
         return
     user, language = admin
     message = update.effective_message
+    assert message is not None  # a private message (handlers/conversation.py)
     step = draft.step
     if step == "own":
         content = content_of(message)
@@ -119,7 +122,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await handler(update, context, draft, value, language)
 
 
-async def _pick_content(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_content(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     if draft.step != "content" or value not in ("rot", "own"):
         await query.answer(plain(language, "button_expired"))
@@ -136,7 +141,9 @@ async def _pick_content(update, context, draft, value, language):  # type: ignor
         await query.edit_message_text(text(language, "schedule_ask_own"))
 
 
-async def _pick_frequency(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_frequency(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     if draft.step != "frequency" or value not in ("daily", "weekly", "monthly"):
         await query.answer(plain(language, "button_expired"))
@@ -156,7 +163,9 @@ async def _pick_frequency(update, context, draft, value, language):  # type: ign
     await query.edit_message_text(body, reply_markup=keyboard)
 
 
-async def _pick_weekday(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_weekday(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     valid = value == "done" or (len(value) == 1 and value in "0123456")
     if draft.step != "weekdays" or not valid:
@@ -179,7 +188,9 @@ async def _pick_weekday(update, context, draft, value, language):  # type: ignor
         await query.edit_message_reply_markup(reply_markup=_weekday_keyboard(language, chosen))
 
 
-async def _pick_day(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _pick_day(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     day = number(value)
     if draft.step != "day" or day is None or not 1 <= day <= 28:
@@ -190,7 +201,9 @@ async def _pick_day(update, context, draft, value, language):  # type: ignore[no
     await query.edit_message_text(_ask_time(context, language))
 
 
-async def _save(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _save(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     user = update.effective_user
     if draft.step != "confirm":
@@ -229,7 +242,9 @@ async def _save(update, context, draft, value, language):  # type: ignore[no-unt
     )
 
 
-async def _cancel_pressed(update, context, draft, value, language):  # type: ignore[no-untyped-def]
+async def _cancel_pressed(
+    update: Update, context: Context, draft: ScheduleDraft, value: str, language: str
+) -> None:
     query = update.callback_query
     await flows.end(context, update.effective_user.id)
     await query.answer()

@@ -405,6 +405,7 @@ async def _store_reply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role, tip: Tip, language: str
 ) -> None:
     message = update.effective_message
+    assert message is not None  # a private message (handlers/conversation.py)
     attachment = attachment_of(message)
     if attachment is not None and attachment["kind"] != "photo":
         attachment = None

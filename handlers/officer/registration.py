@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     user = update.effective_user
+    assert user is not None  # /start in a private chat (handlers/deep_links.py)
     services = services_of(context)
     language = await language_of(context, user)
     redemption = await services.store.staff.redeem_invite(

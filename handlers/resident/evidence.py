@@ -20,7 +20,7 @@ import contextlib
 import logging
 import re
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ class Received:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Received:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def received_file(message: Message) -> Received | None:
@@ -261,7 +261,7 @@ def cannot_clean_text(language: str, number: int, received: Received, reason: st
     )
 
 
-def attachment_line(language: str, attachment: dict[str, Any]) -> Html:
+def attachment_line(language: str, attachment: Mapping[str, Any]) -> Html:
     """One line of the summary: what will reach officers for this file."""
     if attachment.get("cleaned"):
         return text(language, "evidence_line_cleaned", name=attachment["cleaned"])

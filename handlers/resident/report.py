@@ -11,6 +11,7 @@ button of another step says it expired and offers to continue.
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import secrets
 from dataclasses import replace
@@ -39,9 +40,18 @@ from workers.delivery import wake_delivery
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-#: A button handler's result when it already answered the press itself.
-ANSWERED = "answered"
 Draft = ReportDraft
+
+
+class Answered(enum.Enum):
+    """A button handler's result when it already answered the press itself."""
+
+    ANSWERED = "answered"
+
+
+ANSWERED = Answered.ANSWERED
+#: What a button handler gives back: the next draft, ANSWERED, or None (an expired press).
+Step = Draft | Answered | None
 STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
 WHEN_CHOICES = ("now", "today", "earlier")
 AREAS_PER_PAGE = 8
@@ -178,7 +188,7 @@ async def _offer_new(update: Update, language: str) -> None:
 
 async def _pick_category(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value not in CATEGORIES:
         return None
     return _advance(replace(draft, category=value), "area")
@@ -186,7 +196,7 @@ async def _pick_category(
 
 async def _pick_area(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     areas = services_of(context).areas
     if value != "unsure" and value not in areas:
         return None
@@ -195,7 +205,7 @@ async def _pick_area(
 
 async def _area_page(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     pages = _page_count(len(services_of(context).areas))
     page = number(value)
     if page is None or not 0 <= page < pages:
@@ -205,7 +215,7 @@ async def _area_page(
 
 async def _place(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value != "skip":
         return None
     return _advance(replace(draft, place=None, location=None), "when")
@@ -213,7 +223,7 @@ async def _place(
 
 async def _when(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value not in (*WHEN_CHOICES, "skip"):
         return None
     return _advance(replace(draft, when=None if value == "skip" else value), "text")
@@ -221,7 +231,7 @@ async def _when(
 
 async def _text_done(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value != "done" or not (draft.text or draft.voice):
         return None
     max_attachments = services_of(context).config.max_attachments
@@ -230,7 +240,7 @@ async def _text_done(
 
 async def _evidence(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value not in ("done", "skip", "clear"):
         return None
     if value == "clear":
@@ -251,12 +261,12 @@ async def _evidence(
 
 async def _evidence_choice(
     update: Update, context: Context, draft: Draft, value: str, language: str, *, keep: bool
-) -> Draft | str | None:
+) -> Step:
     """"Send as it is" or "leave it out" for a file that could not be cleaned."""
     token = word(value)
     attachments = list(draft.attachments)
     entry = next((a for a in attachments if token and a.get("undecided") == token), None)
-    if entry is None:
+    if entry is None or token is None:
         return None
     query = update.callback_query
     await query.answer()
@@ -281,19 +291,19 @@ async def _evidence_choice(
 
 async def _evidence_as_is(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | str | None:
+) -> Step:
     return await _evidence_choice(update, context, draft, value, language, keep=True)
 
 
 async def _evidence_leave_out(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | str | None:
+) -> Step:
     return await _evidence_choice(update, context, draft, value, language, keep=False)
 
 
 async def _followup(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value not in ("anon", "notify"):
         return None
     return _advance(replace(draft, followup=value), "summary")
@@ -301,7 +311,7 @@ async def _followup(
 
 async def _summary(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | str | None:
+) -> Step:
     if value == "send":
         # End the button's spinner now: storing and the receipt take several round trips.
         await update.callback_query.answer()
@@ -314,7 +324,7 @@ async def _summary(
 
 async def _edit_field(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> Draft | None:
+) -> Step:
     if value not in EDITABLE or not draft.choosing_edit:
         return None
     if value == "evidence" and services_of(context).config.max_attachments == 0:
@@ -393,6 +403,7 @@ async def _on_message(
     """A message while a report is in progress: used by the text-taking steps, else a hint."""
     user = update.effective_user
     message = update.effective_message
+    assert message is not None  # routed here for a private message (handlers/conversation.py)
     services = services_of(context)
     language = await language_of(context, user)
     step = draft.step
@@ -403,7 +414,7 @@ async def _on_message(
                 "lon": message.location.longitude,
             })
         else:
-            if len(message.text) > 500:
+            if len(message.text or "") > 500:
                 await message.reply_text(text(language, "report_place_too_long"))
                 return
             draft = replace(draft, place=message.text)

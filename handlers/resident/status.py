@@ -184,6 +184,7 @@ async def _add(
     addition is stored once its clean copy exists (see `_clean_addition`).
     """
     message = update.effective_message
+    assert message is not None  # a private message (handlers/conversation.py)
     services = services_of(context)
     received = resident_evidence.received_file(message)
     attachment = None if received is not None else attachment_of(message)
@@ -328,9 +329,11 @@ async def _evidence_choice(
         current = await flows.current_of(context, user_id, StatusSession)
         waiting = dict(current.undecided) if current is not None else {}
         pending = waiting.pop(token, None) if token else None
-        if current is None or pending is None or current.tip_id != draft.tip_id:
+        if (current is None or pending is None or current.tip_id is None
+                or current.tip_id != draft.tip_id):
             await query.answer(plain(language, "button_expired"))
             return
+        tip_id = current.tip_id
         current = replace(current, undecided=waiting)
         await flows.save(context, user_id, current)
     await query.answer()
@@ -340,7 +343,7 @@ async def _evidence_choice(
         return
     await query.edit_message_text(text(language, "evidence_cleaning_as_is", number=number))
     context.application.create_task(
-        _clean_addition(context, user_id, update.effective_chat.id, current.tip_id,
+        _clean_addition(context, user_id, update.effective_chat.id, tip_id,
                         Received.from_json(pending["received"]), number,
                         pending.get("text", ""), language, as_it_is=True),
         name="evidence",

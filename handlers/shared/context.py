@@ -19,7 +19,8 @@ from texts.catalog import pick_language, plain, text
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
+    services: Services = context.application.bot_data["services"]
+    return services
 
 
 async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> str:
@@ -60,7 +61,7 @@ async def admin_in_private(
         return user, language
     if update.callback_query is not None:
         await update.callback_query.answer(plain(language, "not_allowed"))
-    else:
+    elif update.effective_message is not None:
         await update.effective_message.reply_text(text(language, "not_allowed"))
     return None
 
@@ -71,8 +72,9 @@ async def admin_composing(
     """`admin_in_private` for a message inside an admin's composition (/broadcast,
     /schedule): someone no longer an admin has their composition ended as well."""
     admin = await admin_in_private(update, context)
-    if admin is None and private_user(update) is not None:
-        await services_of(context).store.conversations.end(update.effective_user.id)
+    user = private_user(update)
+    if admin is None and user is not None:
+        await services_of(context).store.conversations.end(user.id)
     return admin
 
 

@@ -50,8 +50,9 @@ class _Json:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]  # every _Json is a dataclass
             value = getattr(self, f.name)
-            has_factory = f.default_factory is not dataclasses.MISSING
-            if value != (f.default_factory() if has_factory else f.default):
+            factory = f.default_factory
+            default = f.default if factory is dataclasses.MISSING else factory()
+            if value != default:
                 out[self._KEYS.get(f.name, f.name)] = (
                     list(value) if isinstance(value, tuple) else value
                 )
@@ -198,7 +199,8 @@ S = TypeVar("S", bound=State)
 def from_saved(saved: Saved) -> State | None:
     """The typed state of a stored conversation; None when its fields cannot make one."""
     try:
-        return _KINDS[saved.flow].from_json(saved.fields)  # type: ignore[no-any-return]
+        state: State = _KINDS[saved.flow].from_json(saved.fields)
+        return state
     except (TypeError, ValueError):
         return None
 
@@ -239,11 +241,11 @@ async def end(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
 async def busy_with_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """True (after saying "finish it or /cancel", with a button to continue) when the user of
     `update` is writing a report: a /status session or an answer would replace its draft."""
-    user = update.effective_user
-    if not isinstance(await current(context, user.id), ReportDraft):
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or not isinstance(await current(context, user.id), ReportDraft):
         return False
     language = await language_of(context, user)
-    await update.effective_chat.send_message(
+    await chat.send_message(
         text(language, "status_busy_with_report"),
         reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton(plain(language, "btn_continue"), callback_data="r:resume:")]]

@@ -46,13 +46,14 @@ async def typed_period(
 ) -> Period | None:
     """The period the user's message types, and the draft ended; None after a short answer
     when the dates cannot be read (the draft stays: they may try again)."""
-    message = update.effective_message
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None  # a private message (handlers/conversation)
     try:
         period = parse_dates(message.text or "")
     except DatesError as error:
         key = "stats_dates_too_long" if error.kind == "too_long" else "stats_bad_dates"
         await message.reply_text(text(language, key))
         return None
-    await flows.end(context, update.effective_user.id)
+    await flows.end(context, user.id)
     return period
 
