@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tipline: an anonymous crime tip-off line on Telegram.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling); the default")
+    commands.add_parser(
+        "run", help="run the bot (long polling, or a webhook with TIPBOT_WEBHOOK_URL); the default"
+    )
     commands.add_parser("keygen", help="print a new master key for TIPBOT_KEY")
 
     officers = commands.add_parser("officers", help="register and list officers")
@@ -102,14 +104,22 @@ def _report_problems(problems: list[str]) -> int:
 
 
 def _run(config: Config) -> int:
-    """Run until SIGINT/SIGTERM, waiting out Telegram while it cannot be reached (bot/polling)."""
+    """Run until SIGINT/SIGTERM, waiting out Telegram while it cannot be reached (bot/polling);
+    in webhook mode with TIPBOT_WEBHOOK_URL (bot/webhook)."""
     from telegram.error import InvalidToken
 
     from bot.app import build_application
     from bot.polling import run_bot
+    from bot.webhook import ListenError, WebhookRefused, run_webhook
 
     load_areas(config.areas_file)  # fail before connecting if the areas file is wrong
     try:
+        if config.webhook is not None:
+            return run_webhook(build_application(config), config.webhook)
         return run_bot(build_application(config))
     except InvalidToken as error:
         return _report_problems([f"TIPBOT_TOKEN: Telegram rejected this token ({error})"])
+    except ListenError as error:
+        return _report_problems([f"TIPBOT_WEBHOOK_LISTEN: {error}"])
+    except WebhookRefused as error:
+        return _report_problems([f"TIPBOT_WEBHOOK_URL: Telegram refused the webhook ({error})"])
