@@ -40,6 +40,7 @@ import json
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -138,7 +139,7 @@ class WebhookDesk:
         self._targets: list[str] = []
         self._spread = "round-robin"
         self._turn = 0
-        self._lose = 0
+        self._losses: list[list[Any]] = []  # [answers still to lose, which updates]
         self._pending: dict[int, _Pending] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._deliveries: list[Delivery] = []
@@ -167,10 +168,13 @@ class WebhookDesk:
         with self._emu._lock:
             return list(self._targets)
 
-    def lose_answers(self, times: int = 1) -> None:
-        """The next `times` 2xx answers are lost on the way back: the update is sent again."""
+    def lose_answers(
+        self, times: int = 1, matching: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
+        """The next `times` 2xx answers (to updates `matching`, default any) are lost on the
+        way back: the bot handled the update, and it is sent again."""
         with self._emu._lock:
-            self._lose += times
+            self._losses.append([times, matching])
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -335,6 +339,13 @@ class WebhookDesk:
             self.peak_in_flight = max(self.peak_in_flight, len(self._in_flight))
         return next_wakeup
 
+    def _lost(self, update: dict[str, Any]) -> bool:
+        for loss in self._losses:
+            if loss[0] > 0 and (loss[1] is None or loss[1](update)):
+                loss[0] -= 1
+                return True
+        return False
+
     def _target(self, queue: int | None) -> str:
         if not self._targets:
             return self.url
@@ -392,8 +403,7 @@ class WebhookDesk:
         loop = asyncio.get_running_loop()
         with self._emu._lock:
             record.finished = time.monotonic()
-            if record.error is None and self._lose > 0:
-                self._lose -= 1
+            if record.error is None and self._lost(update):
                 record.error = "answer lost"
             self._in_flight.pop(update_id, None)
             state.in_flight = False
