@@ -26,6 +26,7 @@ from workers.escalation import start_escalation
 from workers.housekeeping import start_housekeeping
 from workers.menus import start_menu_publisher
 from workers.monthly_review import start_monthly_review
+from workers.purge import start_purge
 from workers.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ async def _post_init(application: Application) -> None:
     start_delivery(application)
     start_escalation(application)
     start_housekeeping(application)
+    await start_purge(application)  # the daily purge, and the keyring watch of key rotation
     start_broadcaster(application)
     await start_scheduler(application)
     await start_monthly_review(application)

@@ -1,4 +1,5 @@
-"""The command line: `python -m bot [run | keygen | officers add | officers list | sandbox]`.
+"""The command line: `python -m bot [run | keygen | officers | audit | rotate-key | backup | purge
+| sandbox]`.
 
 Exit status 2 means "the settings or the arguments are wrong": every problem is printed as one
 line naming the variable or argument, never a traceback.
@@ -12,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import audit_cli, officers_cli
+from bot import audit_cli, data_cli, officers_cli
 from bot.config import Config, ConfigError, load_config, read_environment
 from bot.logs import configure_logging
 from rules.areas import AreasFileError, load_areas
@@ -52,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.required = True
     audit_commands.add_parser("verify", help="check the audit log's hash chain")
 
+    rotate = commands.add_parser(
+        "rotate-key", help="re-wrap the data keys from TIPBOT_KEY_OLD to TIPBOT_KEY"
+    )
+    rotate.add_argument(
+        "--content", action="store_true", help="also replace the content key (re-encrypts all)"
+    )
+    backup = commands.add_parser("backup", help="a consistent copy of the database")
+    backup.add_argument("path", metavar="PATH", help="where to write it (must not exist)")
+    purge = commands.add_parser("purge", help="delete the closed tips past the retention")
+    purge.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+
     sandbox = commands.add_parser(
         "sandbox", help="try the whole line offline in a browser (no token, no real data)"
     )
@@ -77,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(environ, need_token=command == "run")
     except ConfigError as error:
         return _report_problems(error.problems)
-    configure_logging(config.log_level, secrets=[config.token])
+    secrets = [config.token] + ([config.webhook.secret] if config.webhook else [])
+    configure_logging(config.log_level, secrets=secrets)
     try:
         if command == "run":
             return _run(config)
@@ -85,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(officers_cli.run(config, args))
         if command == "audit":
             return asyncio.run(audit_cli.verify(config))
+        if command in ("rotate-key", "backup", "purge"):
+            if command == "rotate-key":
+                return asyncio.run(data_cli.rotate_key(config, content=args.content))
+            if command == "backup":
+                return asyncio.run(data_cli.backup_to(config, args.path))
+            return asyncio.run(data_cli.purge(config, dry_run=args.dry_run))
     except WrongMasterKeyError as error:
         return _report_problems([f"TIPBOT_KEY: {error}"])
     except AreasFileError as error:
@@ -113,6 +132,9 @@ def _run(config: Config) -> int:
     from bot.webhook import ListenError, WebhookRefused, run_webhook
 
     load_areas(config.areas_file)  # fail before connecting if the areas file is wrong
+    problems = asyncio.run(data_cli.startup_problems(config))  # values under a key it cannot unwrap
+    if problems:
+        return _report_problems(problems)
     try:
         if config.webhook is not None:
             return run_webhook(build_application(config), config.webhook)

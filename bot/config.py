@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from texts.catalog import CatalogError, add_languages, is_language, languages
+
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 N = TypeVar("N", int, float)
 CHANNEL_PATTERN = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
-LANGUAGES = ("vi", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DB = "data/tipline.db"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -80,6 +81,7 @@ class Config:
     api_base_url: str
     api_file_url: str
     language: str
+    languages_dir: Path | None
     timezone: ZoneInfo
     areas_file: Path | None
     ack_minutes: float
@@ -87,8 +89,9 @@ class Config:
     channels: tuple[str, ...]
     broadcast_rate: float
     log_level: str
-    retention_days: int
+    retention_days: float
     max_tips_per_day: int
+    master_key_old: bytes | None = field(repr=False, default=None)
     webhook: WebhookSettings | None = None  # None: long polling
 
 
@@ -116,7 +119,7 @@ def load_config(
     def get(name: str) -> str:
         return environ.get(name, "").strip()
 
-    token = get("TIPBOT_TOKEN")
+    token = _secret(environ, "TIPBOT_TOKEN", problems)
     if not token:
         if need_token:
             problems.append("TIPBOT_TOKEN: missing; get the bot's token from @BotFather")
@@ -126,22 +129,12 @@ def load_config(
             " gives it"
         )
 
-    master_key = b""
-    key_text = get("TIPBOT_KEY")
-    if not key_text:
-        if need_key:
-            problems.append("TIPBOT_KEY: missing; `python -m bot keygen` prints a new one")
-    else:
-        try:
-            master_key = base64.b64decode(key_text, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append("TIPBOT_KEY: not valid base64; `python -m bot keygen` prints one")
-        else:
-            if len(master_key) != 32:
-                problems.append(
-                    f"TIPBOT_KEY: decodes to {len(master_key)} bytes, expected 32;"
-                    " `python -m bot keygen` prints one"
-                )
+    master_key = _master_key(_secret(environ, "TIPBOT_KEY", problems), "TIPBOT_KEY", problems)
+    if not master_key and need_key and not any(p.startswith("TIPBOT_KEY") for p in problems):
+        problems.append("TIPBOT_KEY: missing; `python -m bot keygen` prints a new one")
+    master_key_old = _master_key(
+        _secret(environ, "TIPBOT_KEY_OLD", problems), "TIPBOT_KEY_OLD", problems
+    )
 
     admin_ids: set[int] = set()
     for part in filter(None, (p.strip() for p in get("TIPBOT_ADMIN_IDS").split(","))):
@@ -162,9 +155,17 @@ def load_config(
     elif not re.match(r"^https?://", file_url):
         problems.append("TIPBOT_API_FILE_URL: must start with http:// or https://")
 
+    # The added catalogs are read here, once, and join the shipped ones (texts.catalog).
+    languages_text = get("TIPBOT_LANGUAGES_DIR")
+    languages_dir = Path(languages_text) if languages_text else None
+    try:
+        add_languages(languages_dir)
+    except CatalogError as error:
+        problems.extend(f"TIPBOT_LANGUAGES_DIR: {problem}" for problem in error.problems)
     language = get("TIPBOT_LANGUAGE") or "vi"
-    if language not in LANGUAGES:
-        problems.append(f"TIPBOT_LANGUAGE: {language!r} is not one of vi, en")
+    if not is_language(language):
+        known = ", ".join(known.code for known in languages())
+        problems.append(f"TIPBOT_LANGUAGE: {language!r} is not one of {known}")
 
     tz_name = get("TIPBOT_TIMEZONE") or "Asia/Ho_Chi_Minh"
     timezone = ZoneInfo("UTC")
@@ -190,7 +191,9 @@ def load_config(
             f"TIPBOT_BROADCAST_RATE: {get('TIPBOT_BROADCAST_RATE')!r} must stay below Telegram's"
             " 30 messages/s, leaving room for officers' cards and residents' answers"
         )
-    retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", int, problems, minimum=1)
+    retention_days = _number(get, "TIPBOT_RETENTION_DAYS", "365", float, problems, minimum=0.0)
+    if retention_days == 0:
+        problems.append("TIPBOT_RETENTION_DAYS: must be greater than 0")
     max_tips_per_day = _number(get, "TIPBOT_MAX_TIPS_PER_DAY", "5", int, problems, minimum=1)
 
     channels: list[str] = []
@@ -206,7 +209,7 @@ def load_config(
     if log_level not in LOG_LEVELS:
         problems.append(f"TIPBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
 
-    webhook = webhook_settings(get, problems)
+    webhook = webhook_settings(environ, get, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -218,6 +221,7 @@ def load_config(
         api_base_url=base_url,
         api_file_url=file_url,
         language=language,
+        languages_dir=languages_dir,
         timezone=timezone,
         areas_file=areas_file,
         ack_minutes=ack_minutes,
@@ -227,12 +231,13 @@ def load_config(
         log_level=log_level,
         retention_days=retention_days,
         max_tips_per_day=max_tips_per_day,
+        master_key_old=master_key_old or None,
         webhook=webhook,
     )
 
 
 def webhook_settings(
-    get: Callable[[str], str], problems: list[str]
+    environ: Mapping[str, str], get: Callable[[str], str], problems: list[str]
 ) -> WebhookSettings | None:
     """The three TIPBOT_WEBHOOK_* variables (None without a URL: long polling).
 
@@ -260,12 +265,14 @@ def webhook_settings(
     elif host not in WEBHOOK_LOCAL_HOSTS and (port or 443) not in WEBHOOK_TELEGRAM_PORTS:
         problems.append("TIPBOT_WEBHOOK_URL: Telegram posts only to ports 443, 80, 88 or 8443")
 
-    secret = get("TIPBOT_WEBHOOK_SECRET")
+    unread = len(problems)
+    secret = _secret(environ, "TIPBOT_WEBHOOK_SECRET", problems)  # or TIPBOT_WEBHOOK_SECRET_FILE
     if not secret:
-        problems.append(
-            "TIPBOT_WEBHOOK_SECRET: missing; required with TIPBOT_WEBHOOK_URL (1-256 of A-Z, a-z,"
-            " 0-9, _ and -)"
-        )
+        if len(problems) == unread:  # (an unreadable file has said so already)
+            problems.append(
+                "TIPBOT_WEBHOOK_SECRET: missing; required with TIPBOT_WEBHOOK_URL (1-256 of A-Z,"
+                " a-z, 0-9, _ and -)"
+            )
     elif not WEBHOOK_SECRET_PATTERN.match(secret):
         problems.append("TIPBOT_WEBHOOK_SECRET: must be 1-256 of A-Z, a-z, 0-9, _ and -")
 
@@ -288,6 +295,39 @@ def webhook_settings(
         port=listen_port,
         secret=secret,
     )
+
+
+def _secret(environ: Mapping[str, str], name: str, problems: list[str]) -> str:
+    """A secret from `NAME`, or, when that is unset, from the file named by `NAME_FILE` (a
+    systemd credential: `LoadCredential=` and `NAME_FILE=%d/...`, see deploy/). The file's
+    content is never echoed."""
+    value = environ.get(name, "").strip()
+    path = environ.get(name + "_FILE", "").strip()
+    if value or not path:
+        return value
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "unreadable"
+        problems.append(f"{name}_FILE: cannot read {path}: {reason}")
+        return ""
+
+
+def _master_key(text: str, name: str, problems: list[str]) -> bytes:
+    """Base64 of 32 bytes, or b"" when `text` is empty; a problem line otherwise."""
+    if not text:
+        return b""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        problems.append(f"{name}: not valid base64; `python -m bot keygen` prints one")
+        return b""
+    if len(key) != 32:
+        problems.append(
+            f"{name}: decodes to {len(key)} bytes, expected 32; `python -m bot keygen` prints one"
+        )
+        return b""
+    return key
 
 
 def derive_file_url(base_url: str) -> str:

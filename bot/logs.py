@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import sys
 
-#: Loggers kept at WARNING: the HTTP client logs URLs with the token at INFO.
-QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite")
+#: Loggers kept at WARNING: the HTTP client logs URLs with the token at INFO; APScheduler logs
+#: every run of every job at INFO (the workers' passes run as jobs: a line per pass, with
+#: microsecond times that say nothing useful).
+QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "apscheduler")
 #: Loggers kept at INFO or above: at DEBUG python-telegram-bot prints whole updates (what a
 #: resident wrote, their id, username and name) and request payloads.
-NO_DEBUG_LOGGERS = ("telegram", "apscheduler", "asyncio")
+NO_DEBUG_LOGGERS = ("telegram", "asyncio")
 
 
 class RedactingFilter(logging.Filter):

@@ -1,10 +1,14 @@
-"""Where a resident's free message lands: routed to the flow in progress, else a kind hint.
+"""Where a free message lands: routed by the flow of the sender's one conversation (the
+`ON_MESSAGE` table), else a kind hint; `/cancel` and `/forget` end that conversation.
 
 Stickers, polls, contacts or GIFs where text is expected, and any message outside a flow, get a
 short answer in the user's language; nothing changes and nothing is kept.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -16,36 +20,61 @@ from handlers.officer import desk as officer_desk
 from handlers.officer import stats
 from handlers.resident import report as resident_report
 from handlers.resident import status as resident_status
-from handlers.shared import periods
+from handlers.resident.evidence import user_lock
+from handlers.shared import flows
 from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.flows import Flow, Purpose, TypedDates
 from texts.catalog import Html, text
+
+Context = ContextTypes.DEFAULT_TYPE
+OnMessage = Callable[[Update, Context, Any], Awaitable[None]]
+
+
+async def _dates(update: Update, context: Context, dates: TypedDates) -> None:
+    await _DATES_FOR[dates.purpose](update, context, dates)
+
+
+#: Who takes a free message, by the flow the sender is in (an owed receipt takes none: the
+#: gatekeeper shows it first).
+ON_MESSAGE: Mapping[Flow, OnMessage] = {
+    Flow.REPORT: resident_report.on_message,
+    Flow.STATUS: resident_status.on_message,
+    Flow.BROADCAST: admin_broadcast.on_message,
+    Flow.SCHEDULE: admin_schedule.on_message,
+    Flow.DATES: _dates,
+    Flow.REPLY: officer_desk.on_reply_message,
+    Flow.TRANSFER: officer_desk.on_agency_message,
+}
+_DATES_FOR: Mapping[Purpose, OnMessage] = {
+    Purpose.STATS: stats.on_message,
+    Purpose.EXPORT: export.on_dates,
+}
+
+def cancelled(language: str, flow: Flow) -> Html:
+    """What `/cancel` says when it ends a conversation of `flow`."""
+    for each, key in (
+        (Flow.REPORT, "report_cancelled"),
+        (Flow.STATUS, "status_closed"),
+        (Flow.RECEIPT, "status_closed"),
+        (Flow.BROADCAST, "broadcast_cancelled"),
+        (Flow.SCHEDULE, "schedule_cancelled"),
+        (Flow.DATES, "stats_cancelled"),
+        (Flow.REPLY, "desk_action_cancelled"),
+        (Flow.TRANSFER, "desk_action_cancelled"),
+    ):
+        if each is flow:
+            return text(language, key)
+    raise LookupError(flow)
 
 
 async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = private_user(update)
     if user is None or update.effective_message is None:
         return
-    services = services_of(context)
-    if await officer_desk.on_staff_message(update, context):
-        return
-    draft = await services.store.drafts.load(user.id)
-    if draft and draft.get("flow") == "report":
-        await resident_report.on_message(update, context, draft)
-        return
-    if draft and draft.get("flow") == "status":
-        await resident_status.on_message(update, context, draft)
-        return
-    if draft and draft.get("flow") == admin_broadcast.FLOW:
-        await admin_broadcast.on_message(update, context, draft)
-        return
-    if draft and draft.get("flow") == admin_schedule.FLOW:
-        await admin_schedule.on_message(update, context, draft)
-        return
-    if draft and draft.get("flow") == periods.FLOW and draft.get("for") == "export":
-        await export.on_dates(update, context, draft)
-        return
-    if draft and draft.get("flow") == periods.FLOW:
-        await stats.on_message(update, context, draft)
+    state = await flows.current(context, user.id)
+    handler = ON_MESSAGE.get(state.flow) if state is not None else None
+    if handler is not None:
+        await handler(update, context, state)
         return
     language = await language_of(context, user)
     await update.effective_message.reply_text(text(language, "unknown_input"))
@@ -56,27 +85,19 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = private_user(update)
     if user is None:
         return
-    if await officer_desk.cancel_action(update, context):
-        return
-    if await resident_report.cancel_report(update, context):
-        return
-    services = services_of(context)
+    # Under the user's lock: an evidence file whose cleaning finishes now must not bring a
+    # cancelled report back.
+    async with user_lock(user.id):
+        state = await flows.current(context, user.id)
+        if state is not None:
+            await flows.end(context, user.id)
     language = await language_of(context, user)
-    draft = await services.store.drafts.load(user.id)
-    if draft is not None and draft.get("flow") == admin_broadcast.FLOW:
-        await admin_broadcast.cancel(update, context)
-        return
-    if draft is not None and draft.get("flow") == admin_schedule.FLOW:
-        await admin_schedule.cancel(update, context)
-        return
-    if draft is not None and draft.get("flow") == periods.FLOW:
-        await periods.cancel(update, context)
-        return
-    if draft is not None:
-        await services.store.drafts.clear(user.id)
-        await update.effective_message.reply_text(text(language, "status_closed"))
-        return
-    await update.effective_message.reply_text(text(language, "nothing_to_cancel"))
+    if state is None:
+        await update.effective_message.reply_text(text(language, "nothing_to_cancel"))
+    elif state.flow is Flow.REPORT:
+        await update.effective_chat.send_message(cancelled(language, state.flow))
+    else:
+        await update.effective_message.reply_text(cancelled(language, state.flow))
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,8 +111,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     store = services.store
     language = await language_of(context, user)  # before the preference goes
     count = await store.tips.forget_notify_chat(update.effective_chat.id)
-    await store.drafts.clear(user.id)
-    await store.staff.end_action(user.id)
+    await flows.end(context, user.id)
     await store.preferences.forget(user.id)
     answer = text(language, "forget_done", count=count)
     if await store.subscribers.unsubscribe(user.id):

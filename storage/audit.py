@@ -6,12 +6,23 @@ a row (other than the newest ones, see below) breaks the link of every row after
 master key, someone with only the database file cannot rebuild a consistent chain after an
 edit. Truncating the newest rows leaves a consistent shorter chain; `verify()` reports the count
 so it can be compared with an earlier report.
+
+Purging a tip (storage/purge.py) erases its entries without breaking the chain: an erased entry
+becomes a *tombstone* that keeps its number and its link and nothing else (no time, actor,
+action, tip or detail; action "purged", detail the number of the purge entry that erased it),
+and the purge appends one entry, action "purge", recording how many tips and entries went and a
+SHA-256 over the erased entries' numbers. `verify()` takes a tombstone's link as given (the
+next entry's link is computed over it, so it cannot be changed), and checks that every tombstone
+names a later purge entry whose count and digest match exactly the tombstones naming it: turning
+an entry into a tombstone without the audit key shows, and so does removing one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.database import Database, utc_now
@@ -19,6 +30,14 @@ from storage.hours import this_hour
 from storage.keyring import KeyPurpose, Keyring
 
 GENESIS = b"tipline-audit-v1"
+TOMBSTONE = "purged"  # an entry erased with its tip: number and link only
+PURGE = "purge"  # the entry recording a purge
+
+
+def erased_digest(audit_ids: Iterable[int]) -> str:
+    """SHA-256 over the sorted numbers of erased entries, as a purge entry records it."""
+    text = ",".join(str(i) for i in sorted(audit_ids))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -76,20 +95,65 @@ class AuditLog:
         )
 
     async def verify(self) -> AuditReport:
-        """Walk the chain; the first row whose link does not follow is reported."""
+        """Walk the chain; the first row whose link does not follow is reported. A tombstone's
+        link is taken as given; every tombstone must be accounted for by the purge entry it
+        names (a later entry whose count and digest match the tombstones naming it)."""
         rows = await self._db.fetchall("SELECT * FROM audit_log ORDER BY audit_id")
+        erased: dict[int, list[int]] = {}  # purge entry -> the tombstones that name it
+        for row in rows:
+            if row["action"] == TOMBSTONE:
+                claimed = int(row["detail"]) if row["detail"].isdigit() else 0
+                erased.setdefault(claimed, []).append(row["audit_id"])
         previous = GENESIS
         expected_id = 1
         for row in rows:
+            audit_id = row["audit_id"]
+            if audit_id != expected_id:
+                return AuditReport(len(rows), audit_id)
+            expected_id += 1
+            if row["action"] == TOMBSTONE:
+                if not (row["detail"].isdigit() and int(row["detail"]) > audit_id):
+                    return AuditReport(len(rows), audit_id)
+                previous = row["link"]
+                continue
             link = self._link(
-                previous, row["audit_id"], row["at"], row["actor_id"], row["action"],
+                previous, audit_id, row["at"], row["actor_id"], row["action"],
                 row["tip_id"], row["detail"],
             )
-            if row["audit_id"] != expected_id or not hmac.compare_digest(link, row["link"]):
-                return AuditReport(len(rows), row["audit_id"])
+            if not hmac.compare_digest(link, row["link"]):
+                return AuditReport(len(rows), audit_id)
+            if row["action"] == PURGE and not _accounts_for(row["detail"],
+                                                            erased.pop(audit_id, [])):
+                return AuditReport(len(rows), audit_id)
             previous = row["link"]
-            expected_id += 1
+        if erased:  # tombstones naming an entry that is no purge (or is gone)
+            return AuditReport(len(rows), min(min(ids) for ids in erased.values()))
         return AuditReport(len(rows), None)
+
+    async def erase_tips(self, tip_ids: list[int]) -> int:
+        """Erase the entries of these tips (tombstones), and record the purge in one entry;
+        returns how many entries were erased. The caller holds the transaction."""
+        if not self._db.in_transaction:
+            raise RuntimeError("erase_tips runs inside the purge's transaction")
+        ids = json.dumps(tip_ids)
+        rows = await self._db.fetchall(
+            "SELECT audit_id FROM audit_log WHERE tip_id IN (SELECT value FROM json_each(?))"
+            " AND action <> ? ORDER BY audit_id",
+            (ids, TOMBSTONE),
+        )
+        erased = [r["audit_id"] for r in rows]
+        last = await self._db.fetchone("SELECT max(audit_id) AS n FROM audit_log")
+        purge_id = (last["n"] or 0) + 1 if last else 1
+        await self._db.executemany(
+            "UPDATE audit_log SET at = '', actor_id = 0, action = ?, tip_id = NULL, detail = ?"
+            " WHERE audit_id = ?",
+            [(TOMBSTONE, str(purge_id), audit_id) for audit_id in erased],
+        )
+        await self._append(
+            0, PURGE, None,
+            {"tips": len(tip_ids), "entries": len(erased), "erased": erased_digest(erased)},
+        )
+        return len(erased)
 
     async def for_tip(self, tip_id: int) -> list[AuditEntry]:
         rows = await self._db.fetchall(
@@ -98,3 +162,15 @@ class AuditLog:
             (tip_id,),
         )
         return [AuditEntry(**dict(r)) for r in rows]
+
+
+def _accounts_for(detail: str, tombstones: list[int]) -> bool:
+    """Whether a purge entry's detail matches exactly the tombstones that name it."""
+    try:
+        recorded = json.loads(detail)
+        return bool(
+            recorded["entries"] == len(tombstones)
+            and hmac.compare_digest(str(recorded["erased"]), erased_digest(tombstones))
+        )
+    except (ValueError, KeyError, TypeError):
+        return False

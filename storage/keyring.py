@@ -134,6 +134,18 @@ class Keyring:
         except UnicodeDecodeError:
             raise crypto.DecryptionError("decrypted value is not UTF-8 text") from None
 
+    @property
+    def content_key_ids(self) -> tuple[int, ...]:
+        """Ids of every content key held (the active one and retired ones still kept)."""
+        return tuple(sorted(self._content_keys))
+
+    def adopt(self, other: Keyring) -> None:
+        """Take `other`'s keys in place: every storage object sharing this keyring uses them
+        from now on (a running bot picking up a new content key, storage/rotation.py)."""
+        self._content_keys = dict(other._content_keys)
+        self._active_content_id = other._active_content_id
+        self._hmac_keys = dict(other._hmac_keys)
+
     def can_decrypt_key_id(self, key_id: int) -> bool:
         """Whether a ciphertext made with ``key_id`` can be opened (for re-encryption jobs)."""
         return key_id in self._content_keys

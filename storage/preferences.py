@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.database import Database
 from storage.keyring import KeyPurpose, Keyring
+from storage.subscribers import LANGUAGE_CODE
 
 
 class Preferences:
@@ -21,6 +22,8 @@ class Preferences:
         return row["language"] if row else None
 
     async def set_language(self, user_id: int, language: str) -> None:
+        if not LANGUAGE_CODE.fullmatch(language):
+            raise ValueError("not a language code")
         await self._db.execute(
             "INSERT INTO preferences (subject, language) VALUES (?, ?)"
             " ON CONFLICT (subject) DO UPDATE SET language = excluded.language",

@@ -345,37 +345,6 @@ class Staff:
                 return 0
             return await self._end_handovers_outside(user_id, areas, all_areas)
 
-    # --- pending actions (a reply being written, a transfer's agency) ----------------------
-
-    async def begin_action(self, user_id: int, action: str, tip_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO staff_actions (user_id, action, tip_id, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET action = excluded.action,"
-            " tip_id = excluded.tip_id, updated_at = excluded.updated_at",
-            (user_id, action, tip_id, utc_now()),
-        )
-
-    async def pending_action(
-        self, user_id: int, max_age: timedelta = timedelta(minutes=15)
-    ) -> tuple[str, int] | None:
-        """The action this staff member started, if it is recent; an old one is dropped.
-
-        A reply started and forgotten must not capture what the same person writes much
-        later, perhaps as a resident.
-        """
-        row = await self._db.fetchone(
-            "SELECT action, tip_id, updated_at FROM staff_actions WHERE user_id = ?", (user_id,)
-        )
-        if row is None:
-            return None
-        if datetime.fromisoformat(row["updated_at"]) < datetime.now(UTC) - max_age:
-            await self.end_action(user_id)
-            return None
-        return row["action"], row["tip_id"]
-
-    async def end_action(self, user_id: int) -> bool:
-        result = await self._db.execute("DELETE FROM staff_actions WHERE user_id = ?", (user_id,))
-        return result.rowcount > 0
 
     # --- invites ------------------------------------------------------------------------------
 

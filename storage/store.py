@@ -1,7 +1,7 @@
 """Opens the database, checks the master key, and hands out the storage objects.
 
-Handlers talk to these objects, named for the data they hold (tips, outbox, staff, drafts...);
-only `storage/` touches SQL or keys.
+Handlers talk to these objects, named for the data they hold (tips, outbox, staff,
+conversations...); only `storage/` touches SQL or keys.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 from storage.audit import AuditLog
 from storage.broadcasts import Broadcasts, Leases
 from storage.campaigns import Campaigns
+from storage.conversations import Conversations
 from storage.database import Database, open_database
-from storage.drafts import Drafts
 from storage.keyring import Keyring, load_keyring
 from storage.outbox import Outbox
 from storage.preferences import Preferences
@@ -34,7 +34,7 @@ class Store:
     staff: Staff
     tips: Tips
     outbox: Outbox
-    drafts: Drafts
+    conversations: Conversations
     preferences: Preferences
     ratelimits: RateLimits
     desk: TipDesk
@@ -69,7 +69,7 @@ async def open_store(
         staff=Staff(db),
         tips=Tips(db, keyring),
         outbox=Outbox(db, keyring),
-        drafts=Drafts(db, keyring),
+        conversations=Conversations(db, keyring),
         preferences=Preferences(db, keyring),
         ratelimits=RateLimits(db, keyring),
         desk=TipDesk(db, keyring),

@@ -51,7 +51,7 @@ from telegram_api.answers import (
     retry_after_seconds,
 )
 from telegram_api.request import no_retry
-from texts.catalog import Html, plain, text
+from texts.catalog import SOURCE_LANGUAGE, Html, is_language, pick_language, plain, text
 from workers.jobs import Wakeable
 
 log = logging.getLogger(__name__)
@@ -450,12 +450,12 @@ class Broadcaster:
     async def _language_of(self, broadcast: Broadcast) -> str:
         """The language the admin used when confirming (else their chosen one)."""
         language = broadcast.content.get("ui_language")
-        if language in ("vi", "en"):
+        if is_language(language):
             return str(language)
         chosen = None
         if broadcast.progress_chat is not None:
             chosen = await self.store.preferences.language(broadcast.progress_chat)
-        return chosen or self.services.config.language
+        return pick_language(chosen, self.services.config.language)
 
     # --- the end of a broadcast -----------------------------------------------------------
 
@@ -515,7 +515,8 @@ async def send_content(bot: Any, chat: int | str, language: str, content: dict[s
                        reply_markup: InlineKeyboardMarkup | None = None) -> Any:
     """Send a broadcast's content (a text, or a photo with caption) in the recipient's language."""
     texts: dict[str, str] = content.get("texts", {})
-    body = texts.get(language) or texts.get("*") or next(iter(texts.values()), "")
+    body = (texts.get(language) or texts.get("*") or texts.get(SOURCE_LANGUAGE)
+            or next(iter(texts.values()), ""))
     if content.get("kind") == "photo":
         return await bot.send_photo(chat, content["file_id"], caption=body or None,
                                     reply_markup=reply_markup)

@@ -23,7 +23,7 @@ from storage.outbox import OutboxRow
 from storage.outbox_writer import Recipient
 from storage.tips import Delivery, Tip
 from telegram_api.answers import is_unreachable, retry_after_seconds
-from texts.catalog import Html, plain, text
+from texts.catalog import Html, pick_language, plain, text
 from views.card import (
     card_keyboard,
     send_addition,
@@ -160,7 +160,8 @@ async def _send_row(application: Application, services: Services, row: OutboxRow
         return
     staff_id = row.recipient_id
     assert staff_id is not None  # the schema's CHECK: a staff row names its staff member
-    language = await services.store.preferences.language(staff_id) or services.config.language
+    language = pick_language(await services.store.preferences.language(staff_id),
+                             services.config.language)
 
     async def progress() -> None:
         await services.store.outbox.extend_claim(row.outbox_id, LEASE_SECONDS)
@@ -197,7 +198,7 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
     """
     if tip.notify_chat is None:
         return
-    language = tip.content.get("language") or services.config.language
+    language = pick_language(tip.content.get("language"), services.config.language)
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(plain(language, "btn_resident_answer"),
                                callback_data=f"rr:{tip.tip_id}")]]

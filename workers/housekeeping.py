@@ -3,7 +3,7 @@
 An open /status session links a resident's pseudonym to a tip (encrypted, but linkable by
 someone holding the database, the master key and a suspect's Telegram id); an abandoned report
 keeps what the resident typed; rate-limit rows say that someone wrote. Each is deleted once
-past its deadline (storage/drafts.py `LIFETIMES`, storage/ratelimits.py), by a JobQueue job
+past its deadline (storage/conversations.py `LIFETIMES`, storage/ratelimits.py), by a JobQueue job
 that deletes by an indexed deadline column and decrypts nothing, so a restart changes nothing.
 """
 
@@ -27,7 +27,7 @@ def start_housekeeping(application: Application) -> None:
 
 async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
-    drafts = await services.store.drafts.expire()
+    drafts = await services.store.conversations.expire()
     limits = await services.store.ratelimits.expire()
     if drafts or limits:
         log.info("housekeeping: %s expired drafts, %s rate-limit rows removed", drafts, limits)

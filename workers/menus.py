@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
-from texts.catalog import plain
+from texts.catalog import SOURCE_LANGUAGE, offered, pick_language, plain
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +71,21 @@ async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def publish_command_menus(bot: Bot, services: Services) -> None:
-    """Set the default menus (Vietnamese, and English for English clients) and staff menus."""
+    """Set the default menus (Vietnamese; each other language's for its clients) and staff menus.
+
+    Telegram names a client's language by a two-letter code, so a language with a three-letter
+    code gets no menu of its own (its people get the Vietnamese one, or their own once chosen).
+    """
     await bot.set_my_commands(
-        commands_for("vi", officer=False, admin=False), scope=BotCommandScopeDefault()
+        commands_for(SOURCE_LANGUAGE, officer=False, admin=False), scope=BotCommandScopeDefault()
     )
-    await bot.set_my_commands(
-        commands_for("en", officer=False, admin=False),
-        scope=BotCommandScopeDefault(),
-        language_code="en",
-    )
+    for language in offered():
+        if language.code != SOURCE_LANGUAGE and len(language.code) == 2:
+            await bot.set_my_commands(
+                commands_for(language.code, officer=False, admin=False),
+                scope=BotCommandScopeDefault(),
+                language_code=language.code,
+            )
     staff_ids = {m.user_id for m in await services.store.staff.all()} | set(
         services.config.admin_ids
     )
@@ -94,7 +100,8 @@ async def publish_menu_for(bot: Bot, services: Services, user_id: int) -> None:
         member and member.active and member.is_admin
     )
     officer = bool(member and member.active and member.is_officer)
-    language = await services.store.preferences.language(user_id) or services.config.language
+    language = pick_language(await services.store.preferences.language(user_id),
+                             services.config.language)
     try:
         await bot.set_my_commands(
             commands_for(language, officer=officer, admin=admin),

@@ -27,7 +27,7 @@ from reports.sending import send_report
 from reports.stats import collect, local_today, month_key, month_period
 from storage.stats import StatsScope
 from storage.store import Store
-from texts.catalog import text
+from texts.catalog import pick_language, text
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,8 @@ async def _fire(application: Application, month: str) -> None:
                 store, month_period(reviewed), StatsScope(everything=True), zone
             )
         report = reports[reviewed]
-        language = await store.preferences.language(admin_id) or services.config.language
+        language = pick_language(await store.preferences.language(admin_id),
+                                 services.config.language)
         intro = text(language, "review_intro", month=f"{report.period.first:%m/%Y}",
                      zone=str(zone))
         await send_report(application.bot, admin_id, language, report, services.areas,

@@ -33,7 +33,7 @@ from telegram.ext import Application, ContextTypes
 
 from storage.schedules import Schedule
 from storage.store import Store
-from texts.catalog import CATEGORIES, Html, text
+from texts.catalog import CATEGORIES, LANGUAGES, Html, text
 from workers.broadcaster import wake_broadcaster
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def parse_campaign(data: dict[str, Any]) -> tuple[CampaignMessage, ...]:
         category = entry.get("category")
         if category is not None and category not in CATEGORIES:
             raise CampaignFileError(f"message {key}: unknown category {category!r}")
-        texts = {language: entry.get(language) for language in ("vi", "en")}
+        # The shipped languages; an added language's subscribers get the Vietnamese text.
+        texts = {language: entry.get(language) for language in LANGUAGES}
         if not all(isinstance(t, str) and t.strip() for t in texts.values()):
             raise CampaignFileError(f"message {key}: needs both vi and en texts")
         seen.add(key)

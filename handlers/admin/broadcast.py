@@ -1,8 +1,9 @@
 """`/broadcast` (admins): a text or a photo with caption, a preview with the number of
 recipients, confirm, then the broadcaster sends it in the background with a progress message.
 
-The conversation state is a draft (encrypted, like every draft); the confirm button carries a
-random token of that draft, and every button checks the admin role at the moment it is pressed.
+The conversation state is a `BroadcastDraft` (encrypted, like every conversation); the confirm
+button carries a random token of that draft, and every button checks the admin role at the
+moment it is pressed.
 """
 
 from __future__ import annotations
@@ -15,20 +16,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import (
     admin_composing,
     admin_in_private,
-    language_of,
-    private_user,
     services_of,
 )
+from handlers.shared.flows import BroadcastDraft
 from texts.catalog import plain, text
 from workers.broadcaster import send_content, wake_broadcaster
 
 log = logging.getLogger(__name__)
-
-FLOW = "broadcast"
 
 
 async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,7 +41,7 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if subscribers + channels == 0:
         await update.effective_message.reply_text(text(language, "broadcast_nobody"))
         return
-    await services.store.drafts.save(user.id, {"flow": FLOW, "step": "content"})
+    await flows.begin(context, user.id, BroadcastDraft())
     await update.effective_message.reply_text(
         text(language, "broadcast_ask", subscribers=subscribers, channels=channels)
     )
@@ -62,7 +61,7 @@ def content_of(message: Message) -> dict[str, Any] | None:
 
 
 async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: BroadcastDraft
 ) -> None:
     """The admin's message while composing: it becomes the content, shown as a preview."""
     services = services_of(context)
@@ -76,9 +75,8 @@ async def on_message(
         await message.reply_text(text(language, "broadcast_bad_content"))
         return
     token = secrets.token_urlsafe(6)
-    await services.store.drafts.save(
-        user.id, {"flow": FLOW, "step": "confirm", "token": token, "content": content}
-    )
+    draft = BroadcastDraft(step="confirm", token=token, content=content)
+    await flows.save(context, user.id, draft)
     count = await services.store.subscribers.count() + len(services.config.channels)
     keyboard = InlineKeyboardMarkup(
         [
@@ -117,7 +115,7 @@ async def _confirm(
     assert query is not None and user is not None
     services = services_of(context)
     store = services.store
-    if not _is_draft(await store.drafts.load(user.id), token):
+    if not _is_draft(await flows.current(context, user.id), token):
         await query.answer(plain(language, "button_expired"))
         return
     await query.answer()
@@ -128,19 +126,18 @@ async def _confirm(
         user.id, text(language, "broadcast_preparing", count=count)
     )
     async with store.db.transaction():
-        draft = await store.drafts.load(user.id)
-        if _is_draft(draft, token):
-            assert draft is not None
+        draft = await flows.current(context, user.id)
+        if isinstance(draft, BroadcastDraft) and _is_draft(draft, token):
             broadcast_id, total = await store.broadcasts.create(
                 origin="admin",
                 # The admin's language, for the progress message and the report.
-                content={**draft["content"], "ui_language": language},
+                content={**(draft.content or {}), "ui_language": language},
                 channels=services.config.channels,
                 created_by=user.id,
                 progress_chat=user.id,
             )
             await store.broadcasts.set_progress_message(broadcast_id, progress.message_id)
-            await store.drafts.clear(user.id)
+            await flows.end(context, user.id)
         else:
             broadcast_id = None
     if broadcast_id is None:  # pressed twice at once: the other press queued it
@@ -156,11 +153,10 @@ async def _cancel_pressed(
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    store = services_of(context).store
-    if not _is_draft(await store.drafts.load(user.id), token):
+    if not _is_draft(await flows.current(context, user.id), token):
         await query.answer(plain(language, "button_expired"))
         return
-    await store.drafts.clear(user.id)
+    await flows.end(context, user.id)
     await query.answer()
     await _drop_buttons(query.message)
     await context.bot.send_message(user.id, text(language, "broadcast_cancelled"))
@@ -180,22 +176,11 @@ async def _stop(
         await query.answer(plain(language, "broadcast_already_over"))
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/cancel` while composing a broadcast."""
-    user = private_user(update)
-    if user is None or update.effective_message is None:
-        return
-    await services_of(context).store.drafts.clear(user.id)
-    language = await language_of(context, user)
-    await update.effective_message.reply_text(text(language, "broadcast_cancelled"))
-
-
-def _is_draft(draft: dict[str, Any] | None, token: str) -> bool:
-    return bool(
-        draft
-        and draft.get("flow") == FLOW
-        and draft.get("step") == "confirm"
-        and secrets.compare_digest(str(draft.get("token", "")), token)
+def _is_draft(draft: flows.State | None, token: str) -> bool:
+    return (
+        isinstance(draft, BroadcastDraft)
+        and draft.step == "confirm"
+        and secrets.compare_digest(draft.token, token)
     )
 
 

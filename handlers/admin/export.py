@@ -14,12 +14,12 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import (
     admin_in_private,
@@ -28,6 +28,7 @@ from handlers.shared.context import (
     role_of,
     services_of,
 )
+from handlers.shared.flows import Purpose, TypedDates
 from handlers.shared.periods import ask_dates, period_keyboard, typed_period
 from reports.stats import (
     TYPED,
@@ -71,7 +72,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         code = data.word(1)
         if code == TYPED:
             await query.answer()
-            await ask_dates(context, user.id, language, "export")
+            await ask_dates(context, user.id, language, Purpose.EXPORT)
             return
         period = period_from_fields((code,), today) if code else None
         if period is not None:
@@ -89,7 +90,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_dates(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, dates: TypedDates
 ) -> None:
     """The two typed dates for `/export` (the admin role is checked again now)."""
     user = private_user(update)
@@ -97,7 +98,7 @@ async def on_dates(
         return
     language = await language_of(context, user)
     if not (await role_of(context, user.id)).is_admin:
-        await services_of(context).store.drafts.clear(user.id)
+        await flows.end(context, user.id)
         await update.effective_message.reply_text(text(language, "not_allowed"))
         return
     period = await typed_period(update, context, language)

@@ -1,30 +1,31 @@
 """`/schedule` and `/schedules` (admins): recurring awareness posts.
 
-`/schedule` is a short conversation kept in a draft: the content (the bundled campaign rotation,
-or the admin's own text or photo with caption), how often (daily, chosen weekdays, a day of the
-month), the time HH:MM in TIPBOT_TIMEZONE, a summary, save. `/schedules` lists the schedules with
-pause, resume and delete. Every button checks the admin role when pressed and the conversation
-step it belongs to.
+`/schedule` is a short conversation kept as a `ScheduleDraft`: the content (the bundled campaign
+rotation, or the admin's own text or photo with caption), how often (daily, chosen weekdays, a
+day of the month), the time HH:MM in TIPBOT_TIMEZONE, a summary, save. `/schedules` lists the
+schedules with pause, resume and delete. Every button checks the admin role when pressed and the
+conversation step it belongs to.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from handlers.admin.broadcast import content_of
+from handlers.shared import flows
 from handlers.shared.buttons import number, parse
 from handlers.shared.context import (
     admin_composing,
     admin_in_private,
-    language_of,
-    private_user,
     services_of,
 )
+from handlers.shared.flows import ScheduleDraft
 from rules.times import local_time
 from storage.schedules import Schedule
 from telegram_api.answers import unless_unchanged
@@ -33,7 +34,6 @@ from workers import scheduler
 
 log = logging.getLogger(__name__)
 
-FLOW = "schedule"
 MAX_LISTED = 15
 PREVIEW_CHARS = 60
 DAYS_PER_ROW = 7
@@ -47,7 +47,7 @@ async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if admin is None:
         return
     user, language = admin
-    await services_of(context).store.drafts.save(user.id, {"flow": FLOW, "step": "content"})
+    await flows.begin(context, user.id, ScheduleDraft())
     await update.effective_message.reply_text(
         text(language, "schedule_ask_content", count=len(scheduler.campaign_messages())),
         reply_markup=_content_keyboard(language),
@@ -55,24 +55,23 @@ async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft
 ) -> None:
     """A message during /schedule: the own content, or the time of day."""
-    services = services_of(context)
     admin = await admin_composing(update, context)
     if admin is None:
         return
     user, language = admin
     message = update.effective_message
-    step = draft.get("step")
+    step = draft.step
     if step == "own":
         content = content_of(message)
         if content is None:
             await message.reply_text(text(language, "broadcast_bad_content"))
             return
         content["preview"] = (message.text or message.caption or "")[:PREVIEW_CHARS]
-        draft.update(step="frequency", content=content)
-        await services.store.drafts.save(user.id, draft)
+        draft = replace(draft, step="frequency", content=content)
+        await flows.save(context, user.id, draft)
         await message.reply_text(
             text(language, "schedule_ask_frequency"), reply_markup=_frequency_keyboard(language)
         )
@@ -81,23 +80,13 @@ async def on_message(
         if parsed is None:
             await message.reply_text(text(language, "schedule_bad_time"))
             return
-        draft.update(step="confirm", hour=parsed[0], minute=parsed[1])
-        await services.store.drafts.save(user.id, draft)
+        draft = replace(draft, step="confirm", hour=parsed[0], minute=parsed[1])
+        await flows.save(context, user.id, draft)
         await message.reply_text(
             await _summary(context, draft, language), reply_markup=_confirm_keyboard(language)
         )
     else:
         await message.reply_text(text(language, "schedule_use_buttons"))
-
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/cancel` during /schedule."""
-    user = private_user(update)
-    if user is None or update.effective_message is None:
-        return
-    await services_of(context).store.drafts.clear(user.id)
-    language = await language_of(context, user)
-    await update.effective_message.reply_text(text(language, "schedule_cancelled"))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,8 +101,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action in ("p", "r", "del", "dd", "list"):
         await _list_action(update, context, language, action, value)
         return
-    draft = await services_of(context).store.drafts.load(user.id)
-    if not draft or draft.get("flow") != FLOW:
+    draft = await flows.current_of(context, user.id, ScheduleDraft)
+    if draft is None:
         await query.answer(plain(language, "button_expired"))
         return
     handler = {
@@ -132,63 +121,59 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _pick_content(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
-    if draft.get("step") != "content" or value not in ("rot", "own"):
+    if draft.step != "content" or value not in ("rot", "own"):
         await query.answer(plain(language, "button_expired"))
         return
     await query.answer()
-    store = services_of(context).store
     if value == "rot":
-        draft.update(step="frequency", content={"kind": "rotation"})
-        await store.drafts.save(update.effective_user.id, draft)
+        draft = replace(draft, step="frequency", content={"kind": "rotation"})
+        await flows.save(context, update.effective_user.id, draft)
         await query.edit_message_text(
             text(language, "schedule_ask_frequency"), reply_markup=_frequency_keyboard(language)
         )
     else:
-        draft.update(step="own")
-        await store.drafts.save(update.effective_user.id, draft)
+        await flows.save(context, update.effective_user.id, replace(draft, step="own"))
         await query.edit_message_text(text(language, "schedule_ask_own"))
 
 
 async def _pick_frequency(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
-    if draft.get("step") != "frequency" or value not in ("daily", "weekly", "monthly"):
+    if draft.step != "frequency" or value not in ("daily", "weekly", "monthly"):
         await query.answer(plain(language, "button_expired"))
         return
     await query.answer()
-    draft["frequency"] = value
+    draft = replace(draft, frequency=value)
     if value == "weekly":
-        draft.update(step="weekdays", weekdays=[])
+        draft = replace(draft, step="weekdays", weekdays=())
         body, keyboard = text(language, "schedule_ask_weekdays"), _weekday_keyboard(language, [])
     elif value == "monthly":
-        draft.update(step="day")
+        draft = replace(draft, step="day")
         body, keyboard = text(language, "schedule_ask_day"), _day_keyboard()
     else:
-        draft.update(step="time")
+        draft = replace(draft, step="time")
         body, keyboard = _ask_time(context, language), None
-    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await flows.save(context, update.effective_user.id, draft)
     await query.edit_message_text(body, reply_markup=keyboard)
 
 
 async def _pick_weekday(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
     valid = value == "done" or (len(value) == 1 and value in "0123456")
-    if draft.get("step") != "weekdays" or not valid:
+    if draft.step != "weekdays" or not valid:
         await query.answer(plain(language, "button_expired"))
         return
-    chosen = sorted(set(draft.get("weekdays", [])))
+    chosen = sorted(set(draft.weekdays))
     if value == "done":
         if not chosen:
             await query.answer(plain(language, "schedule_weekdays_none"))
             return
         await query.answer()
-        draft.update(step="time")
-        await services_of(context).store.drafts.save(update.effective_user.id, draft)
+        await flows.save(context, update.effective_user.id, replace(draft, step="time"))
         await query.edit_message_text(_ask_time(context, language))
         return
     day = int(value)
     chosen = sorted(set(chosen) ^ {day})
-    draft["weekdays"] = chosen
-    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await flows.save(context, update.effective_user.id, replace(draft, weekdays=tuple(chosen)))
     await query.answer()
     with unless_unchanged():  # pressed twice quickly: the keyboard is already right
         await query.edit_message_reply_markup(reply_markup=_weekday_keyboard(language, chosen))
@@ -197,31 +182,30 @@ async def _pick_weekday(update, context, draft, value, language):  # type: ignor
 async def _pick_day(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
     day = number(value)
-    if draft.get("step") != "day" or day is None or not 1 <= day <= 28:
+    if draft.step != "day" or day is None or not 1 <= day <= 28:
         await query.answer(plain(language, "button_expired"))
         return
     await query.answer()
-    draft.update(step="time", day=day)
-    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    await flows.save(context, update.effective_user.id, replace(draft, step="time", day=day))
     await query.edit_message_text(_ask_time(context, language))
 
 
 async def _save(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
     user = update.effective_user
-    if draft.get("step") != "confirm":
+    if draft.step != "confirm":
         await query.answer(plain(language, "button_expired"))
         return
     services = services_of(context)
     store = services.store
     rule = _rule(draft)
     async with store.db.transaction():
-        current = await store.drafts.load(user.id)
-        if not current or current.get("flow") != FLOW or current.get("step") != "confirm":
+        current = await flows.current_of(context, user.id, ScheduleDraft)
+        if current is None or current.step != "confirm":
             schedule_id = None
         else:
             schedule_id = await store.schedules.create(
-                content=draft["content"],
+                content=dict(draft.content or {}),
                 frequency=rule.frequency,
                 at_time=rule.at_time,
                 next_run_at=rule.next_after(services.config.timezone, time.time()),
@@ -229,7 +213,7 @@ async def _save(update, context, draft, value, language):  # type: ignore[no-unt
                 weekdays=rule.weekdays,
                 day_of_month=rule.day,
             )
-            await store.drafts.clear(user.id)
+            await flows.end(context, user.id)
     if schedule_id is None:
         await query.answer(plain(language, "button_expired"))
         return
@@ -247,24 +231,24 @@ async def _save(update, context, draft, value, language):  # type: ignore[no-unt
 
 async def _cancel_pressed(update, context, draft, value, language):  # type: ignore[no-untyped-def]
     query = update.callback_query
-    await services_of(context).store.drafts.clear(update.effective_user.id)
+    await flows.end(context, update.effective_user.id)
     await query.answer()
     await query.edit_message_text(text(language, "schedule_cancelled"))
 
 
-def _rule(draft: dict[str, Any]) -> scheduler.Rule:
-    frequency = draft.get("frequency", "daily")
+def _rule(draft: ScheduleDraft) -> scheduler.Rule:
+    frequency = draft.frequency or "daily"
     return scheduler.Rule(
         frequency,
-        int(draft.get("hour", 0)),
-        int(draft.get("minute", 0)),
-        tuple(draft.get("weekdays", ())) if frequency == "weekly" else (),
-        draft.get("day") if frequency == "monthly" else None,
+        int(draft.hour),
+        int(draft.minute),
+        draft.weekdays if frequency == "weekly" else (),
+        draft.day if frequency == "monthly" else None,
     )
 
 
 async def _summary(
-    context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+    context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft, language: str
 ) -> Html:
     services = services_of(context)
     rule = _rule(draft)
@@ -272,7 +256,7 @@ async def _summary(
     return text(
         language,
         "schedule_summary",
-        content=Html(describe_content(language, draft["content"])),
+        content=Html(describe_content(language, dict(draft.content or {}))),
         rule=Html(describe_rule(language, rule, services.config.timezone.key)),
         next=when(next_run, services.config.timezone),
         subscribers=await services.store.subscribers.count(),

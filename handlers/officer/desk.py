@@ -16,15 +16,17 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services import Services
+from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import number, parse
 from handlers.shared.context import language_of, private_user, role_of, services_of
+from handlers.shared.flows import AgencyTransfer, OfficerReply
 from rules.access import Role, may_see, staff_role
 from rules.routing import plan_delivery
 from rules.times import local_time
 from storage.tips import CLOSED_STATUSES, Delivery, Scope, Tip
 from telegram_api.answers import is_not_modified, unless_unchanged
-from texts.catalog import STATUSES, Html, plain, text
+from texts.catalog import STATUSES, Html, pick_language, plain, text
 from views.card import card_keyboard, card_texts, chunks, send_attachments
 from workers.delivery import wake_delivery
 
@@ -124,7 +126,7 @@ async def _set_status(
         await query.answer(plain(language, "button_expired"))
         return
     if value == "transferred":
-        await services_of(context).store.staff.begin_action(role.user_id, "transfer", tip.tip_id)
+        await flows.begin(context, role.user_id, AgencyTransfer(tip.tip_id))
         await query.answer()
         await _replace_prompt(update, text(language, "desk_ask_agency", ref=tip.ref))
         return
@@ -138,7 +140,7 @@ async def _set_status(
 async def _reply(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
-    await services_of(context).store.staff.begin_action(role.user_id, "reply", tip.tip_id)
+    await flows.begin(context, role.user_id, OfficerReply(tip.tip_id))
     await update.callback_query.answer()
     notify = "desk_reply_pushed" if tip.notify_chat is not None else "desk_reply_waits"
     await update.effective_chat.send_message(
@@ -296,7 +298,8 @@ async def refresh_cards(
         actor = member.display_name if member else f"#{entries[-1].actor_id}"
     agency = await store.desk.transferred_to(tip_id)
     for staff_id, message_id in await store.desk.cards(tip_id):
-        language = await store.preferences.language(staff_id) or services.config.language
+        language = pick_language(await store.preferences.language(staff_id),
+                                 services.config.language)
         role = await staff_role(services, staff_id)
         if await may_see(services, role, tip):
             state = _state_line(tip, language, actor, agency, moved_to, moved_to_officer,
@@ -351,43 +354,51 @@ def _state_line(
 # --- messages that complete an action --------------------------------------------------------
 
 
-async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """A message from a staff member with an action pending; True when it was theirs."""
-    user = private_user(update)
-    message = update.effective_message
-    if user is None or message is None:
-        return False
-    services = services_of(context)
-    pending = await services.store.staff.pending_action(user.id)
-    if pending is None:
-        return False
-    action, tip_id = pending
+async def _pending_tip(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: OfficerReply | AgencyTransfer
+) -> tuple[Role, Tip, str] | None:
+    """The role, tip and language of a message that completes `action`; None (the action
+    ended, after "not allowed") when the sender may no longer act on that tip."""
+    user = update.effective_user
     language = await language_of(context, user)
     role = await role_of(context, user.id)
-    tip = await tip_if_allowed(context, role, tip_id)
+    tip = await tip_if_allowed(context, role, action.tip_id)
     if tip is None:
-        await services.store.staff.end_action(user.id)
-        await message.reply_text(text(language, "not_allowed"))
-        return True
-    if action == "transfer":
-        agency = (message.text or "").strip()
-        if not agency or len(agency) > AGENCY_MAX:
-            await message.reply_text(text(language, "desk_ask_agency", ref=tip.ref))
-            return True
-        if "transferred" not in allowed_targets(tip.status, role):
-            await services.store.staff.end_action(user.id)
-            await message.reply_text(text(language, "desk_closed"))
-            return True
-        await services.store.staff.end_action(user.id)
-        await change_status(context, role, tip, "transferred", agency=agency)
-        await message.reply_text(text(language, "desk_status_set_full", ref=tip.ref,
-                                      status=plain(language, "status_transferred")))
-        return True
-    if action == "reply":
-        await _store_reply(update, context, role, tip, language)
-        return True
-    await services.store.staff.end_action(user.id)
-    return False
+        await flows.end(context, user.id)
+        await update.effective_message.reply_text(text(language, "not_allowed"))
+        return None
+    return role, tip, language
+
+
+async def on_agency_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: AgencyTransfer
+) -> None:
+    """The agency a tip is transferred to, typed after "transferred" was chosen."""
+    message = update.effective_message
+    pending = await _pending_tip(update, context, action)
+    if pending is None:
+        return
+    role, tip, language = pending
+    agency = (message.text or "").strip()
+    if not agency or len(agency) > AGENCY_MAX:
+        await message.reply_text(text(language, "desk_ask_agency", ref=tip.ref))
+        return
+    await flows.end(context, role.user_id)
+    if "transferred" not in allowed_targets(tip.status, role):
+        await message.reply_text(text(language, "desk_closed"))
+        return
+    await change_status(context, role, tip, "transferred", agency=agency)
+    await message.reply_text(text(language, "desk_status_set_full", ref=tip.ref,
+                                  status=plain(language, "status_transferred")))
+
+
+async def on_reply_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: OfficerReply
+) -> None:
+    """An officer's reply to a tip's resident, written after pressing "reply"."""
+    pending = await _pending_tip(update, context, action)
+    if pending is not None:
+        await _store_reply(update, context, *pending)
 
 
 async def _store_reply(
@@ -413,21 +424,11 @@ async def _store_reply(
             await store.outbox.enqueue_for_resident(
                 tip.tip_id, "resident_reply", tip_message_id=message_id
             )
-        await store.staff.end_action(role.user_id)
+        await flows.end(context, role.user_id)
     log.info("tip %s: reply by staff %s", tip.ref, role.user_id)
     done = "desk_reply_sent" if tip.notify_chat is not None else "desk_reply_stored"
     await message.reply_text(text(language, done, ref=tip.ref))
     _wake(context)
-
-
-async def cancel_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """`/cancel` for a pending reply or transfer; True when there was one."""
-    user = private_user(update)
-    if user is None or not await services_of(context).store.staff.end_action(user.id):
-        return False
-    language = await language_of(context, user)
-    await update.effective_message.reply_text(text(language, "desk_action_cancelled"))
-    return True
 
 
 # --- /tips and /tip ----------------------------------------------------------------------------

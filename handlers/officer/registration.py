@@ -22,7 +22,7 @@ from bot.services import Services
 from handlers.shared.context import language_of, services_of
 from storage.staff import ALREADY_STAFF, INACTIVE_STAFF, Invite
 from telegram_api.request import no_retry
-from texts.catalog import text
+from texts.catalog import pick_language, text
 from views.areas import scope_text
 from workers.delivery import on_staff_reachable
 from workers.menus import publish_menu_for
@@ -76,9 +76,8 @@ async def _tell_of_use(
     recipients = sorted(({invite.created_by} | set(services.config.admin_ids)) - {user.id})
     told = 0
     for staff_id in recipients:
-        language = await services.store.preferences.language(staff_id) or (
-            services.config.language
-        )
+        language = pick_language(await services.store.preferences.language(staff_id),
+                                 services.config.language)
         body = text(
             language, "invite_used_notice", name=user.first_name or "—", id=user.id,
             areas=scope_text(services, invite.areas, invite.all_areas, language),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, role_of, services_of
+from handlers.shared.flows import Purpose, TypedDates
 from handlers.shared.periods import ask_dates, period_keyboard, typed_period
 from reports.sending import send_report
 from reports.stats import (
@@ -62,7 +63,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     if code == TYPED:
         await query.answer()
-        await ask_dates(context, user.id, language, "stats")
+        await ask_dates(context, user.id, language, Purpose.STATS)
         return
     period = period_of(code, local_today(services.config.timezone)) if code else None
     if period is None:
@@ -89,7 +90,7 @@ async def answer_stats(
 
 
 async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, dates: TypedDates
 ) -> None:
     """The two typed dates for `/stats` (the role is checked again now)."""
     user = private_user(update)
@@ -98,7 +99,7 @@ async def on_message(
     language = await language_of(context, user)
     role = await role_of(context, user.id)
     if not role.is_staff:
-        await services_of(context).store.drafts.clear(user.id)
+        await flows.end(context, user.id)
         await update.effective_message.reply_text(text(language, "not_allowed"))
         return
     period = await typed_period(update, context, language)

@@ -10,24 +10,17 @@ so replacing its hash takes nothing away.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from handlers.shared import flows
 from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.flows import OwedReceipt
 from texts.catalog import Html, text
 
 log = logging.getLogger(__name__)
-
-FLOW = "receipt"
-
-
-def owed(tip_id: int, followup: str) -> dict[str, Any]:
-    """The draft that stands for a receipt not yet shown."""
-    return {"flow": FLOW, "tip_id": tip_id, "followup": followup}
-
 
 async def send(
     update: Update,
@@ -48,7 +41,7 @@ async def send(
     if replaced:
         body = Html(text(language, "receipt_replaced") + "\n\n" + body)
     await update.effective_chat.send_message(body)
-    await services_of(context).store.drafts.clear(update.effective_user.id)
+    await flows.end(context, update.effective_user.id)
 
 
 async def deliver_owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,19 +50,19 @@ async def deliver_owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is None:
         return
     store = services_of(context).store
-    draft = await store.drafts.load(user.id)
-    if not draft or draft.get("flow") != FLOW:
+    owed = await flows.current_of(context, user.id, OwedReceipt)
+    if owed is None:
         return
     language = await language_of(context, user)
     try:
-        code = await store.tips.replace_receipt_code(draft["tip_id"])
+        code = await store.tips.replace_receipt_code(owed.tip_id)
     except LookupError:
-        await store.drafts.clear(user.id)
+        await flows.end(context, user.id)
         return
     log.info("update %s: a new code drawn for a tip whose first one never reached its resident",
              update.update_id)
     try:
-        await send(update, context, code, draft.get("followup", "anon"), language, replaced=True)
+        await send(update, context, code, owed.followup, language, replaced=True)
     except TelegramError as error:
         # Still failing: keep owing it, and do nothing else with this update, so that no
         # other flow replaces the note (the next message tries again).

@@ -10,8 +10,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.flows import StatusSession
 from texts.catalog import plain, text
 
 
@@ -28,23 +30,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tip is None or tip.notify_chat != update.effective_chat.id:
         await query.answer(plain(language, "button_expired"))
         return
-    await services.store.staff.end_action(user.id)  # an officer's open reply never captures it
-    draft = await services.store.drafts.load(user.id)
-    if draft and draft.get("flow") == "report":
-        # One conversation at a time: answering would replace the report in progress.
-        await query.answer()
-        await update.effective_chat.send_message(
-            text(language, "status_busy_with_report"),
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(plain(language, "btn_continue"),
-                                       callback_data="r:resume:")]]
-            ),
-        )
-        return
-    await services.store.drafts.save(
-        user.id, {"flow": "status", "step": "add", "tip_id": tip.tip_id}
-    )
     await query.answer()
+    if await flows.busy_with_report(update, context):
+        return
+    await flows.begin(context, user.id, StatusSession(step="add", tip_id=tip.tip_id))
     await update.effective_chat.send_message(
         text(language, "status_ask_addition"),
         reply_markup=InlineKeyboardMarkup(

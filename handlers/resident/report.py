@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,9 +25,11 @@ from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
 from handlers.resident import receipts
 from handlers.resident.evidence import Received, user_lock
+from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import number, word
 from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.flows import OwedReceipt, ReportDraft
 from rules.routing import plan_delivery
 from storage.tips import NewTip
 from telegram_api.answers import is_not_modified
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 #: A button handler's result when it already answered the press itself.
 ANSWERED = "answered"
-Draft = dict[str, Any]
+Draft = ReportDraft
 STEPS = ("category", "area", "place", "when", "text", "evidence", "followup", "summary")
 WHEN_CHOICES = ("now", "today", "earlier")
 AREAS_PER_PAGE = 8
@@ -66,45 +69,26 @@ async def start_report(
     user = private_user(update)
     if user is None:
         return
-    services = services_of(context)
     language = await language_of(context, user)
     if not await _line_is_staffed(context):
         await _say(update, text(language, "report_not_staffed"))
         return
-    # Acting as a resident ends any officer action left open (a reply must never capture it).
-    await services.store.staff.end_action(user.id)
-    draft = await services.store.drafts.load(user.id)
-    if not (draft and draft.get("flow") == "report") and await _over_daily_limit(update, context):
+    draft = await flows.current_of(context, user.id, ReportDraft)
+    if draft is None and await _over_daily_limit(update, context):
         return
-    if draft and draft.get("flow") == "report":
+    if draft is not None:
         # A deep link (e.g. in a campaign post) must not throw away a report being written.
         await _say(update, text(language, "report_resuming"))
         await _prompt(update, context, draft, language, new_message=True)
         return
-    draft = {"flow": "report", "step": "category", "attachments": [], "text": []}
-    if campaign:
-        draft["campaign"] = campaign
+    draft = ReportDraft(campaign=campaign or None)
     if category in CATEGORIES:
-        draft["category"] = category
-        draft["step"] = "area"
-    await services.store.drafts.save(user.id, draft)
+        draft = replace(draft, category=category, step="area")
+    # Starting a report ends anything else in progress (an officer's open reply included:
+    # it must never capture what is written here).
+    await flows.begin(context, user.id, draft)
     await _say(update, text(language, "report_intro"))
     await _prompt(update, context, draft, language, new_message=True)
-
-
-async def cancel_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """`/cancel` inside a report; True when there was one."""
-    user = private_user(update)
-    if user is None:
-        return False
-    services = services_of(context)
-    async with user_lock(user.id):  # a cleaning that finishes now must not bring it back
-        draft = await services.store.drafts.load(user.id)
-        if not draft or draft.get("flow") != "report":
-            return False
-        await services.store.drafts.clear(user.id)
-    await _say(update, text(await language_of(context, user), "report_cancelled"))
-    return True
 
 
 # --- buttons -------------------------------------------------------------------------------
@@ -129,8 +113,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     language = await language_of(context, user)
     parts = (query.data or "").split(":", 2)
     step, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    draft = await services.store.drafts.load(user.id)
-    if draft is None or draft.get("flow") != "report":
+    draft = await flows.current_of(context, user.id, ReportDraft)
+    if draft is None:
         await query.answer(plain(language, "button_expired"))
         if step != "resume":
             await _offer_new(update, language)
@@ -141,20 +125,22 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if step == "x" and value == "cancel":
         await query.answer()
-        await services.store.drafts.clear(user.id)
+        await flows.end(context, user.id)
         await _edit_or_say(update, text(language, "report_cancelled"), None)
         return
     if step == "x" and value == "back":
-        if draft.get("editing") or draft.get("choosing_edit") or draft["step"] == "category":
+        if draft.editing or draft.choosing_edit or draft.step == "category":
             await _expired(update, language)
             return
         await query.answer()
-        draft["step"] = _previous_step(draft["step"], services.config.max_attachments)
-        await services.store.drafts.save(user.id, draft)
+        draft = replace(
+            draft, step=_previous_step(draft.step, services.config.max_attachments)
+        )
+        await flows.save(context, user.id, draft)
         await _prompt(update, context, draft, language)
         return
     handler = _BUTTONS.get(step)
-    if handler is None or _BUTTON_STEP.get(step) != draft["step"]:
+    if handler is None or _BUTTON_STEP.get(step) != draft.step:
         await _expired(update, language)
         return
     changed = await handler(update, context, draft, value, language)
@@ -164,9 +150,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if changed is ANSWERED:
         return
     await query.answer()
-    if changed:
-        await services.store.drafts.save(user.id, draft)
-        await _prompt(update, context, draft, language)
+    await flows.save(context, user.id, changed)
+    await _prompt(update, context, changed, language)
 
 
 async def _expired(update: Update, language: str) -> None:
@@ -193,77 +178,64 @@ async def _offer_new(update: Update, language: str) -> None:
 
 async def _pick_category(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     if value not in CATEGORIES:
         return None
-    draft["category"] = value
-    _advance(draft, "area")
-    return True
+    return _advance(replace(draft, category=value), "area")
 
 
 async def _pick_area(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     areas = services_of(context).areas
     if value != "unsure" and value not in areas:
         return None
-    draft["area"] = value
-    _advance(draft, "place")
-    return True
+    return _advance(replace(draft, area=value), "place")
 
 
 async def _area_page(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     pages = _page_count(len(services_of(context).areas))
     page = number(value)
     if page is None or not 0 <= page < pages:
         return None
-    draft["area_page"] = int(value)
-    return True
+    return replace(draft, area_page=int(value))
 
 
 async def _place(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     if value != "skip":
         return None
-    draft["place"] = None
-    draft["location"] = None
-    _advance(draft, "when")
-    return True
+    return _advance(replace(draft, place=None, location=None), "when")
 
 
 async def _when(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     if value not in (*WHEN_CHOICES, "skip"):
         return None
-    draft["when"] = None if value == "skip" else value
-    _advance(draft, "text")
-    return True
+    return _advance(replace(draft, when=None if value == "skip" else value), "text")
 
 
 async def _text_done(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
-    if value != "done" or not (draft.get("text") or draft.get("voice")):
+) -> Draft | None:
+    if value != "done" or not (draft.text or draft.voice):
         return None
     max_attachments = services_of(context).config.max_attachments
-    _advance(draft, "evidence" if max_attachments > 0 else "followup")
-    return True
+    return _advance(draft, "evidence" if max_attachments > 0 else "followup")
 
 
 async def _evidence(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     if value not in ("done", "skip", "clear"):
         return None
     if value == "clear":
-        draft["attachments"] = []
-        draft.pop("evidence_seq", None)
-        return True
-    attachments = draft.get("attachments", [])
+        return replace(draft, attachments=(), evidence_seq=0)
+    attachments = draft.attachments
     undecided = [a for a in attachments if a.get("undecided")]
     if undecided:
         await update.callback_query.answer(
@@ -274,16 +246,15 @@ async def _evidence(
         _resume_cleanings(context, update, draft, language)
         await update.callback_query.answer(plain(language, "evidence_wait_cleaning"))
         return ANSWERED
-    _advance(draft, "followup")
-    return True
+    return _advance(draft, "followup")
 
 
 async def _evidence_choice(
     update: Update, context: Context, draft: Draft, value: str, language: str, *, keep: bool
-) -> bool | str | None:
+) -> Draft | str | None:
     """"Send as it is" or "leave it out" for a file that could not be cleaned."""
     token = word(value)
-    attachments: list[dict[str, Any]] = draft.get("attachments", [])
+    attachments = list(draft.attachments)
     entry = next((a for a in attachments if token and a.get("undecided") == token), None)
     if entry is None:
         return None
@@ -291,17 +262,17 @@ async def _evidence_choice(
     await query.answer()
     if not keep:
         attachments.remove(entry)
-        await services_of(context).store.drafts.save(update.effective_user.id, draft)
+        draft = replace(draft, attachments=tuple(attachments))
+        await flows.save(context, update.effective_user.id, draft)
         await _edit_or_say(
             update, text(language, "evidence_left_out", number=entry.get("n", "?")), None
         )
         await _prompt(update, context, draft, language, new_message=True)
         return ANSWERED
-    entry.pop("undecided")
-    entry.pop("reason", None)
-    entry["pending"] = token
-    entry["as_is"] = True
-    await services_of(context).store.drafts.save(update.effective_user.id, draft)
+    kept = {k: v for k, v in entry.items() if k not in ("undecided", "reason")}
+    attachments[attachments.index(entry)] = {**kept, "pending": token, "as_is": True}
+    draft = replace(draft, attachments=tuple(attachments))
+    await flows.save(context, update.effective_user.id, draft)
     await _edit_or_say(update, text(language, "evidence_cleaning_as_is",
                                     number=entry.get("n", "?")), None)
     _start_cleaning(context, update.effective_user.id, update.effective_chat.id, token, language)
@@ -310,58 +281,50 @@ async def _evidence_choice(
 
 async def _evidence_as_is(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | str | None:
+) -> Draft | str | None:
     return await _evidence_choice(update, context, draft, value, language, keep=True)
 
 
 async def _evidence_leave_out(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | str | None:
+) -> Draft | str | None:
     return await _evidence_choice(update, context, draft, value, language, keep=False)
 
 
 async def _followup(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
+) -> Draft | None:
     if value not in ("anon", "notify"):
         return None
-    draft["followup"] = value
-    _advance(draft, "summary")
-    return True
+    return _advance(replace(draft, followup=value), "summary")
 
 
 async def _summary(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | str | None:
+) -> Draft | str | None:
     if value == "send":
         # End the button's spinner now: storing and the receipt take several round trips.
         await update.callback_query.answer()
         await _submit(update, context, draft, language)
         return ANSWERED
     if value == "edit":
-        draft["step"] = "summary"
-        draft["choosing_edit"] = True
-        return True
+        return replace(draft, step="summary", choosing_edit=True)
     return None
 
 
 async def _edit_field(
     update: Update, context: Context, draft: Draft, value: str, language: str
-) -> bool | None:
-    if value not in EDITABLE or not draft.get("choosing_edit"):
+) -> Draft | None:
+    if value not in EDITABLE or not draft.choosing_edit:
         return None
     if value == "evidence" and services_of(context).config.max_attachments == 0:
         return None
-    draft.pop("choosing_edit", None)
-    draft["editing"] = True
+    draft = replace(draft, choosing_edit=False, editing=True, step=value)
     if value == "text":
-        draft["text"] = []
-        draft["voice"] = []
+        draft = replace(draft, text=(), voice=())
     if value == "evidence":
-        draft["attachments"] = []
-        draft.pop("evidence_seq", None)
-    draft["step"] = value
-    return True
+        draft = replace(draft, attachments=(), evidence_seq=0)
+    return draft
 
 
 _BUTTONS = {
@@ -394,12 +357,11 @@ _BUTTON_STEP = {
 }
 
 
-def _advance(draft: dict[str, Any], next_step: str) -> None:
+def _advance(draft: Draft, next_step: str) -> Draft:
     """Go to the next step, or back to the summary when the resident was editing one field."""
-    if draft.pop("editing", False):
-        draft["step"] = "summary"
-    else:
-        draft["step"] = next_step
+    if draft.editing:
+        return replace(draft, editing=False, step="summary")
+    return replace(draft, step=next_step)
 
 
 def _previous_step(step: str, max_attachments: int) -> str:
@@ -414,64 +376,62 @@ def _previous_step(step: str, max_attachments: int) -> str:
 
 
 async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
 ) -> None:
     """A message while a report is in progress, with the draft read again under the lock."""
     user = update.effective_user
     async with user_lock(user.id):
-        current = await services_of(context).store.drafts.load(user.id)
-        if current is None or current.get("flow") != "report":
+        current = await flows.current_of(context, user.id, ReportDraft)
+        if current is None:
             return  # ended (cancelled, sent) between the dispatch and now
         await _on_message(update, context, current)
 
 
 async def _on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
 ) -> None:
     """A message while a report is in progress: used by the text-taking steps, else a hint."""
     user = update.effective_user
     message = update.effective_message
     services = services_of(context)
     language = await language_of(context, user)
-    step = draft["step"]
+    step = draft.step
     if step == "place" and (message.text or message.location):
         if message.location:
-            draft["location"] = {
+            draft = replace(draft, location={
                 "lat": message.location.latitude,
                 "lon": message.location.longitude,
-            }
+            })
         else:
             if len(message.text) > 500:
                 await message.reply_text(text(language, "report_place_too_long"))
                 return
-            draft["place"] = message.text
-        _advance(draft, "when")
-        await services.store.drafts.save(user.id, draft)
+            draft = replace(draft, place=message.text)
+        draft = _advance(draft, "when")
+        await flows.save(context, user.id, draft)
         await _prompt(update, context, draft, language, new_message=True)
         return
     if step == "text" and message.text:
-        parts: list[str] = draft.setdefault("text", [])
-        used = sum(len(p) for p in parts)
+        used = sum(len(p) for p in draft.text)
         if used + len(message.text) > MAX_TEXT_CHARS:
             await message.reply_text(text(language, "report_text_full", limit=MAX_TEXT_CHARS))
             return
-        parts.append(message.text[:MAX_PART_CHARS])
-        await services.store.drafts.save(user.id, draft)
+        draft = replace(draft, text=(*draft.text, message.text[:MAX_PART_CHARS]))
+        await flows.save(context, user.id, draft)
         await _step_message(
-            update, context, draft, text(language, "report_text_added", count=len(parts))
+            update, context, draft, text(language, "report_text_added", count=len(draft.text))
         )
         return
     if step == "text" and message.voice:
         # Many would rather speak than type: voice notes count as the description.
-        voices: list[dict[str, Any]] = draft.setdefault("voice", [])
-        if len(voices) >= MAX_VOICE_NOTES:
+        if len(draft.voice) >= MAX_VOICE_NOTES:
             await message.reply_text(text(language, "report_voice_full", limit=MAX_VOICE_NOTES))
             return
-        voices.append({"kind": "voice", "file_id": message.voice.file_id})
-        first = not draft.get("voice_warned")
-        draft["voice_warned"] = True
-        await services.store.drafts.save(user.id, draft)
-        answer = text(language, "report_voice_added", count=len(voices))
+        first = not draft.voice_warned
+        voice = {"kind": "voice", "file_id": message.voice.file_id}
+        draft = replace(draft, voice=(*draft.voice, voice), voice_warned=True)
+        await flows.save(context, user.id, draft)
+        answer = text(language, "report_voice_added", count=len(draft.voice))
         if first:
             answer = Html(answer + "\n\n" + text(language, "report_voice_warning"))
         await _step_message(update, context, draft, answer)
@@ -480,11 +440,10 @@ async def _on_message(
         _resume_cleanings(context, update, draft, language)
     if step == "evidence" and (attachment := attachment_of(message)):
         limit = services.config.max_attachments
-        attachments: list[dict[str, Any]] = draft.setdefault("attachments", [])
-        if len(attachments) >= limit:
+        if len(draft.attachments) >= limit:
             await message.reply_text(text(language, "report_evidence_full", limit=limit))
             return
-        number = draft["evidence_seq"] = draft.get("evidence_seq", 0) + 1
+        number = draft.evidence_seq + 1
         received = resident_evidence.received_file(message)
         token = ""
         if received is not None:
@@ -493,15 +452,17 @@ async def _on_message(
             token = secrets.token_hex(4)
             attachment = {"kind": received.kind, "pending": token, "n": number,
                           "received": received.to_json()}
-        attachments.append(attachment)
-        if message.caption:
-            draft.setdefault("text", []).append(message.caption[:1024])
-        await services.store.drafts.save(user.id, draft)
+        caption = (message.caption[:1024],) if message.caption else ()
+        draft = replace(
+            draft, attachments=(*draft.attachments, attachment), evidence_seq=number,
+            text=(*draft.text, *caption),
+        )
+        await flows.save(context, user.id, draft)
         if received is not None:
             await message.reply_text(text(language, "evidence_cleaning", number=number))
             _start_cleaning(context, user.id, update.effective_chat.id, token, language)
             return
-        answer = text(language, "report_evidence_added", count=len(attachments), limit=limit)
+        answer = text(language, "report_evidence_added", count=len(draft.attachments), limit=limit)
         if attachment["kind"] == "video_note":
             answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
         await _step_message(update, context, draft, answer)
@@ -521,7 +482,7 @@ def _start_cleaning(
 
 def _resume_cleanings(context: Context, update: Update, draft: Draft, language: str) -> None:
     """Files whose cleaning a restart cut off start again (their entry is still pending)."""
-    for attachment in draft.get("attachments", []):
+    for attachment in draft.attachments:
         token = attachment.get("pending")
         if token and token not in resident_evidence.running:
             _start_cleaning(
@@ -529,10 +490,10 @@ def _resume_cleanings(context: Context, update: Update, draft: Draft, language: 
             )
 
 
-def _pending(draft: Draft | None, token: str) -> dict[str, Any] | None:
-    if not draft or draft.get("flow") != "report":
+def _pending(draft: Draft | None, token: str) -> flows.Record | None:
+    if draft is None:
         return None
-    return next((a for a in draft.get("attachments", []) if a.get("pending") == token), None)
+    return next((a for a in draft.attachments if a.get("pending") == token), None)
 
 
 async def _clean_in_background(
@@ -547,16 +508,16 @@ async def _clean_in_background(
     services = services_of(context)
     try:
         async with user_lock(user_id):
-            draft = await services.store.drafts.load(user_id)
+            draft = await flows.current_of(context, user_id, ReportDraft)
             entry = _pending(draft, token)
             if draft is None or entry is None:
                 return
             received = Received.from_json(entry["received"])
             number = entry.get("n", 1)
             as_it_is = bool(entry.get("as_is"))
-            in_step = draft["step"] == "evidence" and not draft.get("choosing_edit")
+            in_step = draft.step == "evidence" and not draft.choosing_edit
             keyboard = _keyboard_for(draft, language, services) if in_step else None
-            count = len(draft.get("attachments", []))
+            count = len(draft.attachments)
         limit = services.config.max_attachments
         suffix = text(language, "report_evidence_added", count=count, limit=limit)
         try:
@@ -572,13 +533,13 @@ async def _clean_in_background(
             result = {"kind": received.kind, "undecided": token, "n": number,
                       "reason": resident_evidence.NOT_FETCHED, "received": received.to_json()}
         async with user_lock(user_id):
-            draft = await services.store.drafts.load(user_id)
+            draft = await flows.current_of(context, user_id, ReportDraft)
             entry = _pending(draft, token)
             if draft is None or entry is None:
                 return
-            attachments = draft["attachments"]
+            attachments = list(draft.attachments)
             attachments[attachments.index(entry)] = result
-            await services.store.drafts.save(user_id, draft)
+            await flows.save(context, user_id, replace(draft, attachments=tuple(attachments)))
         if result.get("as_is") and not result.get("name"):
             # Not fetched, so not uploaded again: nothing showed the resident the outcome.
             await context.bot.send_message(
@@ -611,7 +572,7 @@ async def _clean_in_background(
 async def _prompt(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    draft: dict[str, Any],
+    draft: Draft,
     language: str,
     *,
     new_message: bool = False,
@@ -633,7 +594,7 @@ async def _prompt(
 async def _step_message(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    draft: dict[str, Any],
+    draft: Draft,
     body: str,
     *,
     reply: bool = True,
@@ -648,15 +609,13 @@ async def _step_message(
         sent = await message.reply_text(body, reply_markup=keyboard)
     else:
         sent = await update.effective_chat.send_message(body, reply_markup=keyboard)
-    previous = draft.get("prompt_id")
+    previous = draft.prompt_id
     if isinstance(previous, int) and previous != sent.message_id:
         with contextlib.suppress(TelegramError):
             await context.bot.edit_message_reply_markup(
                 chat_id=update.effective_chat.id, message_id=previous, reply_markup=None
             )
-    if draft.get("flow") == "report":
-        draft["prompt_id"] = sent.message_id
-        await services.store.drafts.save(update.effective_user.id, draft)
+    await flows.save(context, update.effective_user.id, replace(draft, prompt_id=sent.message_id))
 
 
 async def _edit_or_say(
@@ -675,35 +634,33 @@ async def _edit_or_say(
 
 
 def _step_text(draft: Draft, language: str, services: Services) -> Html:
-    step = draft["step"]
+    step = draft.step
     if step == "area":
         pages = _page_count(len(services.areas))
-        return text(
-            language, "report_ask_area", page=draft.get("area_page", 0) + 1, pages=pages
-        )
+        return text(language, "report_ask_area", page=draft.area_page + 1, pages=pages)
     if step == "evidence":
         return text(
             language, "report_ask_evidence", limit=services.config.max_attachments,
-            count=len(draft.get("attachments", [])),
+            count=len(draft.attachments),
         )
     if step == "summary":
-        if draft.get("choosing_edit"):
+        if draft.choosing_edit:
             return text(language, "report_ask_edit")
         return summary_text(draft, language, services)
     return text(language, f"report_ask_{step}")
 
 
 def summary_text(draft: Draft, language: str, services: Services) -> Html:
-    description = "\n".join(draft.get("text", []))
+    description = "\n".join(draft.text)
     if len(description) > SUMMARY_TEXT_CHARS:
         description = description[:SUMMARY_TEXT_CHARS] + "…"
-    if draft.get("voice"):
-        spoken = plain(language, "report_spoken", count=len(draft["voice"]))
+    if draft.voice:
+        spoken = plain(language, "report_spoken", count=len(draft.voice))
         description = spoken + ("\n" + description if description else "")
-    place = draft.get("place") or ""
-    if draft.get("location"):
+    place = draft.place or ""
+    if draft.location:
         place = (place + " " if place else "") + plain(language, "report_pin_attached")
-    area = draft.get("area")
+    area = draft.area
     area_name = (
         plain(language, "area_unsure")
         if area in (None, "unsure")
@@ -712,21 +669,21 @@ def summary_text(draft: Draft, language: str, services: Services) -> Html:
     return text(
         language,
         "report_summary",
-        category=plain(language, f"cat_{draft.get('category', 'other')}"),
+        category=plain(language, f"cat_{draft.category or 'other'}"),
         area=area_name,
         place=place or plain(language, "not_given"),
-        when=plain(language, f"when_{draft['when']}") if draft.get("when") else plain(
+        when=plain(language, f"when_{draft.when}") if draft.when else plain(
             language, "not_given"
         ),
         description=description,
         attachments=_attachment_summary(draft, language),
-        followup=plain(language, f"followup_{draft.get('followup', 'anon')}"),
+        followup=plain(language, f"followup_{draft.followup or 'anon'}"),
     )
 
 
 def _attachment_summary(draft: Draft, language: str) -> Html:
     """How many files, and for each what officers will get (cleaned, as it is…)."""
-    attachments = draft.get("attachments", [])
+    attachments = draft.attachments
     lines = "".join(
         "\n  • " + resident_evidence.attachment_line(language, a) for a in attachments
     )
@@ -734,7 +691,7 @@ def _attachment_summary(draft: Draft, language: str) -> Html:
 
 
 def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyboardMarkup:
-    step = draft["step"]
+    step = draft.step
     rows: list[list[InlineKeyboardButton]] = []
 
     def button(key: str, data: str, **values: object) -> InlineKeyboardButton:
@@ -745,7 +702,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     elif step == "area":
         areas = list(services.areas)
-        page = min(draft.get("area_page", 0), _page_count(len(areas)) - 1)
+        page = min(draft.area_page, _page_count(len(areas)) - 1)
         shown = areas[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
         buttons = [
             InlineKeyboardButton(a.name(language), callback_data=f"r:area:{a.code}")
@@ -766,17 +723,17 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
         rows.append([button("btn_skip", "r:when:skip")])
     elif step == "text":
-        if draft.get("text") or draft.get("voice"):
+        if draft.text or draft.voice:
             rows = [[button("btn_text_done", "r:text:done")]]
     elif step == "evidence":
-        for attachment in draft.get("attachments", []):
+        for attachment in draft.attachments:
             if attachment.get("undecided"):
                 number, token = attachment.get("n", "?"), attachment["undecided"]
                 rows.append([
                     button("btn_evidence_as_is_n", f"r:evk:{token}", number=number),
                     button("btn_evidence_leave_out_n", f"r:evd:{token}", number=number),
                 ])
-        if draft.get("attachments"):
+        if draft.attachments:
             rows += [
                 [button("btn_evidence_done", "r:ev:done")],
                 [button("btn_evidence_clear", "r:ev:clear")],
@@ -789,7 +746,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
             [button("followup_notify", "r:fu:notify")],
         ]
     elif step == "summary":
-        if draft.get("choosing_edit"):
+        if draft.choosing_edit:
             fields = [
                 f for f in EDITABLE
                 if f != "evidence" or services.config.max_attachments > 0
@@ -802,7 +759,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
                 [button("btn_edit", "r:sum:edit")],
             ]
     footer = [button("btn_cancel", "r:x:cancel")]
-    if step != "category" and not draft.get("editing") and not draft.get("choosing_edit"):
+    if step != "category" and not draft.editing and not draft.choosing_edit:
         footer.insert(0, button("btn_back", "r:x:back"))
     rows.append(footer)
     return InlineKeyboardMarkup(rows)
@@ -816,7 +773,7 @@ def _page_count(count: int) -> int:
 
 
 async def _submit(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, language: str
 ) -> None:
     """Store the tip and its deliveries in one transaction, then give the receipt code.
 
@@ -826,38 +783,37 @@ async def _submit(
     user = update.effective_user
     services = services_of(context)
     store = services.store
-    area = draft.get("area")
-    area = None if area in (None, "unsure") else area
+    area = None if draft.area in (None, "unsure") else draft.area
     delivery = await plan_delivery(store, area, services.config.admin_ids)
     if delivery is None:
         await _edit_or_say(update, text(language, "report_not_staffed"), None)
         return
     content = {
-        "place": draft.get("place"),
-        "location": draft.get("location"),
-        "when": draft.get("when"),
-        "text": "\n".join(draft.get("text", [])),
+        "place": draft.place,
+        "location": draft.location,
+        "when": draft.when,
+        "text": "\n".join(draft.text),
         # Spoken descriptions first, then the evidence; `spoken` says how many are which.
-        "attachments": list(draft.get("voice", [])) + _ready_attachments(draft),
-        "spoken": len(draft.get("voice", [])),
+        "attachments": [dict(v) for v in draft.voice] + _ready_attachments(draft),
+        "spoken": len(draft.voice),
         "language": language,
     }
     new_tip = NewTip(
-        category=draft.get("category", "other"),
+        category=draft.category or "other",
         area=area,
-        urgent=draft.get("when") == "now",
+        urgent=draft.when == "now",
         content=content,
-        notify_chat=update.effective_chat.id if draft.get("followup") == "notify" else None,
-        campaign=draft.get("campaign"),
+        notify_chat=update.effective_chat.id if draft.followup == "notify" else None,
+        campaign=draft.campaign,
     )
-    followup = draft.get("followup", "anon")
+    followup = draft.followup or "anon"
     if await _over_daily_limit(update, context):
         return  # the draft stays: it can be sent once the day has passed
     async with store.db.transaction():
         tip, code = await store.tips.insert(new_tip, delivery)
         await store.ratelimits.note_tip(user.id)
         # Until the receipt is shown, the draft remembers that one is owed (never the code).
-        await store.drafts.save(user.id, receipts.owed(tip.tip_id, followup))
+        await flows.save(context, user.id, OwedReceipt(tip.tip_id, followup))
     log.info("tip %s stored, tier %s, %s deliveries", tip.ref, delivery.tier, len(
         delivery.recipients
     ))
@@ -887,7 +843,7 @@ def _ready_attachments(draft: Draft) -> list[dict[str, Any]]:
     kept = ("kind", "file_id", "cleaned", "as_is", "name")
     return [
         {k: a[k] for k in kept if k in a}
-        for a in draft.get("attachments", [])
+        for a in draft.attachments
         if a.get("file_id") and not a.get("pending") and not a.get("undecided")
     ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,11 @@ from telegram.ext import ContextTypes
 from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
 from handlers.resident.evidence import Received, user_lock
+from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.flows import StatusSession
 from rules.times import local_time
 from storage.receipt_codes import normalise_receipt_code
 from storage.tips import Tip
@@ -42,45 +45,34 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = private_user(update)
     if user is None:
         return
-    services = services_of(context)
     language = await language_of(context, user)
-    await services.store.staff.end_action(user.id)  # an officer's open reply never captures it
-    draft = await services.store.drafts.load(user.id)
-    if draft and draft.get("flow") == "report":
-        # One conversation at a time: a /status session would replace the report's draft.
-        await update.effective_chat.send_message(
-            text(language, "status_busy_with_report"),
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(plain(language, "btn_continue"),
-                                       callback_data="r:resume:")]]
-            ),
-        )
+    if await flows.busy_with_report(update, context):
         return
+    await flows.begin(context, user.id, StatusSession(step="code"))
     typed = " ".join(context.args or []) if update.callback_query is None else ""
     if typed:
         await _look_up(update, context, typed, language)
         return
-    await services.store.drafts.save(user.id, {"flow": "status", "step": "code"})
     await update.effective_chat.send_message(text(language, "status_ask_code"))
 
 
 async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: StatusSession
 ) -> None:
     """A message while /status is open: the code, or an addition to the opened tip."""
     message = update.effective_message
     language = await language_of(context, update.effective_user)
-    if draft.get("step") == "code":
+    if draft.step == "code":
         if not message.text:
             await message.reply_text(text(language, "status_ask_code"))
             return
         await _look_up(update, context, message.text, language)
         return
-    if draft.get("step") == "add":
+    if draft.step == "add":
         await _add(update, context, draft, language)
         return
     await message.reply_text(text(language, "status_hint_open"), reply_markup=_open_keyboard(
-        language, draft.get("view", "")
+        language, draft.view
     ))
 
 
@@ -97,14 +89,12 @@ async def _look_up(
     tip = await services.store.tips.by_receipt_code(code) if code else None
     if tip is None:
         await limits.record_failure(user.id, "receipt", WRONG_CODE_WINDOW)
-        await services.store.drafts.save(user.id, {"flow": "status", "step": "code"})
+        await flows.save(context, user.id, StatusSession(step="code"))
         await update.effective_chat.send_message(text(language, "status_wrong_code"))
         return
     # A new view makes the buttons of earlier views (maybe of another tip) expire.
     view = secrets.token_hex(3)
-    await services.store.drafts.save(
-        user.id, {"flow": "status", "step": "open", "tip_id": tip.tip_id, "view": view}
-    )
+    await flows.save(context, user.id, StatusSession(step="open", tip_id=tip.tip_id, view=view))
     await update.effective_chat.send_message(
         await render_status(context, tip, language), reply_markup=_open_keyboard(language, view)
     )
@@ -157,19 +147,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = private_user(update)
     if query is None or user is None:
         return
-    services = services_of(context)
     language = await language_of(context, user)
-    draft = await services.store.drafts.load(user.id)
+    draft = await flows.current_of(context, user.id, StatusSession)
     data = parse(query.data)
     action = data.word(0)
-    if draft is None or draft.get("flow") != "status" or "tip_id" not in draft:
+    if draft is None or draft.tip_id is None:
         await query.answer(plain(language, "button_expired"))
         return
     # "Add" belongs to one view of one tip (answered once: a second answer is refused).
-    if data.fields == ("add", str(draft.get("view"))) and draft.get("step") == "open":
+    if draft.view and data.fields == ("add", str(draft.view)) and draft.step == "open":
         await query.answer()
-        draft["step"] = "add"
-        await services.store.drafts.save(user.id, draft)
+        await flows.save(context, user.id, replace(draft, step="add"))
         await update.effective_chat.send_message(
             text(language, "status_ask_addition"),
             reply_markup=InlineKeyboardMarkup(
@@ -181,14 +169,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _evidence_choice(update, context, draft, action, data.word(1), language)
     elif data.fields == ("close",):
         await query.answer()
-        await services.store.drafts.clear(user.id)
+        await flows.end(context, user.id)
         await update.effective_chat.send_message(text(language, "status_closed"))
     else:
         await query.answer(plain(language, "button_expired"))
 
 
 async def _add(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: StatusSession, language: str
 ) -> None:
     """Store one addition (text or a file) and queue it for the tip's officers.
 
@@ -206,9 +194,9 @@ async def _add(
     if attachment is None and received is None and not body_text:
         await message.reply_text(text(language, "status_addition_hint"))
         return
-    tip = await services.store.tips.by_id(draft["tip_id"])
+    tip = await services.store.tips.by_id(draft.tip_id) if draft.tip_id is not None else None
     if tip is None:
-        await services.store.drafts.clear(update.effective_user.id)
+        await flows.end(context, update.effective_user.id)
         await message.reply_text(text(language, "status_closed"))
         return
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
@@ -251,10 +239,10 @@ async def _next_file_number(context: ContextTypes.DEFAULT_TYPE, user_id: int, ti
     """N of `evidence-N`: after the files the tip already has, and those on their way."""
     services = services_of(context)
     async with user_lock(user_id):
-        draft = await services.store.drafts.load(user_id)
-        if draft is None or draft.get("flow") != "status" or draft.get("tip_id") != tip.tip_id:
+        draft = await flows.current_of(context, user_id, StatusSession)
+        if draft is None or draft.tip_id != tip.tip_id:
             draft = None
-        number = (draft or {}).get("evidence_seq")
+        number = draft.evidence_seq if draft is not None else None
         if number is None:
             thread = await services.store.tips.thread(tip.tip_id)
             number = len(tip.content.get("attachments", [])) + sum(
@@ -262,8 +250,7 @@ async def _next_file_number(context: ContextTypes.DEFAULT_TYPE, user_id: int, ti
             )
         number += 1
         if draft is not None:
-            draft["evidence_seq"] = number
-            await services.store.drafts.save(user_id, draft)
+            await flows.save(context, user_id, replace(draft, evidence_seq=number))
     return number
 
 
@@ -301,15 +288,14 @@ async def _clean_addition(
             return
         token = secrets.token_hex(4)
         async with user_lock(user_id):
-            draft = await services.store.drafts.load(user_id)
-            if draft is None or draft.get("flow") != "status" or draft.get("tip_id") != tip_id:
+            draft = await flows.current_of(context, user_id, StatusSession)
+            if draft is None or draft.tip_id != tip_id:
                 draft = None
             else:
                 # Until the resident chooses, the original's file id waits here (encrypted).
-                draft.setdefault("undecided", {})[token] = {
-                    "received": received.to_json(), "n": number, "text": body_text,
-                }
-                await services.store.drafts.save(user_id, draft)
+                waiting = {token: {"received": received.to_json(), "n": number, "text": body_text}}
+                draft = replace(draft, undecided={**draft.undecided, **waiting})
+                await flows.save(context, user_id, draft)
         keyboard = None
         if draft is not None:
             keyboard = InlineKeyboardMarkup([
@@ -330,7 +316,7 @@ async def _clean_addition(
 async def _evidence_choice(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    draft: dict[str, Any],
+    draft: StatusSession,
     choice: str,
     token: str | None,
     language: str,
@@ -338,15 +324,15 @@ async def _evidence_choice(
     """"Send as it is" (`st:evk:TOKEN`) or "leave it out" (`st:evd:TOKEN`) for an added file."""
     query = update.callback_query
     user_id = update.effective_user.id
-    services = services_of(context)
     async with user_lock(user_id):
-        current = await services.store.drafts.load(user_id)
-        waiting = (current or {}).get("undecided", {})
+        current = await flows.current_of(context, user_id, StatusSession)
+        waiting = dict(current.undecided) if current is not None else {}
         pending = waiting.pop(token, None) if token else None
-        if current is None or pending is None or current.get("tip_id") != draft.get("tip_id"):
+        if current is None or pending is None or current.tip_id != draft.tip_id:
             await query.answer(plain(language, "button_expired"))
             return
-        await services.store.drafts.save(user_id, current)
+        current = replace(current, undecided=waiting)
+        await flows.save(context, user_id, current)
     await query.answer()
     number = pending.get("n", "?")
     if choice == "evd":
@@ -354,7 +340,7 @@ async def _evidence_choice(
         return
     await query.edit_message_text(text(language, "evidence_cleaning_as_is", number=number))
     context.application.create_task(
-        _clean_addition(context, user_id, update.effective_chat.id, current["tip_id"],
+        _clean_addition(context, user_id, update.effective_chat.id, current.tip_id,
                         Received.from_json(pending["received"]), number,
                         pending.get("text", ""), language, as_it_is=True),
         name="evidence",

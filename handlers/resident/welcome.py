@@ -15,7 +15,7 @@ from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, role_of, services_of
 from storage.tips import Scope
 from telegram_api.answers import unless_unchanged
-from texts.catalog import Html, plain, text
+from texts.catalog import Html, offered, plain, text
 from workers.menus import publish_menu_for
 
 
@@ -81,14 +81,10 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Tiếng Việt", callback_data="lang:vi"),
-                InlineKeyboardButton("English", callback_data="lang:en"),
-            ]
-        ]
-    )
+    """Every language whose catalog is complete, by its own name, two to a row."""
+    choices = [InlineKeyboardButton(language.name, callback_data=f"lang:{language.code}")
+               for language in offered()]
+    return InlineKeyboardMarkup([choices[i:i + 2] for i in range(0, len(choices), 2)])
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,7 +104,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     data = parse(query.data)
     choice = data.word(0) if len(data) == 1 else None
-    if choice not in ("vi", "en"):
+    if choice not in {language.code for language in offered()}:
         await query.answer(plain(await language_of(context, user), "button_expired"))
         return
     services = services_of(context)

@@ -1,8 +1,9 @@
 """What every handler needs from an update: the services, the user's language and role.
 
-One place resolves the language (chosen with /language, else Telegram's when it is Vietnamese or
-English, else TIPBOT_LANGUAGE) and one place checks a role, at the moment a handler runs, so
-forged or stale buttons cannot act with rights their presser no longer has.
+One place resolves the language (texts.catalog.pick_language: chosen with /language, else
+Telegram's when a complete catalog has it, else TIPBOT_LANGUAGE) and one place checks a role, at
+the moment a handler runs, so forged or stale buttons cannot act with rights their presser no
+longer has.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import Services
 from rules.access import Role, staff_role
-from texts.catalog import plain, text
+from texts.catalog import pick_language, plain, text
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -27,13 +28,7 @@ async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> 
     if user is None:
         return services.config.language
     chosen = await services.store.preferences.language(user.id)
-    if chosen:
-        return chosen
-    telegram_language = (user.language_code or "").lower()
-    for language in ("vi", "en"):
-        if telegram_language == language or telegram_language.startswith(language + "-"):
-            return language
-    return services.config.language
+    return pick_language(chosen, services.config.language, user.language_code)
 
 
 #: The role the gate (handlers/shared/gate.py) read for the update being handled: one lookup
@@ -77,7 +72,7 @@ async def admin_composing(
     /schedule): someone no longer an admin has their composition ended as well."""
     admin = await admin_in_private(update, context)
     if admin is None and private_user(update) is not None:
-        await services_of(context).store.drafts.clear(update.effective_user.id)
+        await services_of(context).store.conversations.end(update.effective_user.id)
     return admin
 
 

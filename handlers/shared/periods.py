@@ -1,7 +1,7 @@
 """The periods of SPEC "Admin" as buttons, and two typed dates, for `/stats` and `/export`.
 
-The typed dates are read from the user's next message: the "stats" conversation draft, whose
-`for` says which command asked ("stats" or "export"; handlers/conversation.py routes it).
+The typed dates are read from the user's next message: the `TypedDates` conversation, whose
+`purpose` says which command asked (handlers/conversation.py routes it).
 """
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared import flows
+from handlers.shared.flows import Purpose, TypedDates
 from reports.stats import TYPED, DatesError, Period, parse_dates
 from texts.catalog import plain, text
-
-#: The conversation draft of two typed dates.
-FLOW = "stats"
 
 
 def period_keyboard(language: str, prefix: str) -> InlineKeyboardMarkup:
@@ -36,12 +34,10 @@ def period_keyboard(language: str, prefix: str) -> InlineKeyboardMarkup:
 
 
 async def ask_dates(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, language: str, purpose: str
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, language: str, purpose: Purpose
 ) -> None:
-    """Read the user's next message as two dates, for `purpose` ("stats" or "export")."""
-    store = services_of(context).store
-    await store.staff.end_action(user_id)  # an officer's open reply never captures the dates
-    await store.drafts.save(user_id, {"flow": FLOW, "for": purpose})
+    """Read the user's next message as two dates, for `purpose`."""
+    await flows.begin(context, user_id, TypedDates(purpose))
     await context.bot.send_message(user_id, text(language, "stats_ask_dates"))
 
 
@@ -57,15 +53,6 @@ async def typed_period(
         key = "stats_dates_too_long" if error.kind == "too_long" else "stats_bad_dates"
         await message.reply_text(text(language, key))
         return None
-    await services_of(context).store.drafts.clear(update.effective_user.id)
+    await flows.end(context, update.effective_user.id)
     return period
 
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/cancel` while typing the dates."""
-    user = private_user(update)
-    if user is None or update.effective_message is None:
-        return
-    await services_of(context).store.drafts.clear(user.id)
-    language = await language_of(context, user)
-    await update.effective_message.reply_text(text(language, "stats_cancelled"))

@@ -69,7 +69,7 @@ def _shut_out(emulator, bot, officer, card, tip_id: str, secret: str) -> None:  
     assert not [m for m in new if secret in (m.text or "") or ref in (m.text or "")], new
     assert emulator.message(officer.id, card.message_id).text == kept, "the card is not edited"
     assert _tip_state(bot, tip_id) == state, "nothing changed"
-    assert not _db(bot, "SELECT 1 FROM staff_actions WHERE user_id = ?", (officer.id,))
+    assert not _db(bot, "SELECT 1 FROM drafts"), "no reply or transfer was begun"
 
 
 def test_a_forged_hand_over_to_oneself_is_refused_and_changes_nothing(emulator, make_bot):

@@ -85,6 +85,7 @@ def test_a_resident_reports_through_the_webhook_and_the_officer_gets_the_card(
     assert first_of_officer.finished is not None and welcome.clock < first_of_officer.finished
     logs = bot.logs()
     assert "Traceback" not in logs and TIP_TEXT not in logs and code not in logs
+    assert SECRET not in logs
 
 
 def test_a_post_without_the_secret_gets_403_and_the_log_has_no_body(emulator, make_bot):

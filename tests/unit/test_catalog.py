@@ -1,5 +1,8 @@
 """Tests of the text catalog: every text in both languages, valid Telegram HTML, values escaped,
 and every key the code asks for present (a missing key is a crash in front of a resident).
+
+The texts are the gettext catalogs texts/locales/vi.po and en.po, read as the bot reads them
+(`texts.catalog`); a plural text is checked in each of its forms.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from storage.staff import PENDING, REACHABLE, UNREACHABLE
 from texts.catalog import (
     CATEGORIES,
     LANGUAGES,
-    MESSAGES,
+    LOCALES,
+    READERS,
     STATUSES,
     Html,
     escape,
+    forms,
+    is_plural,
+    keys,
     placeholders,
     plain,
+    read_catalog,
+    reader_of,
     text,
 )
 from workers.menus import ADMIN_COMMANDS, OFFICER_COMMANDS, RESIDENT_COMMANDS
@@ -62,35 +71,111 @@ def html(message: str) -> str:
     return shown
 
 
-def rendered(language: str, key: str) -> Html:
-    return text(language, key, **dict.fromkeys(placeholders(MESSAGES[key]["vi"]), SAMPLE))
+KEYS = sorted(keys())
+#: The counts that pick each plural form of the shipped languages (vi has one, en two).
+COUNTS = (0, 1, 2, 5)
+
+
+def templates(language: str, key: str) -> tuple[str, ...]:
+    """Every template of `key` in `language`: one, or one per plural form."""
+    return forms(language, key)
+
+
+def rendered(language: str, key: str, count: int = 5) -> Html:
+    values: dict[str, object] = dict.fromkeys(placeholders(templates("vi", key)[0]), SAMPLE)
+    if is_plural(key):
+        values["count"] = count
+    return text(language, key, **values)
 
 
 # --- completeness -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+def missing_texts(language: str) -> list[str]:
+    """The message ids of vi.po that `language` does not translate (or leaves empty)."""
+    catalog = read_catalog(LOCALES / f"{language}.po", None)
+    plural_forms = {"vi": 1, "en": 2}[language]
+    wrong = []
+    for key in KEYS:
+        entry = catalog.texts.get(key)
+        found = (entry,) if isinstance(entry, str) else entry or ()
+        if not found or not all(t.strip() for t in found):
+            wrong.append(f"{key}: no {language} text")
+        elif is_plural(key) and len(found) != plural_forms:
+            wrong.append(f"{key}: {len(found)} plural forms in {language}, not {plural_forms}")
+    return wrong
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_id_has_a_vietnamese_and_an_english_text(language: str) -> None:
+    wrong = missing_texts(language)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_message_id_without_an_english_text_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards the check above: an id left untranslated (or absent) in en.po is found."""
+    po = (LOCALES / "en.po").read_text(encoding="utf-8")
+    assert 'msgid "btn_send"\nmsgstr "📨 Send the report"' in po
+    po = po.replace('msgid "btn_send"\nmsgstr "📨 Send the report"', 'msgid "btn_send"\nmsgstr ""')
+    po = po.replace('msgid "btn_skip"\nmsgstr "Skip"\n', "")
+    (tmp_path / "en.po").write_text(po, encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.LOCALES", tmp_path)
+    assert missing_texts("en") == ["btn_send: no en text", "btn_skip: no en text"]
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_every_text_exists_in_vietnamese_and_english(key: str) -> None:
-    entry = MESSAGES[key]
-    assert set(entry) == set(LANGUAGES)
     for language in LANGUAGES:
-        assert isinstance(entry[language], str)
-        assert entry[language].strip(), f"{key} is empty in {language}"
+        found = templates(language, key)
+        assert found, f"{key} is missing in {language}"
+        for template in found:
+            assert isinstance(template, str)
+            assert template.strip(), f"{key} is empty in {language}"
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+@pytest.mark.parametrize("key", KEYS)
 def test_both_languages_use_the_same_placeholders(key: str) -> None:
-    assert placeholders(MESSAGES[key]["vi"]) == placeholders(MESSAGES[key]["en"])
+    (vietnamese,) = templates("vi", key)
+    for template in templates("en", key):
+        assert placeholders(vietnamese) == placeholders(template)
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+@pytest.mark.parametrize("key", KEYS)
 def test_placeholders_are_plain_names(key: str) -> None:
     """A format spec such as `{count:d}` would crash on the escaped (string) value."""
     for language in LANGUAGES:
-        for _literal, name, spec, conversion in string.Formatter().parse(MESSAGES[key][language]):
-            if name is not None:
-                assert name.isidentifier(), (key, language, name)
-                assert not spec and conversion is None, (key, language, name)
+        for template in templates(language, key):
+            for _literal, name, spec, conversion in string.Formatter().parse(template):
+                if name is not None:
+                    assert name.isidentifier(), (key, language, name)
+                    assert not spec and conversion is None, (key, language, name)
+
+
+@pytest.mark.parametrize("key", [key for key in KEYS if is_plural(key)])
+def test_a_plural_text_is_chosen_by_its_count(key: str) -> None:
+    assert "count" in placeholders(templates("vi", key)[0])
+    one, many = templates("en", key)
+    assert plain("en", key, count=1, **_others(key)) == one.format(count=1, **_others(key))
+    assert plain("en", key, count=2, **_others(key)) == many.format(count=2, **_others(key))
+    assert plain("en", key, count=0, **_others(key)) == many.format(count=0, **_others(key))
+
+
+def _others(key: str) -> dict[str, str]:
+    return dict.fromkeys(placeholders(templates("vi", key)[0]) - {"count"}, "x")
+
+
+def test_there_are_plural_texts() -> None:
+    assert {"card_spoken", "report_spoken", "forget_done"} <= {k for k in KEYS if is_plural(k)}
+    assert plain("en", "report_spoken", count=1) == "🎙 1 voice note"
+    assert plain("en", "report_spoken", count=3) == "🎙 3 voice notes"
+    assert plain("vi", "report_spoken", count=1) == "🎙 1 tin nhắn thoại"  # one form in vi
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_text_says_who_reads_it(key: str) -> None:
+    assert reader_of(key) in READERS
 
 
 def test_placeholders_finds_the_names_of_a_template() -> None:
@@ -100,9 +185,9 @@ def test_placeholders_finds_the_names_of_a_template() -> None:
 
 def test_every_category_and_status_has_a_label() -> None:
     for category in CATEGORIES:
-        assert f"cat_{category}" in MESSAGES
+        assert f"cat_{category}" in KEYS
     for status in STATUSES:
-        assert f"status_{status}" in MESSAGES
+        assert f"status_{status}" in KEYS
 
 
 def test_spec_categories_and_statuses() -> None:
@@ -130,17 +215,19 @@ def test_command_descriptions_fit_telegrams_menu(name: str, language: str) -> No
 # --- valid HTML and escaping --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+@pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_text_is_valid_telegram_html(key: str, language: str) -> None:
-    message = rendered(language, key)
-    try:
-        shown = html(message)
-    except ParseError as error:
-        pytest.fail(f"{key} ({language}) is not valid Telegram HTML: {error}")
-    assert char_len(shown) <= 4096
-    for _ in placeholders(MESSAGES[key][language]):
-        assert SAMPLE in shown  # the value is shown as typed, not interpreted
+    for count in COUNTS if is_plural(key) else (5,):
+        message = rendered(language, key, count)
+        try:
+            shown = html(message)
+        except ParseError as error:
+            pytest.fail(f"{key} ({language}) is not valid Telegram HTML: {error}")
+        assert char_len(shown) <= 4096
+        names = placeholders(templates(language, key)[0]) - ({"count"} if is_plural(key) else set())
+        if names:
+            assert SAMPLE in shown  # the value is shown as typed, not interpreted
 
 
 @pytest.mark.parametrize(
@@ -182,8 +269,8 @@ def test_escape_handles_non_strings() -> None:
 
 
 def test_unknown_language_falls_back_to_vietnamese() -> None:
-    assert text("fr", "not_allowed") == MESSAGES["not_allowed"]["vi"]
-    assert plain("fr", "not_allowed") == MESSAGES["not_allowed"]["vi"]
+    assert text("fr", "not_allowed") == templates("vi", "not_allowed")[0] == "Không được phép."
+    assert plain("fr", "not_allowed") == templates("vi", "not_allowed")[0]
 
 
 def test_plain_does_not_escape() -> None:
@@ -354,7 +441,7 @@ def test_the_scan_reports_a_missing_key_and_an_unknown_prefix(tmp_path: Path) ->
         encoding="utf-8",
     )
     uses = list(_key_uses(module, tmp_path))
-    missing = {key for use in uses for key in use.keys if key not in MESSAGES}
+    missing = {key for use in uses for key in use.keys if key not in KEYS}
     assert missing == {"no_such_key", "btn_nowhere"}
     assert [use.where for use in uses if use.problem] == ["sample.py:6"]
 
@@ -362,7 +449,7 @@ def test_the_scan_reports_a_missing_key_and_an_unknown_prefix(tmp_path: Path) ->
 def test_every_key_the_code_uses_exists() -> None:
     unclear = [f"{use.where}: {use.problem}" for use in ALL_USES if use.problem]
     assert not unclear, "\n".join(unclear)
-    missing = [f"{use.where}: {key}" for use in ALL_USES for key in use.keys if key not in MESSAGES]
+    missing = [f"{use.where}: {key}" for use in ALL_USES for key in use.keys if key not in KEYS]
     assert not missing, "\n".join(missing)
 
 
@@ -373,8 +460,9 @@ def test_texts_shown_without_parse_mode_have_no_markup() -> None:
     }
     marked = [
         f"{key} ({language})"
-        for key in sorted(plain_only & set(MESSAGES))
+        for key in sorted(plain_only & set(KEYS))
         for language in LANGUAGES
-        if "<" in MESSAGES[key][language] or "&" in MESSAGES[key][language]
+        for template in templates(language, key)
+        if "<" in template or "&" in template
     ]
     assert not marked, marked

@@ -251,7 +251,7 @@ def test_zero_attachments_turns_evidence_off() -> None:
     assert config_with(TIPBOT_MAX_ATTACHMENTS="0").max_attachments == 0
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "1.5", "a year"])
+@pytest.mark.parametrize("value", ["0", "-3", "0.0", "a year", "nan"])
 def test_bad_retention_days_is_reported(value: str) -> None:
     only_problem_with("TIPBOT_RETENTION_DAYS", value)
 

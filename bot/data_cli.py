@@ -1,0 +1,167 @@
+"""`python -m bot purge | rotate-key | backup`: the data over its life (SPEC "Command line").
+
+Each needs TIPBOT_DB and TIPBOT_KEY (not the token), works while the bot runs, and never
+creates a database that does not exist (exit 2). Exit status: 0 done, 1 the work failed (a
+check did not pass), 2 bad usage or configuration, one line per problem. The output and the
+logs carry counts and key ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config
+from storage.backup import BackupError, BackupExists, backup
+from storage.database import Database, open_database
+from storage.keyring import Keyring, WrongMasterKeyError, load_keyring, rotate_master_key
+from storage.purge import cutoff, purge_expired
+from storage.reseal import run_upgrades
+from storage.rotation import RotationError, rotate_content, unreadable_values
+from storage.store import open_store
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _problem(line: str, status: int = EXIT_USAGE) -> int:
+    print(f"tipline: {line}", file=sys.stderr)
+    return status
+
+
+def _no_database(config: Config, what: str) -> int | None:
+    if config.db_path.exists():
+        return None
+    return _problem(f"no database at {config.db_path} (TIPBOT_DB): {what}")
+
+
+async def purge(config: Config, *, dry_run: bool) -> int:
+    missing = _no_database(config, "nothing to purge")
+    if missing is not None:
+        return missing
+    store = await open_store(config.db_path, config.master_key,
+                             migration_log_level=logging.WARNING)
+    try:
+        counts = await purge_expired(store.db, store.keyring, config.retention_days,
+                                     dry_run=dry_run)
+    finally:
+        await store.close()
+    closed = f"closed before {cutoff(config.retention_days)[:16]} UTC"
+    if dry_run:
+        print(f"purge --dry-run: would delete {counts.describe()} ({closed}); nothing deleted")
+    else:
+        print(f"purge: deleted {counts.describe()} ({closed})")
+    return 0
+
+
+async def rotate_key(config: Config, *, content: bool) -> int:
+    old = config.master_key_old
+    if not content and old is None:
+        return _problem(
+            "TIPBOT_KEY_OLD: missing; rotate-key re-wraps the data keys from TIPBOT_KEY_OLD (the"
+            " current master key) to TIPBOT_KEY (the new one); --content alone replaces the"
+            " content key under TIPBOT_KEY"
+        )
+    if old is not None and old == config.master_key:
+        return _problem("TIPBOT_KEY_OLD: the same as TIPBOT_KEY; `python -m bot keygen` prints"
+                        " a new key")
+    missing = _no_database(config, "no keys to rotate")
+    if missing is not None:
+        return missing
+    db = await open_database(config.db_path, migration_log_level=logging.WARNING)
+    try:
+        opened = await _open_with(db, config.master_key, old)
+        if opened is None:
+            return _problem(
+                "neither TIPBOT_KEY nor TIPBOT_KEY_OLD opens this database; nothing changed"
+                if old is not None else
+                "TIPBOT_KEY does not open this database; nothing changed"
+            )
+        master, keyring = opened
+        await run_upgrades(db, keyring)
+        if content:
+            status = await _rotate_content(db, master)
+            if status:
+                return status
+        if old is not None:
+            if master == old:
+                count = await rotate_master_key(db, old, config.master_key)
+                print(f"rotate-key: {count} data keys re-wrapped under TIPBOT_KEY: only it opens"
+                      " the database now (restart the bot with it)")
+            else:
+                print("rotate-key: the data keys were already under TIPBOT_KEY (TIPBOT_KEY_OLD"
+                      " no longer opens them): nothing to re-wrap")
+    finally:
+        await db.close()
+    return 0
+
+
+async def _open_with(
+    db: Database, new: bytes, old: bytes | None
+) -> tuple[bytes, Keyring] | None:
+    """The master key that opens the database now (the new one after a finished re-wrap)."""
+    for master in (new, old):
+        if master is None:
+            continue
+        try:
+            return master, await load_keyring(db, master)
+        except WrongMasterKeyError:
+            continue
+    return None
+
+
+async def _rotate_content(db: Database, master: bytes) -> int:
+    def progress(done: int) -> None:
+        print(f"rotate-key: {done} values re-encrypted so far", flush=True)
+
+    try:
+        result = await rotate_content(db, master, progress=progress)
+    except RotationError as error:
+        return _problem(f"rotate-key --content stopped: {error}", EXIT_FAILED)
+    start = "resumed: " if result.resumed else ""
+    if result.failed:
+        return _problem(
+            f"rotate-key --content: {start}{result.rewritten} values re-encrypted under content"
+            f" key {result.new_key_id}, but {result.failed} do not open (damaged or moved) and"
+            " stay under the old content key, which is kept",
+            EXIT_FAILED,
+        )
+    deleted = ", ".join(str(k) for k in result.deleted_keys) or "none"
+    print(f"rotate-key --content: {start}{result.rewritten} values re-encrypted under content key"
+          f" {result.new_key_id}; none left under the old key (deleted: {deleted})")
+    return 0
+
+
+async def backup_to(config: Config, target: str) -> int:
+    missing = _no_database(config, "nothing to back up")
+    if missing is not None:
+        return missing
+    path = Path(target)
+    try:
+        result = await backup(config.db_path, path, config.master_key)
+    except BackupExists as error:
+        return _problem(f"backup: {error}")
+    except BackupError as error:
+        return _problem(f"backup: {error}", EXIT_FAILED)
+    print(f"backup: {result.tips} tips, {result.bytes} bytes, written to {result.path}")
+    return 0
+
+
+async def startup_problems(config: Config) -> list[str]:
+    """What stops the bot before it starts: values under a content key it cannot unwrap (a
+    database that does not exist yet has none)."""
+    if not config.db_path.exists():
+        return []
+    store = await open_store(config.db_path, config.master_key)
+    try:
+        unreadable = await unreadable_values(store.db, store.keyring)
+    finally:
+        await store.close()
+    if not unreadable:
+        return []
+    return [
+        f"TIPBOT_KEY: {unreadable} encrypted values in the database are under a content key"
+        " that this database no longer holds (deleted, or a database file mixed with another);"
+        " restore the backup taken with these keys (docs/OPERATIONS.md)"
+    ]

@@ -1,0 +1,57 @@
+"""The daily purge in the running bot (SPEC "Command line", purge: "runs by itself once a day").
+
+A JobQueue job, like the housekeeping sweep: shortly after start and then every 24 hours it
+deletes the tips closed longer than TIPBOT_RETENTION_DAYS ago, with everything bound to them,
+and truncates the WAL (storage/purge.py). It works in short batches, so residents and officers
+are never held up. The log line has counts only.
+
+The same module runs the bot's side of key rotation: every few seconds it compares the content
+keys in the database with the ones the bot holds, reloads them when `rotate-key --content`
+added one, and says which ones it holds (storage/rotation.KeyringWatch), so that a rotation
+re-encrypts only what every running bot can read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ContextTypes
+
+from bot.services import Services
+from storage.purge import purge_expired
+from storage.rotation import HOLDER_INTERVAL, KeyringWatch
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 24 * 3600
+FIRST = 10  # seconds after start: a bot restarted daily still purges
+WATCH_KEY = "keyring_watch"
+
+
+async def start_purge(application: Application) -> None:
+    """Schedule the daily purge and the keyring watch (one line in bot/app.py). The watch says
+    which keys this bot holds before the bot is ready, so a rotation started at any moment
+    waits for it."""
+    services: Services = application.bot_data["services"]
+    watch = KeyringWatch(services.store.db, services.store.keyring, services.config.master_key)
+    application.bot_data[WATCH_KEY] = watch
+    await watch.tick()
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_purge, interval=INTERVAL, first=FIRST, name="purge")
+    application.job_queue.run_repeating(
+        _watch_keys, interval=HOLDER_INTERVAL, first=HOLDER_INTERVAL, name="keyring-watch"
+    )
+
+
+async def _purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data["services"]
+    counts = await purge_expired(
+        services.store.db, services.store.keyring, services.config.retention_days
+    )
+    if not counts.tips:
+        log.debug("purge: no tip past the retention")
+
+
+async def _watch_keys(context: ContextTypes.DEFAULT_TYPE) -> None:
+    watch: KeyringWatch = context.application.bot_data[WATCH_KEY]
+    await watch.tick()
