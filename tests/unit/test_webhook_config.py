@@ -148,3 +148,14 @@ def test_the_command_line_exits_2_with_one_line_per_problem(tmp_path: Path) -> N
         "TIPBOT_WEBHOOK_URL", "TIPBOT_WEBHOOK_SECRET"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_the_secret_may_come_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "webhook-secret"
+    path.write_text(SECRET + "\n")
+    webhook = webhook_of(TIPBOT_WEBHOOK_SECRET="", TIPBOT_WEBHOOK_SECRET_FILE=str(path))
+    assert webhook is not None and webhook.secret == SECRET
+    problems = problems_of(
+        TIPBOT_WEBHOOK_SECRET="", TIPBOT_WEBHOOK_SECRET_FILE=str(tmp_path / "missing")
+    )
+    assert len(problems) == 1 and problems[0].startswith("TIPBOT_WEBHOOK_SECRET_FILE:")
