@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tipline: an anonymous crime tip-off line on Telegram.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling); the default")
+    commands.add_parser(
+        "run", help="run the bot (long polling, or a webhook with TIPBOT_WEBHOOK_URL); the default"
+    )
     commands.add_parser("keygen", help="print a new master key for TIPBOT_KEY")
 
     officers = commands.add_parser("officers", help="register and list officers")
@@ -87,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(environ, need_token=command == "run")
     except ConfigError as error:
         return _report_problems(error.problems)
-    configure_logging(config.log_level, secrets=[config.token])
+    secrets = [config.token] + ([config.webhook.secret] if config.webhook else [])
+    configure_logging(config.log_level, secrets=secrets)
     try:
         if command == "run":
             return _run(config)
@@ -120,17 +123,25 @@ def _report_problems(problems: list[str]) -> int:
 
 
 def _run(config: Config) -> int:
-    """Run until SIGINT/SIGTERM, waiting out Telegram while it cannot be reached (bot/polling)."""
+    """Run until SIGINT/SIGTERM, waiting out Telegram while it cannot be reached (bot/polling);
+    in webhook mode with TIPBOT_WEBHOOK_URL (bot/webhook)."""
     from telegram.error import InvalidToken
 
     from bot.app import build_application
     from bot.polling import run_bot
+    from bot.webhook import ListenError, WebhookRefused, run_webhook
 
     load_areas(config.areas_file)  # fail before connecting if the areas file is wrong
     problems = asyncio.run(data_cli.startup_problems(config))  # values under a key it cannot unwrap
     if problems:
         return _report_problems(problems)
     try:
+        if config.webhook is not None:
+            return run_webhook(build_application(config), config.webhook)
         return run_bot(build_application(config))
     except InvalidToken as error:
         return _report_problems([f"TIPBOT_TOKEN: Telegram rejected this token ({error})"])
+    except ListenError as error:
+        return _report_problems([f"TIPBOT_WEBHOOK_LISTEN: {error}"])
+    except WebhookRefused as error:
+        return _report_problems([f"TIPBOT_WEBHOOK_URL: Telegram refused the webhook ({error})"])

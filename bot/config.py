@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -29,6 +30,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DB = "data/tipline.db"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_LISTEN_DEFAULT = "127.0.0.1:8443"
+#: Hosts a webhook URL may name over plain http (the emulator, a test, a proxy on this machine).
+WEBHOOK_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: The only ports Telegram posts webhooks to.
+WEBHOOK_TELEGRAM_PORTS = (443, 80, 88, 8443)
+#: Simultaneous connections Telegram may open (setWebhook's max_connections; its default).
+WEBHOOK_MAX_CONNECTIONS = 40
 
 #: Variables that only the sandbox sets for itself; it ignores these from any `.env`.
 SANDBOX_OVERRIDDEN = (
@@ -37,6 +46,7 @@ SANDBOX_OVERRIDDEN = (
     "TIPBOT_DB",
     "TIPBOT_API_BASE_URL",
     "TIPBOT_API_FILE_URL",
+    "TIPBOT_WEBHOOK_URL",  # the sandbox always long-polls its own emulator
 )
 
 
@@ -46,6 +56,18 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook mode: Telegram posts to `url`; this process serves `path` on `host:port`."""
+
+    url: str = field(repr=False)  # its path may be part of the secret
+    path: str = field(repr=False)
+    host: str
+    port: int
+    secret: str = field(repr=False)
+    max_connections: int = WEBHOOK_MAX_CONNECTIONS
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,7 @@ class Config:
     retention_days: float
     max_tips_per_day: int
     master_key_old: bytes | None = field(repr=False, default=None)
+    webhook: WebhookSettings | None = None  # None: long polling
 
 
 def read_environment(
@@ -186,11 +209,7 @@ def load_config(
     if log_level not in LOG_LEVELS:
         problems.append(f"TIPBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
 
-    if get("TIPBOT_WEBHOOK_URL"):
-        problems.append(
-            "TIPBOT_WEBHOOK_URL: webhook mode is not available in this version; unset it to use"
-            " long polling"
-        )
+    webhook = webhook_settings(environ, get, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -213,6 +232,68 @@ def load_config(
         retention_days=retention_days,
         max_tips_per_day=max_tips_per_day,
         master_key_old=master_key_old or None,
+        webhook=webhook,
+    )
+
+
+def webhook_settings(
+    environ: Mapping[str, str], get: Callable[[str], str], problems: list[str]
+) -> WebhookSettings | None:
+    """The three TIPBOT_WEBHOOK_* variables (None without a URL: long polling).
+
+    Neither the URL (its path may be secret) nor the secret is ever echoed in a problem line.
+    """
+    url = get("TIPBOT_WEBHOOK_URL")
+    if not url:
+        return None
+    count = len(problems)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("https", "http") or not host:
+        problems.append("TIPBOT_WEBHOOK_URL: not a URL; expected https://host/path")
+    elif parts.scheme == "http" and host not in WEBHOOK_LOCAL_HOSTS:
+        problems.append(
+            "TIPBOT_WEBHOOK_URL: must start with https:// (http:// only for 127.0.0.1 or"
+            " localhost)"
+        )
+    elif port == -1:
+        problems.append("TIPBOT_WEBHOOK_URL: the port is not a number from 1 to 65535")
+    elif host not in WEBHOOK_LOCAL_HOSTS and (port or 443) not in WEBHOOK_TELEGRAM_PORTS:
+        problems.append("TIPBOT_WEBHOOK_URL: Telegram posts only to ports 443, 80, 88 or 8443")
+
+    unread = len(problems)
+    secret = _secret(environ, "TIPBOT_WEBHOOK_SECRET", problems)  # or TIPBOT_WEBHOOK_SECRET_FILE
+    if not secret:
+        if len(problems) == unread:  # (an unreadable file has said so already)
+            problems.append(
+                "TIPBOT_WEBHOOK_SECRET: missing; required with TIPBOT_WEBHOOK_URL (1-256 of A-Z,"
+                " a-z, 0-9, _ and -)"
+            )
+    elif not WEBHOOK_SECRET_PATTERN.match(secret):
+        problems.append("TIPBOT_WEBHOOK_SECRET: must be 1-256 of A-Z, a-z, 0-9, _ and -")
+
+    listen = get("TIPBOT_WEBHOOK_LISTEN") or WEBHOOK_LISTEN_DEFAULT
+    address = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})", listen)
+    listen_host, listen_port = "", 0
+    if address is not None:
+        listen_host, listen_port = address[1].strip("[]"), int(address[2])
+    if address is None or not 1 <= listen_port <= 65535:
+        problems.append(
+            f"TIPBOT_WEBHOOK_LISTEN: {listen!r} is not host:port (e.g. {WEBHOOK_LISTEN_DEFAULT},"
+            " or 0.0.0.0:8443 behind a proxy)"
+        )
+    if len(problems) > count:
+        return None
+    return WebhookSettings(
+        url=url,
+        path=parts.path or "/",
+        host=listen_host,
+        port=listen_port,
+        secret=secret,
     )
 
 

@@ -1,4 +1,5 @@
-"""`python -m bot`: connect to Telegram, start the bot, long-poll, stop cleanly.
+"""`python -m bot`: connect to Telegram, start the bot, long-poll, stop cleanly; and the start-up
+and clean stop that webhook mode (bot/webhook.py) shares (`Intake`, `serve`).
 
 This is python-telegram-bot's `Application.run_polling`, written out so that start-up says what
 the SPEC asks of it, which `run_polling` cannot be told to do:
@@ -14,10 +15,11 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
   background (workers/menus.py), so a Bot API server without `setMyCommands` does not stop the
   line.
 
-Order of work is the library's: initialize (getMe), deleteWebhook, `post_init`, poll and
-`Application.start()`; on SIGINT/SIGTERM, stop polling (one last getUpdates confirms what was
-fetched, so it is not fetched again), the updates already fetched are handled, the background
-workers wind down (workers/jobs.py), `Application.stop()`, `shutdown`, `post_shutdown`.
+Order of work is the library's: initialize (getMe), deleteWebhook, `post_init`,
+`Application.start()` and poll; on SIGINT/SIGTERM, stop polling (one last getUpdates confirms
+what was fetched, so it is not fetched again), the updates already fetched are handled, the
+background workers wind down (workers/jobs.py), `Application.stop()`, `shutdown`,
+`post_shutdown`. Webhook mode runs the same steps with setWebhook and its own server.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from telegram import Update
 from telegram.error import (
@@ -55,14 +56,6 @@ RETRY_MAX = 30.0
 POLL_TIMEOUT = 10
 
 T = TypeVar("T")
-
-
-@dataclass
-class _Polling:
-    """What the polling task leaves for the shutdown: the offset to confirm, a fatal error."""
-
-    offset: int | None = None
-    fatal: InvalidToken | None = None
 
 
 class Reachability:
@@ -106,40 +99,96 @@ def unreachable(error: TelegramError) -> bool:
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
-def run_bot(application: App) -> int:
-    """Run until SIGINT or SIGTERM; 0 on a clean stop. `InvalidToken` propagates."""
-    return asyncio.run(_serve(application))
+class Intake(Protocol):
+    """How updates come in: long polling (`Polling`, here) or a webhook (bot/webhook.py).
+
+    `serve` drives either through the same start-up and the same stop, so both keep one
+    contract: getMe, `register` (deleteWebhook or setWebhook), `post_init`,
+    `Application.start()`, `begin`; on stop `end` (stop accepting, and return once what was
+    accepted is handled), then the workers wind down, `Application.stop()`, `shutdown`.
+    """
+
+    #: The Bot API call `register` makes, for the "Telegram unreachable" line.
+    register_call: str
+    #: A revoked token met while running; `serve` raises it after the clean stop.
+    fatal: InvalidToken | None
+
+    async def prepare(self) -> None:
+        """Before Telegram is asked anything (the webhook takes its port here)."""
+
+    async def register(self, application: App) -> None:
+        """Tell Telegram how updates will be fetched; may raise TelegramError (retried when
+        `unreachable`)."""
+
+    async def begin(self, application: App, reach: Reachability, stop: asyncio.Event
+                    ) -> None:
+        """Start receiving updates (the application is running)."""
+
+    async def end(self, application: App) -> None:
+        """Stop receiving; return once everything accepted was handed to the application."""
 
 
-async def _serve(application: App) -> int:
+class Polling:
+    """Long polling: getUpdates into the application's update queue."""
+
+    register_call = "deleteWebhook"
+
+    def __init__(self) -> None:
+        self.offset: int | None = None  # the offset to confirm at the end
+        self.fatal: InvalidToken | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def prepare(self) -> None:
+        """Nothing to take before connecting."""
+
+    async def register(self, application: App) -> None:
+        await application.bot.delete_webhook()
+
+    async def begin(self, application: App, reach: Reachability, stop: asyncio.Event
+                    ) -> None:
+        self._task = asyncio.create_task(_poll(application, reach, stop, self), name="polling")
+
+    async def end(self, application: App) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        if self.offset is not None:
+            await _confirm(application, self.offset)
+
+
+def run_bot(application: App, intake: Intake | None = None) -> int:
+    """Run until SIGINT or SIGTERM (long polling unless another `intake` is given); 0 on a
+    clean stop. `InvalidToken` propagates."""
+    return asyncio.run(serve(application, intake or Polling()))
+
+
+async def serve(application: App, intake: Intake) -> int:
+    """The start-up and the clean stop both intakes share (see `Intake`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     reach = Reachability()
     initialized = False
-    poller: asyncio.Task[None] | None = None
-    polling = _Polling()
+    await intake.prepare()
     try:
-        if not await _connect(application, reach, stop):
+        if not await _connect(application, intake, reach, stop):
             return 0
         initialized = True
         if application.post_init is not None:
             await application.post_init(application)
         if stop.is_set():
             return 0
-        poller = asyncio.create_task(_poll(application, reach, stop, polling), name="polling")
         await application.start()
+        await intake.begin(application, reach, stop)
         await stop.wait()
     finally:
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
-            if polling.offset is not None:
-                await _confirm(application, polling.offset)
+        await intake.end(application)
         if application.running:
-            # The updates already fetched are handled first (the workers still deliver what
+            # The updates already accepted are handled first (the workers still deliver what
             # they commit), then the workers wind down: Application.stop() waits for running
             # jobs, and a long broadcast round must not hold the stop.
             await application.update_queue.join()
@@ -151,13 +200,15 @@ async def _serve(application: App) -> int:
             await application.shutdown()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)
-    if polling.fatal is not None:
-        raise polling.fatal
+    if intake.fatal is not None:
+        raise intake.fatal
     return 0
 
 
-async def _connect(application: App, reach: Reachability, stop: asyncio.Event) -> bool:
-    """getMe and deleteWebhook until both answer; False when told to stop first."""
+async def _connect(
+    application: App, intake: Intake, reach: Reachability, stop: asyncio.Event
+) -> bool:
+    """getMe and the intake's registration until both answer; False when told to stop first."""
     delay = RETRY_FIRST
     call = "getMe"
     while True:
@@ -165,8 +216,8 @@ async def _connect(application: App, reach: Reachability, stop: asyncio.Event) -
             call = "getMe"
             if not await _unless_stopped(application.initialize(), stop):
                 return False
-            call = "deleteWebhook"
-            if not await _unless_stopped(application.bot.delete_webhook(), stop):
+            call = intake.register_call
+            if not await _unless_stopped(intake.register(application), stop):
                 return False
             reach.answered()
             return True
@@ -187,7 +238,7 @@ async def _connect(application: App, reach: Reachability, stop: asyncio.Event) -
 
 
 async def _poll(
-    application: App, reach: Reachability, stop: asyncio.Event, polling: _Polling
+    application: App, reach: Reachability, stop: asyncio.Event, polling: Polling
 ) -> None:
     """Fetch updates into the application's queue until cancelled (or the token is revoked)."""
     delay = RETRY_FIRST

@@ -26,6 +26,11 @@ Routes (all JSON; answers are ``{"ok": true, "result": ...}`` or ``{"ok": false,
 - ``GET  /_emulator/spec_violations``
 - ``POST /_emulator/faults`` {kind, method?, chat_id?, probability?, times?, retry_after?,
   delay?}; ``DELETE /_emulator/faults``
+- ``GET  /_emulator/webhook``                        getWebhookInfo, the targets and the number
+                                                     of delivery attempts
+- ``POST /_emulator/webhook`` {targets?, spread?, timeout?, retry_first?, retry_max?,
+  lose_answers?}: spread updates over several addresses as a reverse proxy would ("round-robin"
+  or "hash" of the chat), delivery timeout and redelivery delays, lose the next N answers
 - ``GET  /_emulator/events``                         text/event-stream; ?since=seq or
                                                      Last-Event-ID replays missed events
 """
@@ -247,6 +252,35 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         emu.clear_faults()
         return _ok(True)
 
+    async def webhook_state(request: web.Request) -> web.StreamResponse:
+        desk = emu.webhook
+        return _ok(
+            {
+                **desk.info(),
+                "targets": desk.targets,
+                "deliveries": len(desk.deliveries),
+                "peak_in_flight": desk.peak_in_flight,
+            }
+        )
+
+    async def webhook_settings(request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        desk = emu.webhook
+        for name in ("timeout", "retry_first", "retry_max"):
+            if name in body:
+                value = float(body[name])
+                if not value > 0:
+                    raise ValueError(f"{name} must be greater than 0")
+                setattr(desk, name, value)
+        if "targets" in body:
+            targets = body["targets"] or []
+            if not isinstance(targets, list):
+                raise ValueError("targets: a list of URLs expected")
+            desk.spread_over([str(t) for t in targets], body.get("spread", "round-robin"))
+        if body.get("lose_answers"):
+            desk.lose_answers(int(body["lose_answers"]))
+        return await webhook_state(request)
+
     async def events(request: web.Request) -> web.StreamResponse:
         since = request.query.get("since") or request.headers.get("Last-Event-ID") or "0"
         response = web.StreamResponse(
@@ -296,6 +330,8 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "spec_violations", spec_violations),
         ("POST", "faults", add_fault),
         ("DELETE", "faults", clear_faults),
+        ("GET", "webhook", webhook_state),
+        ("POST", "webhook", webhook_settings),
     ]
     for verb, path, handler in routes:
         app.router.add_route(verb, f"/_emulator/{path}", _guard(handler))

@@ -27,6 +27,7 @@ from .files import FileStore, StoredFile
 from .methods import BotMethods, api_attr
 from .spec import Upload, check_call, decode_params, method_name
 from .state import CallRecord, ChatInfo, ChatMessage, StoredMessage, UserInfo
+from .webhook import WebhookDesk, WebhookMethods
 
 __all__ = ["Emulator"]
 
@@ -45,7 +46,7 @@ EventCallback = Callable[[dict[str, Any]], None]
 MessagePredicate = Callable[[ChatMessage], bool] | str | None
 
 
-class Emulator(BotMethods, DriverMixin):
+class Emulator(WebhookMethods, BotMethods, DriverMixin):
     """A local Telegram Bot API server for one bot.
 
     Start it inside a running loop with ``await emu.start()`` or in a background thread with
@@ -104,6 +105,8 @@ class Emulator(BotMethods, DriverMixin):
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
+        #: The webhook (emulator/webhook.py): setWebhook's settings, the sender, its records.
+        self.webhook = WebhookDesk(self, DEFAULT_ALLOWED)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -129,6 +132,7 @@ class Emulator(BotMethods, DriverMixin):
             for loop, queue in list(self._queues):
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(queue.put_nowait, None)
+        await self.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -464,6 +468,7 @@ class Emulator(BotMethods, DriverMixin):
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
         with self._lock:
+            self.webhook.refuse_polling()
             if offset is not None and offset > 0:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             elif offset is not None and offset < 0:
@@ -487,6 +492,7 @@ class Emulator(BotMethods, DriverMixin):
                         await asyncio.wait_for(wake.wait(), remaining)
                 wake.clear()
                 with self._lock:
+                    self.webhook.refuse_polling()  # setWebhook during a long poll
                     if self._poll_generation != generation:
                         raise ApiError(
                             409,

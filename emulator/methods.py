@@ -370,18 +370,6 @@ class BotMethods:
             "has_main_web_app": False,
         }
 
-    def _api_delete_webhook(self, p: dict[str, Any], files: dict[str, Upload]) -> Any:
-        if p.get("drop_pending_updates"):
-            self._updates.clear()
-        return True
-
-    def _api_get_webhook_info(self, p: dict[str, Any], files: dict[str, Upload]) -> Any:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-
     @staticmethod
     def _scope_key(p: dict[str, Any]) -> tuple[str, str]:
         scope = p.get("scope") or {"type": "default"}

@@ -208,6 +208,7 @@ class Sandbox:
                 "TIPBOT_API_BASE_URL": self.emulator.base_url,
                 "TIPBOT_API_FILE_URL": self.emulator.file_url,
                 "TIPBOT_ADMIN_IDS": str(ADMIN.user_id),
+                "TIPBOT_WEBHOOK_URL": "",  # never a production webhook: long-poll the emulator
                 "PYTHONUNBUFFERED": "1",
             }
         )

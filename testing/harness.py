@@ -49,7 +49,7 @@ class BotProcess:
 
     def start(self, wait: bool = True, timeout: float = 20.0) -> BotProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
-        marker = len(self.emulator.calls_to("getUpdates"))
+        marker = self._started_calls()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=self.workdir,
@@ -59,13 +59,19 @@ class BotProcess:
         )
         if wait:
             self.emulator.wait_until(
-                lambda: len(self.emulator.calls_to("getUpdates")) > marker
-                or self.process.poll() is not None,
+                lambda: self._started_calls() > marker or self.process.poll() is not None,
                 timeout=timeout,
             )
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.logs()}")
         return self
+
+    def _started_calls(self) -> int:
+        """Calls that show the bot receiving: getUpdates, or in webhook mode (with
+        TIPBOT_WEBHOOK_URL) a successful setWebhook, after which Telegram's posts wait for it."""
+        if self.env.get("TIPBOT_WEBHOOK_URL"):
+            return len([c for c in self.emulator.calls_to("setWebhook") if c.ok])
+        return len(self.emulator.calls_to("getUpdates"))
 
     def kill9(self) -> None:
         assert self.process is not None

@@ -316,10 +316,6 @@ def test_a_folder_is_not_an_areas_file(tmp_path: Path) -> None:
     only_problem_with("TIPBOT_AREAS_FILE", str(tmp_path))
 
 
-def test_webhook_mode_is_refused_until_it_exists() -> None:
-    only_problem_with("TIPBOT_WEBHOOK_URL", "https://example.org/hook")
-
-
 def test_every_problem_is_reported_together() -> None:
     environ = {
         "TIPBOT_TOKEN": "not-a-token",

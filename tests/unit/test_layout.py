@@ -36,7 +36,7 @@ LAZY_ALLOWED = {
     "matplotlib.backends.backend_agg", "matplotlib.figure", "matplotlib.font_manager",
     "matplotlib.ticker", "sandbox.runner", "bot.app", "bot.polling", "telegram.error",
     "bot.officers_cli", "bot.audit_cli", "openpyxl", "openpyxl.styles", "openpyxl.utils",
-    "evidence.images",
+    "evidence.images", "bot.webhook",
     # openpyxl takes a fifth of a second to load and only /export needs it.
     "reports.spreadsheet", "evidence.pdf", "evidence.office", "evidence.audio", "evidence.video",
 }
