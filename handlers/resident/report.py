@@ -28,7 +28,7 @@ from handlers.resident import receipts
 from handlers.resident.evidence import Received, user_lock
 from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
-from handlers.shared.buttons import number, word
+from handlers.shared.buttons import number, parse, word
 from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import OwedReceipt, ReportDraft
 from rules.routing import plan_delivery
@@ -121,8 +121,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     services = services_of(context)
     language = await language_of(context, user)
-    parts = (query.data or "").split(":", 2)
-    step, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    data = parse(query.data)  # r:<step>:<value>; each step checks its value itself
+    step, value = data.fields if len(data) == 2 else ("", "")
     draft = await flows.current_of(context, user.id, ReportDraft)
     if draft is None:
         await query.answer(plain(language, "button_expired"))
