@@ -7,7 +7,9 @@ and button (SPEC "Officer").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
+
+from storage.hours import moment_of
 
 FORMAT = "%d/%m/%Y %H:%M"
 NONE = "—"
@@ -18,12 +20,4 @@ def local_time(moment: str | float | datetime | None, zone: tzinfo) -> str:
     "—" for None."""
     if moment is None:
         return NONE
-    if isinstance(moment, str):
-        when = datetime.fromisoformat(moment)
-    elif isinstance(moment, datetime):
-        when = moment
-    else:
-        when = datetime.fromtimestamp(moment, UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(zone).strftime(FORMAT)
+    return moment_of(moment).astimezone(zone).strftime(FORMAT)

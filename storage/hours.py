@@ -19,17 +19,20 @@ def exact_now() -> str:
     return utc_now()
 
 
-def hour_of(moment: str | float | datetime) -> str:
-    """`moment` (ISO text, a unix time or an aware datetime) rounded down to its UTC hour."""
+def moment_of(moment: str | float | datetime) -> datetime:
+    """A stored time (ISO text, a unix time or a datetime; naive means UTC) as an aware one."""
     if isinstance(moment, str):
         when = datetime.fromisoformat(moment)
     elif isinstance(moment, datetime):
         when = moment
     else:
         when = datetime.fromtimestamp(moment, UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def hour_of(moment: str | float | datetime) -> str:
+    """`moment` (ISO text, a unix time or an aware datetime) rounded down to its UTC hour."""
+    when = moment_of(moment).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return when.isoformat(timespec="seconds")
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,20 +14,11 @@ from handlers.officer.desk import _scope
 from rules.access import may_see, staff_role
 from storage.database import load_migrations, open_database
 from storage.staff import ALREADY_STAFF, INACTIVE_STAFF, INVALID, REGISTERED
-from storage.store import Store, open_store
+from storage.store import Store
 from storage.tips import OPEN_STATUSES, Delivery, NewTip
 
 MASTER = bytes(range(32))
 PERMANENT = frozenset({90})
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", MASTER)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _services(store: Store):  # type: ignore[no-untyped-def]

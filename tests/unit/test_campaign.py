@@ -86,15 +86,6 @@ def test_a_malformed_campaign_file_is_refused(data):
 # --- storage -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = await open_store(tmp_path / "t.db", os.urandom(32))
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def test_subscribing_is_once_per_user_and_the_chat_id_is_not_kept_in_clear(store, tmp_path):
     user = 918273645
     assert await store.subscribers.subscribe(user, user, "vi")

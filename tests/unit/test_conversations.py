@@ -8,9 +8,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
@@ -35,15 +33,6 @@ from storage.store import Store, open_store
 RESIDENT = 987_654_321
 OFFICER = 7002
 SECRET = "Cờ bạc ở nhà kho thôn 3, xe máy biển 81B1-23456"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", os.urandom(32))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _save(store: Store, user_id: int, state: State) -> None:

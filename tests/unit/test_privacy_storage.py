@@ -10,7 +10,6 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,15 +27,6 @@ from storage.tips import Delivery, NewTip
 
 MASTER = bytes(range(32))
 INTEGRITY = "integrity check failed"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", MASTER)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _insert(store: Store, text: str = "x", *, urgent: bool = False,

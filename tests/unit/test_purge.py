@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from storage.audit import TOMBSTONE
 from storage.conversations import Flow
@@ -20,15 +17,6 @@ from storage.tips import Delivery, NewTip
 
 MASTER = bytes(range(32))
 OLD = "2020-01-01T10:00:00+00:00"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", MASTER)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _files(path: Path) -> bytes:

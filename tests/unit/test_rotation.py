@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,6 @@ from storage.tips import Delivery, NewTip
 
 MASTER = bytes(range(32))
 NEW_MASTER = bytes(range(1, 33))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", MASTER)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _fill(store: Store, tips: int = 12) -> list[str]:

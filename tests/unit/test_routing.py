@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from rules.routing import (
@@ -14,7 +11,7 @@ from rules.routing import (
     first_staffed_tier,
     plan_delivery,
 )
-from storage.store import Store, open_store
+from storage.store import Store
 from storage.tips import Delivery
 
 MASTER = bytes(range(32))
@@ -75,15 +72,6 @@ def test_tiers_are_tried_in_the_order_given() -> None:
 
 
 # --- plan_delivery against the staff tables -----------------------------------------------------
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "tipline.db", MASTER)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def add_officer(

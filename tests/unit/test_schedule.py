@@ -108,15 +108,6 @@ def test_decide_waits_fires_within_grace_and_skips_beyond():
 # --- firing against a real store -------------------------------------------------------------
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = await open_store(tmp_path / "t.db", os.urandom(32))
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def _schedule(store, rule: Rule, next_run_at: float, content=None) -> int:
     return await store.schedules.create(
         content=content or {"kind": "rotation"},

@@ -56,15 +56,6 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = await open_store(tmp_path / "s.db", os.urandom(32))
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 # --- periods -------------------------------------------------------------------------------
 
 
