@@ -14,6 +14,11 @@ Why it looks like this:
 * Tasks of one process share the connection, so :meth:`Database.transaction` holds an
   :class:`asyncio.Lock`; statements issued by *other* tasks wait until the transaction ends
   instead of silently joining it (and being rolled back with it).
+* Long reads (lists, statistics, exports) go through :meth:`Database.read_all` and
+  :meth:`Database.read_one`: a second, read-only connection with a lock of its own. In WAL
+  mode it reads the last committed state while the first connection writes, so a year of
+  /stats never makes a resident's "send" or a delivery wait (issue 16). Inside the task's own
+  transaction they use the first connection, which sees the transaction's own writes.
 
 Usage for modules built on top of this (tips, outbox, officers, ...)::
 
@@ -111,11 +116,15 @@ class Database:
     Create it with :func:`open_database`, not directly.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._conn = conn
         self._path = path
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        self._reader = reader
+        self._reader_lock = asyncio.Lock()
 
     @property
     def path(self) -> Path:
@@ -147,6 +156,22 @@ class Database:
         async with self._turn(), self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    async def read_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a long read-only query, on the read connection: it does not hold the
+        database from the other tasks' statements and transactions. Sees committed data only
+        (inside this task's transaction, the transaction's connection is used instead)."""
+        if self._reader is None or self.in_transaction:
+            return await self.fetchall(sql, params)
+        async with self._reader_lock, self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def read_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of a long read-only query, on the read connection (see read_all)."""
+        if self._reader is None or self.in_transaction:
+            return await self.fetchone(sql, params)
+        async with self._reader_lock, self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
         """``async with db.transaction():`` — BEGIN IMMEDIATE, COMMIT on success, else ROLLBACK.
@@ -174,7 +199,10 @@ class Database:
                 self._owner = None
 
     async def close(self) -> None:
-        """Close the connection (waits for a running transaction of another task)."""
+        """Close the connections (waits for a running transaction or read of another task)."""
+        if self._reader is not None:
+            async with self._reader_lock:
+                await self._reader.close()
         async with self._lock:
             await self._conn.close()
 
@@ -224,10 +252,34 @@ async def open_database(
             load_migrations() if migrations is None else migrations,
             log_level=migration_log_level,
         )
+        db._reader = await _open_reader(path)
     except BaseException:
         await conn.close()
         raise
     return db
+
+
+def _read_only_uri(path: Path) -> str:
+    """`file:` URI of the database, opened read-only (the path quoted as URIs require)."""
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
+    """The read-only connection for long reads (opened after the migrations, so the file is
+    in WAL mode already; `query_only` on top of the read-only open, for certainty)."""
+    reader = await aiosqlite.connect(
+        _read_only_uri(path), uri=True, isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    reader.row_factory = sqlite3.Row
+    try:
+        for setter in ("PRAGMA busy_timeout = 5000", "PRAGMA query_only = 1"):
+            async with reader.execute(setter):
+                pass
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 def load_migrations(package: str = MIGRATIONS_PACKAGE) -> list[Migration]:

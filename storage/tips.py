@@ -611,10 +611,10 @@ class TipDesk:
             "offset": offset,
             "everything": int(scope.everything),
         }
-        rows = await self._db.fetchall(
+        rows = await self._db.read_all(
             _LIST_EVERYTHING if scope.everything else _LIST_SCOPED, params
         )
-        total = await self._db.fetchone(_LIST_TOTAL, params)
+        total = await self._db.read_one(_LIST_TOTAL, params)
         summaries = [
             TipSummary(r["tip_id"], r["ref"], r["category"], r["area"], bool(r["urgent"]),
                        r["status"], open_times(self._keyring, r)["received"])
@@ -631,7 +631,8 @@ class TipDesk:
         """New tips, not yet reminded, that arrived before `before` (`urgent_before` when
         urgent: a quarter of the delay)."""
         rows = await self._db.fetchall(
-            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at"
+            " FROM tips INDEXED BY tips_awaiting_ack"  # else the planner takes tips_by_status
             " WHERE status = 'new' AND acknowledged_at IS NULL AND escalated_at IS NULL"
             " AND reminded_at IS NULL AND delivered = 1 AND created_at <= ?"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
@@ -641,7 +642,8 @@ class TipDesk:
 
     async def due_escalations(self, before: str, urgent_before: str) -> list[int]:
         rows = await self._db.fetchall(
-            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at"
+            " FROM tips INDEXED BY tips_awaiting_ack"  # else the planner takes tips_by_status
             " WHERE status = 'new' AND acknowledged_at IS NULL"
             " AND escalated_at IS NULL AND reminded_at IS NOT NULL AND created_at <= ?"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
