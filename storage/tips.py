@@ -33,7 +33,12 @@ from storage.staff import atomic
 log = logging.getLogger(__name__)
 
 REF_PREFIX = "T-"
-REF_SYMBOLS = 6
+#: A new tip's reference: two groups of four symbols, `T-7QM4-XPA9` (40 bits, about 10¹² values:
+#: at a million tips a draw collides about once in a million; six symbols, 10⁹ values, needed
+#: hundreds of redraws there, issue 16). Tips stored before keep their six symbols (`T-7QK2MX`):
+#: a reference is part of what a tip's ciphertexts are bound to.
+REF_GROUPS = 2
+REF_GROUP_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,21 @@ class Delivery:
 
 def new_ref() -> str:
     """A short reference for officers, random (so it says nothing about the code or author)."""
-    return REF_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(REF_SYMBOLS))
+    return REF_PREFIX + "-".join(
+        "".join(secrets.choice(ALPHABET) for _ in range(REF_GROUP_LENGTH))
+        for _ in range(REF_GROUPS)
+    )
+
+
+def normalise_ref(typed: str) -> str:
+    """A reference as typed (any case, spaces, the group dash left out) as stored."""
+    ref = "".join(typed.split()).upper()
+    body = ref.removeprefix(REF_PREFIX)
+    if ref != body and len(body) == REF_GROUPS * REF_GROUP_LENGTH and "-" not in body:
+        ref = REF_PREFIX + "-".join(
+            body[i : i + REF_GROUP_LENGTH] for i in range(0, len(body), REF_GROUP_LENGTH)
+        )
+    return ref
 
 
 def tip_binding(tip_id: int, ref: str) -> str:
@@ -224,7 +243,7 @@ class Tips:
         return self._tip(row)
 
     async def by_ref(self, ref: str) -> Tip | None:
-        row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (ref.upper(),))
+        row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (normalise_ref(ref),))
         return self._tip(row) if row else None
 
     async def by_id(self, tip_id: int) -> Tip | None:
