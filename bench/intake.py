@@ -170,16 +170,21 @@ def main(argv: list[str] | None = None) -> Report:
             report_cpu = cpu_seconds(bot.process.pid) - cpu
             bot_rate = updates / wall
             per_thread = max(1, round(updates / args.residents))
+            echo_cpu = cpu_seconds(echo.process.pid)
             echo_wall, echo_rate = echo_crowd(echo, args.residents, per_thread)
+            echo_cpu = cpu_seconds(echo.process.pid) - echo_cpu
+            calls = len([c for c in emulator.calls if c.method != "getUpdates"])
 
             cpu = cpu_seconds(bot.process.pid)
             start_wall, start_rate = burst(emulator, clock, STARTERS, args.starts,
                                            lambda user: user.send_command("/start"))
             start_cpu = cpu_seconds(bot.process.pid) - cpu
             clock.close()
+        echo_start_cpu = cpu_seconds(echo.process.pid)
         echo_start_wall, echo_start_rate = burst(
             echo.emulator, echo.clock, ECHOERS + 10_000, args.starts,
             lambda user: user.send_text("hello"))
+        echo_start_cpu = cpu_seconds(echo.process.pid) - echo_start_cpu
     finally:
         echo.stop()
 
@@ -190,7 +195,11 @@ def main(argv: list[str] | None = None) -> Report:
     result.row("bot: updates per second", bot_rate, "/s")
     result.row(f"echo bot: {args.residents} × {per_thread} texts, each after its echo",
                f"{echo_wall:.2f} s, {echo_rate:.1f}", "/s")
-    result.row("bot CPU per update", ms(report_cpu / max(1, updates)), "ms")
+    result.row("bot / echo bot CPU per update",
+               f"{ms(report_cpu / max(1, updates)):.1f} / "
+               f"{ms(echo_cpu / max(1, args.residents * per_thread)):.1f}", "ms")
+    result.row("Bot API calls (but getUpdates) per update, whole run: bot / echo",
+               f"{calls / max(1, updates):.1f} / 1.0")
     if card:
         result.row("send -> card p50 / p95 / max",
                    f"{ms(card['p50']):.0f} / {ms(card['p95']):.0f} / {ms(card['max']):.0f}", "ms")
@@ -200,7 +209,9 @@ def main(argv: list[str] | None = None) -> Report:
     result.row("bot: answers per second", start_rate, "/s")
     result.row("echo bot: first text -> last echo", echo_start_wall, "s", 2)
     result.row("echo bot: answers per second", echo_start_rate, "/s")
-    result.row("bot CPU per /start", ms(start_cpu / args.starts), "ms")
+    result.row("bot / echo bot CPU per answer",
+               f"{ms(start_cpu / args.starts):.1f} / {ms(echo_start_cpu / args.starts):.1f}",
+               "ms")
     result.ratio("/start: bot answers/s / echo answers/s", start_rate / echo_start_rate)
     if card:
         result.key("send -> card p95 (target < 1 s)", f"{ms(card['p95']):.0f} ms")
