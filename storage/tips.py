@@ -34,7 +34,12 @@ from storage.staff import atomic
 log = logging.getLogger(__name__)
 
 REF_PREFIX = "T-"
-REF_SYMBOLS = 6
+#: A new tip's reference: two groups of four symbols, `T-7QM4-XPA9` (40 bits, about 10¹² values:
+#: at a million tips a draw collides about once in a million; six symbols, 10⁹ values, needed
+#: hundreds of redraws there, issue 16). Tips stored before keep their six symbols (`T-7QK2MX`):
+#: a reference is part of what a tip's ciphertexts are bound to.
+REF_GROUPS = 2
+REF_GROUP_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,21 @@ class Delivery:
 
 def new_ref() -> str:
     """A short reference for officers, random (so it says nothing about the code or author)."""
-    return REF_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(REF_SYMBOLS))
+    return REF_PREFIX + "-".join(
+        "".join(secrets.choice(ALPHABET) for _ in range(REF_GROUP_LENGTH))
+        for _ in range(REF_GROUPS)
+    )
+
+
+def normalise_ref(typed: str) -> str:
+    """A reference as typed (any case, spaces, the group dash left out) as stored."""
+    ref = "".join(typed.split()).upper()
+    body = ref.removeprefix(REF_PREFIX)
+    if ref != body and len(body) == REF_GROUPS * REF_GROUP_LENGTH and "-" not in body:
+        ref = REF_PREFIX + "-".join(
+            body[i : i + REF_GROUP_LENGTH] for i in range(0, len(body), REF_GROUP_LENGTH)
+        )
+    return ref
 
 
 def tip_binding(tip_id: int, ref: str) -> str:
@@ -214,7 +233,7 @@ class Tips:
         return self._tip(row)
 
     async def by_ref(self, ref: str) -> Tip | None:
-        row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (ref.upper(),))
+        row = await self._db.fetchone("SELECT * FROM tips WHERE ref = ?", (normalise_ref(ref),))
         return self._tip(row) if row else None
 
     async def by_id(self, tip_id: int) -> Tip | None:
@@ -432,6 +451,43 @@ async def touch(db: Database, keyring: Keyring, tip_id: int, exact: str) -> None
 OPEN_STATUSES = ("new", "acknowledged", "verifying")
 CLOSED_STATUSES = ("resolved", "unfounded", "transferred")
 
+# The SQL of TipDesk.list_for (issue 16), put together from these constant pieces only (the
+# `noqa: S608`): every value is a bound parameter. A page is the newest `:want` tips of each
+# status (of each area, for a scope of areas) merged, and sliced by :limit/:offset;
+# `tip_id IN (correlated subquery with a LIMIT)` keeps each arm on its index. For a scope of
+# areas, the hand-overs to its staff member are added (UNION drops a tip found both ways).
+_LIST_COLUMNS = (
+    "SELECT t.tip_id, t.ref, t.category, t.area, t.urgent, t.status, t.created_at,"
+    " t.updated_at, t.times"
+)
+_LIST_ORDER = " ORDER BY created_at DESC, tip_id DESC LIMIT :limit OFFSET :offset"
+_LIST_EVERYTHING = (
+    _LIST_COLUMNS + " FROM json_each(:statuses) s JOIN tips t ON t.tip_id IN ("  # noqa: S608
+    " SELECT x.tip_id FROM tips x WHERE x.status = s.value"
+    " ORDER BY x.created_at DESC, x.tip_id DESC LIMIT :want)" + _LIST_ORDER
+)
+_HANDED = (
+    " FROM tip_assignees h JOIN staff m ON m.user_id = h.staff_id"
+    " JOIN tips t ON t.tip_id = h.tip_id WHERE h.staff_id = :staff"
+    " AND m.is_officer = 1 AND m.active = 1"
+    " AND t.status IN (SELECT value FROM json_each(:statuses))"
+)
+_LIST_SCOPED = (
+    _LIST_COLUMNS + " FROM json_each(:areas) a JOIN json_each(:statuses) s"  # noqa: S608
+    " JOIN tips t ON t.tip_id IN ("
+    " SELECT x.tip_id FROM tips x WHERE x.area = a.value AND x.status = s.value"
+    " ORDER BY x.created_at DESC, x.tip_id DESC LIMIT :want)"
+    " UNION " + _LIST_COLUMNS + _HANDED + _LIST_ORDER
+)
+_LIST_TOTAL = (
+    "SELECT (SELECT coalesce(sum(n), 0) FROM tip_tally"  # noqa: S608
+    "  WHERE status IN (SELECT value FROM json_each(:statuses))"
+    "  AND (:everything = 1 OR area IN (SELECT value FROM json_each(:areas))))"
+    " + CASE WHEN :everything = 1 THEN 0 ELSE (SELECT count(*)" + _HANDED
+    + "  AND (t.area IS NULL OR t.area NOT IN (SELECT value FROM json_each(:areas))))"
+    " END AS n"
+)
+
 
 @dataclass(frozen=True)
 class TipSummary:
@@ -544,25 +600,29 @@ class TipDesk:
     async def list_for(
         self, scope: Scope, *, status: str | None, limit: int, offset: int
     ) -> tuple[list[TipSummary], int]:
-        """Open tips (or one status) the scope may see, newest first, and how many in all."""
-        statuses = json.dumps([status] if status else list(OPEN_STATUSES))
-        # Sets travel as one JSON parameter (json_each), so the SQL text never changes.
-        # The same rule as handlers.shared.context.may_see: everything, the scope's areas, or a
-        # hand-over to the scope's staff member while they are an active officer.
-        where = (
-            " FROM tips WHERE status IN (SELECT value FROM json_each(?))"
-            " AND (? = 1 OR area IN (SELECT value FROM json_each(?))"
-            "  OR tip_id IN (SELECT h.tip_id FROM tip_assignees h JOIN staff s"
-            "   ON s.user_id = h.staff_id WHERE h.staff_id = ?"
-            "   AND s.is_officer = 1 AND s.active = 1))"
+        """Open tips (or one status) the scope may see, newest first, and how many in all.
+
+        The same rule as rules.access.may_see: everything, the scope's areas, or a hand-over to
+        the scope's staff member while they are an active officer. Each (area, status) — or
+        each status, for everything — is read newest first straight from its index, at most
+        `offset + limit` of each (a correlated subquery with a LIMIT), then merged: the cost
+        depends on the page, not on how many tips there are. The total comes from the tally
+        the triggers of migration 0013 keep, plus the hand-overs outside the scope's areas.
+        """
+        # Sets travel as JSON parameters (json_each), so the SQL texts never change.
+        params = {
+            "statuses": json.dumps([status] if status else list(OPEN_STATUSES)),
+            "areas": json.dumps(list(scope.areas)),
+            "staff": scope.staff_id,
+            "want": offset + limit,
+            "limit": limit,
+            "offset": offset,
+            "everything": int(scope.everything),
+        }
+        rows = await self._db.read_all(
+            _LIST_EVERYTHING if scope.everything else _LIST_SCOPED, params
         )
-        params = [statuses, int(scope.everything), json.dumps(list(scope.areas)), scope.staff_id]
-        total = await self._db.fetchone("SELECT count(*) AS n" + where, params)
-        rows = await self._db.fetchall(
-            "SELECT tip_id, ref, category, area, urgent, status, created_at, updated_at, times"
-            + where + " ORDER BY created_at DESC, tip_id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
+        total = await self._db.read_one(_LIST_TOTAL, params)
         summaries = [
             TipSummary(r["tip_id"], r["ref"], r["category"], r["area"], bool(r["urgent"]),
                        r["status"], open_times(self._keyring, r)["received"])
@@ -579,21 +639,23 @@ class TipDesk:
         """New tips, not yet reminded, that arrived before `before` (`urgent_before` when
         urgent: a quarter of the delay)."""
         rows = await self._db.fetchall(
-            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
-            " WHERE status = 'new' AND acknowledged_at IS NULL"
-            " AND reminded_at IS NULL AND delivered = 1"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at"
+            " FROM tips INDEXED BY tips_awaiting_ack"  # else the planner takes tips_by_status
+            " WHERE status = 'new' AND acknowledged_at IS NULL AND escalated_at IS NULL"
+            " AND reminded_at IS NULL AND delivered = 1 AND created_at <= ?"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
-            (urgent_before, before),
+            (max(urgent_before, before), urgent_before, before),
         )
         return self._arrived_before(rows, before, urgent_before)
 
     async def due_escalations(self, before: str, urgent_before: str) -> list[int]:
         rows = await self._db.fetchall(
-            "SELECT tip_id, ref, urgent, times, created_at, updated_at FROM tips"
+            "SELECT tip_id, ref, urgent, times, created_at, updated_at"
+            " FROM tips INDEXED BY tips_awaiting_ack"  # else the planner takes tips_by_status
             " WHERE status = 'new' AND acknowledged_at IS NULL"
-            " AND escalated_at IS NULL AND reminded_at IS NOT NULL"
+            " AND escalated_at IS NULL AND reminded_at IS NOT NULL AND created_at <= ?"
             " AND created_at <= CASE WHEN urgent = 1 THEN ? ELSE ? END ORDER BY tip_id",
-            (urgent_before, before),
+            (max(urgent_before, before), urgent_before, before),
         )
         return self._arrived_before(rows, before, urgent_before)
 
