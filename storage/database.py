@@ -248,7 +248,10 @@ async def _one_trip(
 ) -> tuple[list[sqlite3.Row], int, int | None]:
     # aiosqlite's own execute_fetchall runs this way (Connection._execute: a function run in
     # the connection's thread, in order with everything else queued there); ~=0.22 is pinned.
-    return await conn._execute(_run, conn._conn, sql, params, many)
+    result: tuple[list[sqlite3.Row], int, int | None] = await conn._execute(  # type: ignore[no-untyped-call]  # aiosqlite's private helper has no annotations
+        _run, conn._conn, sql, params, many
+    )
+    return result
 
 
 async def open_database(

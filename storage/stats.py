@@ -221,7 +221,7 @@ class Statistics:
         start = max(first, datetime.fromisoformat(window.start).timestamp())
         end = min(last, datetime.fromisoformat(window.end).timestamp())
         share = max(0.0, end - start) / max(1.0, last - first)
-        return row["n"] * share > SEEK_WHEN_TIPS_PER_KIND * row["kinds"] * bars
+        return bool(row["n"] * share > SEEK_WHEN_TIPS_PER_KIND * row["kinds"] * bars)
 
     async def subscribers(self, window: Window) -> SubscriberCounts:
         row = await self._db.read_one(
