@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -44,6 +44,8 @@ DEFAULT_ALLOWED = frozenset(
 )  # fmt: skip
 EventCallback = Callable[[dict[str, Any]], None]
 MessagePredicate = Callable[[ChatMessage], bool] | str | None
+#: Updates `redeliver` can still find.
+SENT_KEPT = 10_000
 
 
 class Emulator(WebhookMethods, BotMethods, DriverMixin):
@@ -83,6 +85,11 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         self._files = FileStore(salt=token)
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
+        #: Every update queued so far by id (the last `SENT_KEPT`), for `redeliver`.
+        self._sent: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        #: Updates `redeliver` queued again, served ahead of the queue whatever the offset.
+        self._again: list[dict[str, Any]] = []
+        self._again_served = 0
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED
         self._callbacks: dict[str, dict[str, Any]] = {}
         self._callback_counter = itertools.count(1)
@@ -450,14 +457,46 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         with self._lock:
             update_id = self._next_update_id
             self._next_update_id += 1
-            self._updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
+            update = {"update_id": update_id, kind: copy.deepcopy(payload)}
+            self._updates.append(update)
+            self._sent[update_id] = update
+            while len(self._sent) > SENT_KEPT:
+                self._sent.popitem(last=False)
             self._notify()
             return update_id
+
+    def updates_sent(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The updates queued so far (the last `SENT_KEPT`), oldest first, optionally of one
+        kind ("message", "callback_query"...); copies."""
+        with self._lock:
+            return [
+                copy.deepcopy(u) for u in self._sent.values() if kind is None or kind in u
+            ]
+
+    @property
+    def redeliveries_pending(self) -> int:
+        """Updates `redeliver` queued that the bot has not yet fetched and confirmed."""
+        with self._lock:
+            return len(self._again)
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver update `update_id` (already queued once) again with the same id, to the next
+        getUpdates whatever its offset: what a polling bot sees when Telegram did not hear its
+        offset confirmation (a restart before the next getUpdates, a confirmation lost on the
+        way). In webhook mode use `webhook.lose_answers` instead."""
+        with self._lock:
+            update = self._sent.get(update_id)
+            if update is None:
+                raise KeyError(f"update {update_id} was never queued (or is too old)")
+            self._again.append(copy.deepcopy(update))
+            self._notify()
 
     def _take_updates(self, limit: int) -> list[dict[str, Any]]:
         allowed = self._allowed_updates
         self._updates = [u for u in self._updates if _update_kind(u) in allowed]
-        return copy.deepcopy(self._updates[:limit])
+        again = self._again[:limit]
+        self._again_served = len(again)
+        return copy.deepcopy(again + self._updates[: limit - len(again)])
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
@@ -469,6 +508,9 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         wake = asyncio.Event()
         with self._lock:
             self.webhook.refuse_polling()
+            if offset is not None:  # what the last answer carried again was received
+                self._again = self._again[self._again_served :]
+                self._again_served = 0
             if offset is not None and offset > 0:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             elif offset is not None and offset < 0:
