@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from .driver import ChatHandle, DriverMixin, UserHandle
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, forbidden
 from .faults import FaultInjector, FaultRule, RateLimiter
 from .files import FileStore, StoredFile
 from .methods import BotMethods, api_attr
@@ -44,6 +44,8 @@ DEFAULT_ALLOWED = frozenset(
 )  # fmt: skip
 EventCallback = Callable[[dict[str, Any]], None]
 MessagePredicate = Callable[[ChatMessage], bool] | str | None
+#: The status `handle_call` gives for a "reset" fault: the server closes the connection.
+RESET = 0
 #: Updates `redeliver` can still find.
 SENT_KEPT = 10_000
 
@@ -266,7 +268,9 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         description: str | None = None,
     ) -> FaultRule:
         """Add a fault rule: kind "429", "5xx" (``status``, default 502 Bad Gateway),
-        "400" (a Bad Request with ``description``, e.g. "VOICE_MESSAGES_FORBIDDEN"),
+        "400" (a Bad Request with ``description``, e.g. "VOICE_MESSAGES_FORBIDDEN"), "403"
+        (Forbidden, by default "bot was blocked by the user"), "reset" (the connection is
+        closed without an answer, the call not applied),
         "latency" (sleep ``delay`` then answer) or "timeout" (apply the call, then hold the
         answer ``delay`` seconds, default 6 > PTB's 5 s read timeout). ``method=None`` matches
         every method except getUpdates."""
@@ -404,6 +408,13 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
                 raise ApiError(rule.status, _status_phrase(rule.status))
             if rule is not None and rule.kind == "400":
                 raise bad_request(rule.description)
+            if rule is not None and rule.kind == "403":
+                raise forbidden(rule.description)
+            if rule is not None and rule.kind == "reset":
+                with self._lock:
+                    record.error_code = RESET
+                    record.description = "connection reset"
+                return RESET, {}
             result = await self._execute(canonical, params, attachments, record)
             status, body = 200, {"ok": True, "result": result}
             with self._lock:
