@@ -19,6 +19,7 @@ from bot.services import Services, open_services
 from handlers import register_handlers
 from handlers.gatekeeper import tell_to_slow_down
 from storage.keyring import KeyPurpose
+from telegram_api.bot import TiplineBot
 from telegram_api.request import RetryingRequest
 from telegram_api.types import App
 from workers.broadcaster import start_broadcaster
@@ -40,13 +41,16 @@ def build_application(config: Config) -> App:
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         tzinfo=config.timezone,
     )
+    bot = TiplineBot(
+        config.token,
+        base_url=config.api_base_url,
+        base_file_url=config.api_file_url,
+        defaults=defaults,
+        request=RetryingRequest(connection_pool_size=64),
+    )
     application = (
         ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.api_base_url)
-        .base_file_url(config.api_file_url)
-        .defaults(defaults)
-        .request(RetryingRequest(connection_pool_size=64))
+        .bot(bot)
         .concurrent_updates(ChatLanes())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -11,6 +11,9 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
   one warning line at once, then at most one a minute (`Reachability`), and one line when it is
   back. The library's own polling loop retries timeouts silently and reports other network
   errors with a traceback each time;
+- an update delivered again (the same update_id, as when Telegram did not hear the offset
+  confirmation) is handled once: `RecentUpdates`, the memory webhook mode uses too, remembers
+  the last ids accepted. It is this process's memory: a repeat after a restart is not caught;
 - nothing decorative is awaited before polling starts: the command menus are published in the
   background (workers/menus.py), so a Bot API server without `setMyCommands` does not stop the
   line.
@@ -29,6 +32,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
@@ -54,6 +58,8 @@ RETRY_FIRST = 1.0
 RETRY_MAX = 30.0
 #: getUpdates long-polling timeout, in seconds (the library's default).
 POLL_TIMEOUT = 10
+#: Update ids remembered to recognise a repeated delivery (Telegram redelivers within minutes).
+RECENT = 10_000
 
 T = TypeVar("T")
 
@@ -99,6 +105,37 @@ def unreachable(error: TelegramError) -> bool:
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
+class RecentUpdates:
+    """The ids of the last updates handled or in hand, each with its outcome (True: handled)."""
+
+    def __init__(self, size: int = RECENT) -> None:
+        self._size = size
+        self._seen: OrderedDict[int, asyncio.Future[bool]] = OrderedDict()
+
+    def begin(self, update_id: int) -> asyncio.Future[bool] | None:
+        """None: new, the caller handles it and calls `done`; else the first delivery's
+        outcome to wait for."""
+        known = self._seen.get(update_id)
+        if known is not None:
+            return known
+        self._seen[update_id] = asyncio.get_running_loop().create_future()
+        while len(self._seen) > self._size:
+            oldest = next(iter(self._seen.values()))
+            if not oldest.done():
+                break  # in hand: kept (there are at most max_connections of those)
+            self._seen.popitem(last=False)
+        return None
+
+    def done(self, update_id: int, handled: bool) -> None:
+        """Handled: remembered. Not handled: forgotten, so the next delivery handles it."""
+        outcome = self._seen.get(update_id) if handled else self._seen.pop(update_id, None)
+        if outcome is not None and not outcome.done():
+            outcome.set_result(handled)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class Intake(Protocol):
     """How updates come in: long polling (`Polling`, here) or a webhook (bot/webhook.py).
 
@@ -133,8 +170,9 @@ class Polling:
 
     register_call = "deleteWebhook"
 
-    def __init__(self) -> None:
+    def __init__(self, recent: int = RECENT) -> None:
         self.offset: int | None = None  # the offset to confirm at the end
+        self.recent = RecentUpdates(recent)
         self.fatal: InvalidToken | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -276,6 +314,12 @@ async def _poll(
         reach.answered()
         delay = RETRY_FIRST
         for update in updates:
+            if polling.recent.begin(update.update_id) is not None:
+                log.info("update %s delivered again; not handled twice", update.update_id)
+                continue
+            # Remembered as accepted: polling has no answer to withhold, so a failure later
+            # (the handler's) is never retried by a redelivery either.
+            polling.recent.done(update.update_id, True)
             await application.update_queue.put(update)
         if updates:
             polling.offset = updates[-1].update_id + 1

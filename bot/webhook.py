@@ -23,8 +23,9 @@ redelivery is the safety net:
 - while stopping: 503, and Telegram delivers it again later (or to another process).
 
 The same update delivered twice (a retry after an answer lost on the way, or after Telegram's
-timeout while it was still being handled) is handled once: `RecentUpdates` remembers the last
-ids handled or in hand, and a repeat waits for the first and gets its answer. That memory is this
+timeout while it was still being handled) is handled once: `RecentUpdates` (bot/polling.py,
+shared with long polling) remembers the last ids handled or in hand, and a repeat waits for the
+first and gets its answer. That memory is this
 process's only: with several processes behind a proxy, a repeat reaching another process needs
 the database to be recognised (the multi-process work, not done here).
 
@@ -42,21 +43,18 @@ import hmac
 import json
 import logging
 import time
-from collections import OrderedDict
 
 from aiohttp import web
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken
 
 from bot.config import WebhookSettings
-from bot.polling import Reachability, run_bot
+from bot.polling import RECENT, Reachability, RecentUpdates, run_bot
 from telegram_api.types import App
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-#: Update ids remembered to recognise a repeated delivery (Telegram redelivers within minutes).
-RECENT = 10_000
 #: Largest request body accepted (an update is a few kilobytes).
 MAX_BODY = 1024 * 1024
 #: How long a request that arrived before the bot was ready waits for it.
@@ -78,37 +76,6 @@ class WebhookRefused(Exception):
 def run_webhook(application: App, settings: WebhookSettings) -> int:
     """Run in webhook mode until SIGINT or SIGTERM; 0 on a clean stop."""
     return run_bot(application, Webhook(settings))
-
-
-class RecentUpdates:
-    """The ids of the last updates handled or in hand, each with its outcome (True: handled)."""
-
-    def __init__(self, size: int = RECENT) -> None:
-        self._size = size
-        self._seen: OrderedDict[int, asyncio.Future[bool]] = OrderedDict()
-
-    def begin(self, update_id: int) -> asyncio.Future[bool] | None:
-        """None: new, the caller handles it and calls `done`; else the first delivery's
-        outcome to wait for."""
-        known = self._seen.get(update_id)
-        if known is not None:
-            return known
-        self._seen[update_id] = asyncio.get_running_loop().create_future()
-        while len(self._seen) > self._size:
-            oldest = next(iter(self._seen.values()))
-            if not oldest.done():
-                break  # in hand: kept (there are at most max_connections of those)
-            self._seen.popitem(last=False)
-        return None
-
-    def done(self, update_id: int, handled: bool) -> None:
-        """Handled: remembered. Not handled: forgotten, so the next delivery handles it."""
-        outcome = self._seen.get(update_id) if handled else self._seen.pop(update_id, None)
-        if outcome is not None and not outcome.done():
-            outcome.set_result(handled)
-
-    def __len__(self) -> int:
-        return len(self._seen)
 
 
 class _Refusals:

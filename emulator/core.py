@@ -14,14 +14,14 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 
 from .driver import ChatHandle, DriverMixin, UserHandle
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, forbidden
 from .faults import FaultInjector, FaultRule, RateLimiter
 from .files import FileStore, StoredFile
 from .methods import BotMethods, api_attr
@@ -44,6 +44,10 @@ DEFAULT_ALLOWED = frozenset(
 )  # fmt: skip
 EventCallback = Callable[[dict[str, Any]], None]
 MessagePredicate = Callable[[ChatMessage], bool] | str | None
+#: The status `handle_call` gives for a "reset" fault: the server closes the connection.
+RESET = 0
+#: Updates `redeliver` can still find.
+SENT_KEPT = 10_000
 
 
 class Emulator(WebhookMethods, BotMethods, DriverMixin):
@@ -83,6 +87,11 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         self._files = FileStore(salt=token)
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
+        #: Every update queued so far by id (the last `SENT_KEPT`), for `redeliver`.
+        self._sent: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        #: Updates `redeliver` queued again, served ahead of the queue whatever the offset.
+        self._again: list[dict[str, Any]] = []
+        self._again_served = 0
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED
         self._callbacks: dict[str, dict[str, Any]] = {}
         self._callback_counter = itertools.count(1)
@@ -259,7 +268,9 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         description: str | None = None,
     ) -> FaultRule:
         """Add a fault rule: kind "429", "5xx" (``status``, default 502 Bad Gateway),
-        "400" (a Bad Request with ``description``, e.g. "VOICE_MESSAGES_FORBIDDEN"),
+        "400" (a Bad Request with ``description``, e.g. "VOICE_MESSAGES_FORBIDDEN"), "403"
+        (Forbidden, by default "bot was blocked by the user"), "reset" (the connection is
+        closed without an answer, the call not applied),
         "latency" (sleep ``delay`` then answer) or "timeout" (apply the call, then hold the
         answer ``delay`` seconds, default 6 > PTB's 5 s read timeout). ``method=None`` matches
         every method except getUpdates."""
@@ -397,6 +408,13 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
                 raise ApiError(rule.status, _status_phrase(rule.status))
             if rule is not None and rule.kind == "400":
                 raise bad_request(rule.description)
+            if rule is not None and rule.kind == "403":
+                raise forbidden(rule.description)
+            if rule is not None and rule.kind == "reset":
+                with self._lock:
+                    record.error_code = RESET
+                    record.description = "connection reset"
+                return RESET, {}
             result = await self._execute(canonical, params, attachments, record)
             status, body = 200, {"ok": True, "result": result}
             with self._lock:
@@ -450,14 +468,46 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         with self._lock:
             update_id = self._next_update_id
             self._next_update_id += 1
-            self._updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
+            update = {"update_id": update_id, kind: copy.deepcopy(payload)}
+            self._updates.append(update)
+            self._sent[update_id] = update
+            while len(self._sent) > SENT_KEPT:
+                self._sent.popitem(last=False)
             self._notify()
             return update_id
+
+    def updates_sent(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The updates queued so far (the last `SENT_KEPT`), oldest first, optionally of one
+        kind ("message", "callback_query"...); copies."""
+        with self._lock:
+            return [
+                copy.deepcopy(u) for u in self._sent.values() if kind is None or kind in u
+            ]
+
+    @property
+    def redeliveries_pending(self) -> int:
+        """Updates `redeliver` queued that the bot has not yet fetched and confirmed."""
+        with self._lock:
+            return len(self._again)
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver update `update_id` (already queued once) again with the same id, to the next
+        getUpdates whatever its offset: what a polling bot sees when Telegram did not hear its
+        offset confirmation (a restart before the next getUpdates, a confirmation lost on the
+        way). In webhook mode use `webhook.lose_answers` instead."""
+        with self._lock:
+            update = self._sent.get(update_id)
+            if update is None:
+                raise KeyError(f"update {update_id} was never queued (or is too old)")
+            self._again.append(copy.deepcopy(update))
+            self._notify()
 
     def _take_updates(self, limit: int) -> list[dict[str, Any]]:
         allowed = self._allowed_updates
         self._updates = [u for u in self._updates if _update_kind(u) in allowed]
-        return copy.deepcopy(self._updates[:limit])
+        again = self._again[:limit]
+        self._again_served = len(again)
+        return copy.deepcopy(again + self._updates[: limit - len(again)])
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
@@ -469,6 +519,9 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         wake = asyncio.Event()
         with self._lock:
             self.webhook.refuse_polling()
+            if offset is not None:  # what the last answer carried again was received
+                self._again = self._again[self._again_served :]
+                self._again_served = 0
             if offset is not None and offset > 0:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             elif offset is not None and offset < 0:

@@ -13,9 +13,11 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_KINDS", "FaultInjector", "FaultRule", "RateLimiter"]
+__all__ = ["FAULT_KINDS", "FORBIDDEN_DESCRIPTION", "FaultInjector", "FaultRule", "RateLimiter"]
 
-FAULT_KINDS = ("429", "5xx", "400", "latency", "timeout")
+FAULT_KINDS = ("429", "5xx", "400", "403", "latency", "timeout", "reset")
+#: The description of a 403 fault unless one is given.
+FORBIDDEN_DESCRIPTION = "bot was blocked by the user"
 
 
 @dataclass
@@ -83,6 +85,8 @@ class FaultInjector:
         )
         if description is not None:
             rule.description = description
+        elif kind == "403":
+            rule.description = FORBIDDEN_DESCRIPTION
         self.rules.append(rule)
         return rule
 

@@ -17,6 +17,9 @@ from .spec import Upload
 if TYPE_CHECKING:
     from .core import Emulator
 
+#: `Emulator.handle_call`'s status for a reset connection (emulator/core.py RESET).
+RESET = 0
+
 __all__ = ["build_app"]
 
 UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -59,6 +62,9 @@ def build_app(emu: Emulator) -> web.Application:
             return web.json_response(UNAUTHORIZED, status=401)
         raw = await _read_params(request)
         status, body = await emu.handle_call(request.match_info["method"], raw)
+        if status == RESET and request.transport is not None:
+            request.transport.abort()  # a reset connection: no answer at all
+            raise ConnectionResetError("fault injected: connection reset")
         return web.json_response(body, status=status)
 
     async def bot_root(request: web.Request) -> web.Response:

@@ -87,3 +87,19 @@ async def test_rate_limits(emu: Emulator, bot: telegram.Bot, alice: UserHandle) 
         await bot.send_message(users[3].id, "broadcast")
     emu.set_rate_limits(enabled=False)
     await bot.send_message(users[3].id, "broadcast")
+
+
+async def test_403_is_forbidden_and_reset_is_a_network_error_not_applied(
+    emu: Emulator, bot: telegram.Bot, alice: UserHandle
+) -> None:
+    emu.inject("403", method="sendMessage", times=1)
+    with pytest.raises(telegram.error.Forbidden, match="blocked by the user"):
+        await bot.send_message(alice.id, "hi")
+    emu.inject("reset", method="sendMessage", times=1)
+    with pytest.raises(NetworkError) as info:
+        await bot.send_message(alice.id, "hi")
+    assert not isinstance(info.value, telegram.error.BadRequest)
+    assert emu.calls[-1].fault == "reset" and not emu.calls[-1].ok
+    assert emu.messages(alice.id) == []  # neither call delivered
+    await bot.send_message(alice.id, "hi")
+    assert len(emu.messages(alice.id)) == 1
