@@ -100,7 +100,9 @@ def test_no_tip_reply_or_broadcast_is_lost_through_every_kind_of_fault(emulator,
     # A confirmation whose progress message Telegram failed to take queues nothing and tells
     # the admin "try again" (the error handler's answer to the press): the admin presses again.
     wait(lambda: bool(_broadcast_states(bot)) or _told_to_try_again(emulator), timeout=20)
+    pressed_again = None  # where in the calls the admin's second press begins
     if not _broadcast_states(bot):
+        pressed_again = len(emulator.calls) - start
         press_prefix(emulator, admin, "bc:go:")
 
     # Faults off: everything arrives.
@@ -149,9 +151,15 @@ def test_no_tip_reply_or_broadcast_is_lost_through_every_kind_of_fault(emulator,
     for index, call in enumerate(calls):
         if not call.fault or call.method == "getUpdates":
             continue
-        again = [c.clock for c in calls[index + 1:] if c.fingerprint() == call.fingerprint()]
-        if again:
-            assert again[0] - call.clock >= 0.2, (call.method, call.fault, again[0] - call.clock)
+        again = [(i, c.clock) for i, c in enumerate(calls[index + 1:], index + 1)
+                 if c.fingerprint() == call.fingerprint()]
+        if not again:
+            continue
+        # The admin's second press does again what the first did (the preview loses its
+        # buttons once more): the person repeated it, not the bot.
+        if pressed_again is not None and index < pressed_again <= again[0][0]:
+            continue
+        assert again[0][1] - call.clock >= 0.2, (call.method, call.fault, again[0][1] - call.clock)
     polls = [c for c in calls if c.method == "getUpdates"]
     elapsed = calls[-1].clock - calls[0].clock
     assert len(polls) < 10 + 10 * elapsed, "getUpdates in a busy loop"
