@@ -9,8 +9,8 @@ saw confirmed reached the resident, no subscriber got a broadcast twice and ever
 queued was finished and reported, and `audit verify` passes.
 
 Seeded: TIPBOT_CRASH_SEED picks another run (the seed is printed); TIPBOT_CRASH_ROUNDS the number
-of rounds (20 by default: about 23 s of rounds and 37 s in all on the two-core machine,
-the rest being the 30 s lease of a card claimed at a kill running out).
+of rounds (20 by default: about 23 s of rounds and 37 s in all on the two-core machine; the
+final checks wait, if need be, for the 30 s lease of a card claimed at the last kills).
 """
 
 from __future__ import annotations
