@@ -39,6 +39,11 @@ def _outbox(bot, recipient_id: int) -> list[tuple[str, str, str | None]]:  # typ
         ).fetchall()
 
 
+def _pending(bot) -> int:  # type: ignore[no-untyped-def]
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        return int(db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+
+
 def test_a_deactivated_officer_gets_no_more_additions_and_their_card_is_not_edited(
     emulator, make_bot
 ):
@@ -65,7 +70,8 @@ def test_a_deactivated_officer_gets_no_more_additions_and_their_card_is_not_edit
 
     officer.click(card.message_id, f"o:ack:{tip_id}")
     emulator.wait_until(lambda: "Quang" in emulator.message(7002, card.message_id).text)
-    time.sleep(1.5)  # let anything queued for the deactivated officer be tried
+    # Every delivery queued so far (the addition, the card edits) was tried and ended.
+    emulator.wait_until(lambda: _pending(bot) == 0, timeout=20)
     assert not _with_text(emulator, 7003, "kho pháo"), "no addition for a deactivated officer"
     kept = emulator.message(7003, leaked.message_id)
     assert kept.text == leaked.text, "the deactivated officer's card shows nothing new"

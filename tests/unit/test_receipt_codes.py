@@ -114,9 +114,62 @@ def test_pattern_is_canonical_only() -> None:
     assert not is_canonical_receipt_code("K7QM-4XPA-9TZU")
 
 
-@given(st.text(max_size=40))
-def test_normalise_never_crashes_and_is_idempotent(text: str) -> None:
+#: What a resident may type for one symbol of a code: the symbol itself, its lower case, its
+#: look-alike (O for 0, I or L for 1) and the full-width form of any of these.
+_SPELLINGS = {
+    symbol: sorted({symbol, symbol.lower()} | ({"O", "o"} if symbol == "0" else set())
+                   | ({"I", "i", "L", "l"} if symbol == "1" else set()))
+    for symbol in ALPHABET
+}
+_NOISE = st.lists(st.sampled_from(["-", "_", " ", "\n", "\t", "\u00ad", "\u2013", "\u2014",
+                                   "\u2212", "\uff0d", "\u30fc", "\u3000"]), max_size=2)
+
+
+def _full_width(char: str) -> str:
+    return chr(ord(char) + 0xFEE0)
+
+
+@st.composite
+def _typed_codes(draw: st.DrawFn) -> tuple[str, str]:
+    """(the canonical code, a spelling of it with separators and spaces between symbols)."""
+    symbols = draw(st.lists(st.sampled_from(ALPHABET), min_size=12, max_size=12))
+    typed = "".join(draw(_NOISE))
+    for symbol in symbols:
+        char = draw(st.sampled_from(_SPELLINGS[symbol]))
+        typed += (_full_width(char) if draw(st.booleans()) else char) + "".join(draw(_NOISE))
+    canonical = "-".join("".join(symbols[i : i + 4]) for i in range(0, 12, 4))
+    return canonical, typed
+
+
+@given(_typed_codes())
+def test_every_forgiving_spelling_of_a_code_normalises_to_it_and_stays(
+    case: tuple[str, str],
+) -> None:
+    canonical, typed = case
+    result = normalise_receipt_code(typed)
+    assert result == canonical, typed
+    assert is_canonical_receipt_code(result)
+    assert normalise_receipt_code(result) == result
+
+
+@given(_typed_codes(), st.integers(min_value=0), st.text(min_size=1, max_size=3))
+def test_normalise_never_crashes_and_is_idempotent(
+    case: tuple[str, str], where: int, noise: str
+) -> None:
+    """A valid spelling with arbitrary characters put in: a code (then canonical and stable)
+    or None, never an exception; a symbol of the alphabet put in makes it no code."""
+    _canonical, typed = case
+    at = where % (len(typed) + 1)
+    text = typed[:at] + noise + typed[at:]
     result = normalise_receipt_code(text)
     if result is not None:
         assert is_canonical_receipt_code(result)
         assert normalise_receipt_code(result) == result
+    if any(ch in ALPHABET for ch in noise.upper()):
+        assert result is None, "thirteen symbols are not a code"
+
+
+@given(st.text(max_size=70))
+def test_normalise_of_any_text_never_crashes(text: str) -> None:
+    result = normalise_receipt_code(text)
+    assert result is None or normalise_receipt_code(result) == result
