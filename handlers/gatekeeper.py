@@ -77,12 +77,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error(
         "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
     )
-    if isinstance(update, Update) and private_user(update) is not None:
+    user = private_user(update) if isinstance(update, Update) else None
+    if not isinstance(update, Update) or user is None:
+        return
+    try:
+        language = await language_of(context, user)
+    except Exception:
+        language = services_of(context).config.language
+    if update.callback_query is not None:
+        # A press is answered once: if the handler answered it before failing, the answer is
+        # refused, and the person is told in the chat instead (else they would see nothing).
         try:
-            language = await language_of(context, update.effective_user)
-            if update.callback_query is not None:
-                await update.callback_query.answer(plain(language, "error_try_again")[:190])
-            elif update.effective_message is not None:
-                await update.effective_message.reply_text(text(language, "error_try_again"))
+            await update.callback_query.answer(plain(language, "error_try_again")[:190])
+            return
         except Exception:
-            log.warning("update %s: could not tell the user about the failure", update_id)
+            log.info("update %s: the press could not be answered; telling the chat", update_id)
+    try:
+        await context.bot.send_message(user.id, text(language, "error_try_again"))
+    except Exception:
+        log.warning("update %s: could not tell the user about the failure", update_id)

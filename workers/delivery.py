@@ -274,7 +274,10 @@ async def _after_row_ended(services: Services, row: OutboxRow) -> None:
     admins = await store.staff.admins(services.config.admin_ids)
     if delivery is None:
         log.warning("tip %s reached nobody; waiting for staff to come back", tip.ref)
-        notice = Delivery(ADMIN_TIER, tuple(a for a in admins if a not in tried))
+        # Admins are the last tier, so every admin was tried; those Telegram refused the card to
+        # (a Bad Request) can still be written to and must hear of it. `admins()` leaves out the
+        # ones known unreachable, for whom a notice would only fail again.
+        notice = Delivery(ADMIN_TIER, tuple(admins))
         if notice.recipients:
             await store.outbox.enqueue(row.tip_id, notice, "notice", notice="undeliverable")
         return

@@ -193,3 +193,28 @@ def test_refusals_then_a_photo_broadcast_to_subscribers_and_channels(emulator, m
         photos = [m for m in emulator.messages(chat) if m.media_kind == "photo"]
         assert len(photos) == 1, chat
         assert "ngày hội toàn dân" in (photos[0].text or "")
+
+
+def test_a_confirmation_that_fails_after_its_press_was_answered_is_told_in_the_chat(
+    emulator: Emulator, make_bot
+) -> None:
+    """The press was answered, then Telegram cut the connection on the progress message: the
+    error handler cannot answer the press a second time, so it says "try again" in the chat,
+    and nothing was queued."""
+    bot = make_bot(TIPBOT_ADMIN_IDS=str(ADMIN))
+    seed_subscribers(emulator, bot, range(620_001, 620_004))
+    bot.start()
+    admin = emulator.user(ADMIN, "Quản trị", started=True)
+    admin.send_command("/broadcast")
+    wait_text(emulator, admin, "tới 3 người đăng ký")
+    admin.send_text("Thông báo: họp dân tối nay")
+    emulator.wait_until(lambda: any(
+        d.startswith("bc:go:") for m in emulator.messages(admin.id) for d in m.callback_data()
+    ))
+    cut = emulator.inject("reset", method="sendMessage", chat_id=ADMIN, times=1)
+    press_prefix(emulator, admin, "bc:go:")
+    wait_text(emulator, admin, "Xin lỗi, đã có lỗi")
+    assert cut.times == 0
+    answers = [c for c in emulator.calls_to("answerCallbackQuery") if c.ok]
+    assert len(answers) == 1  # the handler's own answer; the error handler's was refused
+    assert with_store(bot, lambda store: store.broadcasts.has_work()) is False

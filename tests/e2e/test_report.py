@@ -149,6 +149,24 @@ def test_blocked_area_officer_hands_the_tip_to_all_area_officers_and_admins_are_
     emulator.wait_for_message(admin, lambda m: "T-" in (m.text or "") and "⚠️" in m.text)
 
 
+def test_a_tip_that_reached_nobody_is_told_to_the_admin_telegram_refused_the_card_to(
+    emulator, make_bot
+):
+    """The area's officer blocked the bot and the admin's card was refused (a Bad Request):
+    the tip reached nobody, and that admin, who can still be written to, is told so."""
+    bot = make_bot(TIPBOT_ADMIN_IDS="7009")
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002).block()
+    admin = staff_joins(emulator, 7009)
+    refused = emulator.inject("400", method="sendMessage", chat_id=7009, times=1)
+    report(emulator, emulator.user(5106, "Cường"), texts=("Buôn gỗ lậu ở bản A Đớt",))
+    notice = emulator.wait_for_message(admin, lambda m: "chưa chuyển được cho ai" in (m.text or ""))
+    assert refused.times == 0, "the admin's card was the call refused"
+    assert "T-" in notice.text
+    assert not any("Buôn gỗ lậu" in (m.text or "") for m in emulator.messages(admin.id))
+
+
 def test_officer_added_on_command_line_gets_tips_only_after_writing_to_the_bot(emulator, make_bot):
     bot = make_bot(TIPBOT_ADMIN_IDS="7009")
     bot.add_officer(7002, "hong-van")
