@@ -22,6 +22,7 @@ The echo bot runs against an emulator of its own in this process, the same code 
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -42,6 +43,9 @@ RESIDENTS = 820_000
 STARTERS = 830_000
 ECHOERS = 840_000
 TIMEOUT = 120.0
+RECEIPT = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+#: send -> receipt of the last crowd (the part of send -> card before the outbox)
+RECEIPT_LATENCIES: list[float] = []
 
 
 def answers(clock: EventClock, users: range, after: float) -> list[float]:
@@ -112,6 +116,7 @@ def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int
     errors: list[str] = []
     lock = threading.Lock()
     latencies: list[float] = []
+    receipts: list[float] = []
 
     def one(number: int) -> None:
         resident_id = RESIDENTS + number
@@ -127,8 +132,14 @@ def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int
             card = clock.wait_first(
                 lambda e: e["type"] == "message" and e["chat_id"] == OFFICER
                 and tag in (e.get("message") or {}).get("text", ""), found[0], timeout=TIMEOUT)
+            receipt = clock.first(
+                lambda e: e["type"] == "message" and e["chat_id"] == resident_id
+                and RECEIPT.search((e.get("message") or {}).get("text", "")) is not None,
+                found[0])
             with lock:
                 latencies.append(card - found[0])
+                if receipt is not None:
+                    receipts.append(receipt - found[0])
         except Exception as error:  # reported with the figures
             with lock:
                 errors.append(f"resident {number}: {type(error).__name__}: {error}"[:200])
@@ -144,6 +155,7 @@ def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int
         events = [e for s, e in zip(clock._stamps, clock._events, strict=True) if s >= started]
     updates = sum(1 for e in events if e["type"] in ("click", "user_message")
                   and RESIDENTS <= e.get("chat_id", 0) < RESIDENTS + residents)
+    RECEIPT_LATENCIES[:] = receipts
     return wall, updates, latencies, errors
 
 
@@ -203,6 +215,10 @@ def main(argv: list[str] | None = None) -> Report:
     if card:
         result.row("send -> card p50 / p95 / max",
                    f"{ms(card['p50']):.0f} / {ms(card['p95']):.0f} / {ms(card['max']):.0f}", "ms")
+    if RECEIPT_LATENCIES:
+        receipt = spread(RECEIPT_LATENCIES)
+        result.row("send -> receipt p50 / p95 / max", f"{ms(receipt['p50']):.0f} / "
+                   f"{ms(receipt['p95']):.0f} / {ms(receipt['max']):.0f}", "ms")
     result.ratio("reports: bot updates/s / echo updates/s", bot_rate / echo_rate)
     result.section(f"{args.starts} users send /start at once")
     result.row("bot: first /start -> last answer", start_wall, "s", 2)

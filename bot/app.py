@@ -21,6 +21,7 @@ from handlers.gatekeeper import tell_to_slow_down
 from storage.keyring import KeyPurpose
 from telegram_api.bot import TiplineBot
 from telegram_api.request import RetryingRequest
+from telegram_api.transport import AiohttpRequest
 from telegram_api.types import App
 from workers.broadcaster import start_broadcaster
 from workers.delivery import start_delivery
@@ -47,6 +48,7 @@ def build_application(config: Config) -> App:
         base_file_url=config.api_file_url,
         defaults=defaults,
         request=RetryingRequest(connection_pool_size=64),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
     )
     application = (
         ApplicationBuilder()

@@ -238,6 +238,8 @@ async def serve(application: App, intake: Intake) -> int:
             await application.shutdown()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)
+        else:  # getMe failed or the stop came first: the HTTP sessions were opened all the same
+            await application.bot.shutdown()
     if intake.fatal is not None:
         raise intake.fatal
     return 0

@@ -1,4 +1,4 @@
-"""The HTTP client the bot talks to Telegram with: python-telegram-bot's, plus short retries.
+"""The HTTP client the bot talks to Telegram with (aiohttp, telegram_api.transport), retrying.
 
 Telegram answers a busy moment with 429 (and how long to wait) and a bad moment with a 5xx. A
 resident in a weak-signal village pressing a button should not see nothing because of one such
@@ -18,7 +18,9 @@ import logging
 from collections.abc import Iterator
 
 from telegram._utils.types import ODVInput
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
+
+from telegram_api.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,8 @@ def no_retry() -> Iterator[None]:
         _retry_enabled.reset(token)
 
 
-class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest that repeats a call on 429 (after retry_after) and 5xx (after a backoff)."""
+class RetryingRequest(AiohttpRequest):
+    """The transport, repeating a call on 429 (after retry_after) and 5xx (after a backoff)."""
 
     async def do_request(
         self,

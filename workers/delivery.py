@@ -10,6 +10,7 @@ duplicate carries the same reference.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -39,6 +40,8 @@ MAX_BACKOFF = 300.0
 LEASE_SECONDS = 30.0
 IDLE_WAIT = 30.0
 WORKER_KEY = "delivery"
+#: Tips whose rows are sent side by side (each tip's own rows stay in order).
+TIPS_AT_ONCE = 8
 NOT_ENTITLED = "not entitled"
 
 
@@ -104,60 +107,96 @@ async def _pass(application: App, services: Services) -> float:
 
 
 async def _deliver_due(application: App, services: Services) -> float | None:
-    """Send every due row; returns a pause imposed by Telegram (RetryAfter), else None."""
+    """Send every due row; returns a pause imposed by Telegram (RetryAfter), else None.
+
+    The rows of one tip go one after the other, in their order (a card before its additions,
+    a tier's card before the notice about it); different tips go side by side, a few at a
+    time, so that fifty reports sent in the same minute do not queue behind one another's
+    round trips to Telegram (issue 16: send -> card)."""
     outbox = services.store.outbox
+    pause: float | None = None
+    lanes = asyncio.Semaphore(TIPS_AT_ONCE)
+
+    async def deliver(group: list[OutboxRow]) -> float | None:
+        async with lanes:
+            return await _deliver_rows(application, services, group)
+
     while rows := await outbox.claim_due(lease_seconds=LEASE_SECONDS):
-        for index, row in enumerate(rows):
-            try:
-                await _send_row(application, services, row)
-            except RetryAfter as error:
-                delay = retry_after_seconds(error.retry_after)
-                log.warning("outbox %s: Telegram asks to wait %.0f s", row.outbox_id, delay)
-                for waiting in rows[index:]:
-                    await outbox.retry_later(waiting.outbox_id, delay, "retry_after")
-                return delay
-            except NotEntitled:
-                log.warning("outbox %s: staff %s no longer entitled; not sent", row.outbox_id,
-                            row.recipient_id)
-                await outbox.give_up(row.outbox_id, "failed", NOT_ENTITLED)
-                await _after_row_ended(services, row)
-                wake_delivery(application)
-            except Forbidden as error:
+        by_tip: dict[int, list[OutboxRow]] = {}
+        for row in rows:
+            by_tip.setdefault(row.tip_id, []).append(row)
+        delays = await asyncio.gather(*(deliver(group) for group in by_tip.values()))
+        waits = [delay for delay in delays if delay is not None]
+        if waits:
+            pause = max(waits)
+            break
+    return pause
+
+
+async def _deliver_rows(
+    application: App, services: Services, rows: list[OutboxRow]
+) -> float | None:
+    """Send the rows of one tip in order; on RetryAfter the rest wait, and the delay is given."""
+    outbox = services.store.outbox
+    for index, row in enumerate(rows):
+        try:
+            card_message = await _send_row(application, services, row)
+        except RetryAfter as error:
+            delay = retry_after_seconds(error.retry_after)
+            log.warning("outbox %s: Telegram asks to wait %.0f s", row.outbox_id, delay)
+            for waiting in rows[index:]:
+                await outbox.retry_later(waiting.outbox_id, delay, "retry_after")
+            return delay
+        except NotEntitled:
+            log.warning("outbox %s: staff %s no longer entitled; not sent", row.outbox_id,
+                        row.recipient_id)
+            await outbox.give_up(row.outbox_id, "failed", NOT_ENTITLED)
+            await _after_row_ended(services, row)
+            wake_delivery(application)
+        except Forbidden as error:
+            await _unreachable(application, services, row, str(error))
+        except BadRequest as error:
+            if row.recipient is Recipient.RESIDENT:
+                log.info("outbox %s to the resident not delivered: %s", row.outbox_id,
+                         type(error).__name__)
+                await outbox.give_up(row.outbox_id, "failed", "bad request")
+            elif is_unreachable(error):
                 await _unreachable(application, services, row, str(error))
-            except BadRequest as error:
-                if row.recipient is Recipient.RESIDENT:
-                    log.info("outbox %s to the resident not delivered: %s", row.outbox_id,
-                             type(error).__name__)
-                    await outbox.give_up(row.outbox_id, "failed", "bad request")
-                elif is_unreachable(error):
-                    await _unreachable(application, services, row, str(error))
-                else:
-                    log.error("outbox %s rejected: %s", row.outbox_id, error)
-                    await outbox.give_up(row.outbox_id, "failed", str(error))
-                    await _after_row_ended(services, row)
-            except (NetworkError, TelegramError) as error:
-                delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 9))
-                log.warning(
-                    "outbox %s: %s, retry in %.0f s", row.outbox_id, type(error).__name__, delay
-                )
-                await outbox.retry_later(row.outbox_id, delay, type(error).__name__)
             else:
+                log.error("outbox %s rejected: %s", row.outbox_id, error)
+                await outbox.give_up(row.outbox_id, "failed", str(error))
+                await _after_row_ended(services, row)
+        except (NetworkError, TelegramError) as error:
+            delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 9))
+            log.warning(
+                "outbox %s: %s, retry in %.0f s", row.outbox_id, type(error).__name__, delay
+            )
+            await outbox.retry_later(row.outbox_id, delay, type(error).__name__)
+        else:
+            # One commit for what the sending settled (each is a disk flush; under a crowd they
+            # queue behind the residents' own).
+            async with services.store.db.transaction():
+                if card_message is not None and row.recipient_id is not None:
+                    await services.store.desk.record_card(
+                        row.tip_id, row.recipient_id, card_message
+                    )
                 await outbox.mark_sent(row.outbox_id)
                 if row.kind == "card":
                     await services.store.tips.mark_delivered(row.tip_id)
-                who = "the resident" if row.recipient is Recipient.RESIDENT else row.recipient_id
-                log.info("outbox %s sent (%s to %s)", row.outbox_id, row.kind, who)
+            who = "the resident" if row.recipient is Recipient.RESIDENT else row.recipient_id
+            log.info("outbox %s sent (%s to %s)", row.outbox_id, row.kind, who)
     return None
 
 
-async def _send_row(application: App, services: Services, row: OutboxRow) -> None:
+async def _send_row(application: App, services: Services, row: OutboxRow) -> int | None:
+    """Send one row; for a card, the id of its first message (recorded with the row's end)."""
     bot = application.bot
     tip = await services.store.tips.by_id(row.tip_id)
     if tip is None:
-        return
+        return None
     if row.recipient is Recipient.RESIDENT:
         await _send_to_resident(bot, services, tip, row)
-        return
+        return None
     staff_id = row.recipient_id
     assert staff_id is not None  # the schema's CHECK: a staff row names its staff member
     language = pick_language(await services.store.preferences.language(staff_id),
@@ -169,10 +208,9 @@ async def _send_row(application: App, services: Services, row: OutboxRow) -> Non
     if not await may_see(services, await staff_role(services, staff_id), tip):
         raise NotEntitled
     if row.kind == "card":
-        first = await send_card(bot, staff_id, tip, language, services.areas, progress,
-                                zone=services.config.timezone)
-        await services.store.desk.record_card(tip.tip_id, staff_id, first)
-    elif row.kind == "addition" and row.tip_message_id is not None:
+        return await send_card(bot, staff_id, tip, language, services.areas, progress,
+                               zone=services.config.timezone)
+    if row.kind == "addition" and row.tip_message_id is not None:
         message = await services.store.tips.thread_message(row.tip_message_id)
         if message is not None:
             await send_addition(bot, staff_id, tip, message, language, progress)
@@ -186,6 +224,7 @@ async def _send_row(application: App, services: Services, row: OutboxRow) -> Non
             text(language, key, ref=tip.ref, minutes=minutes),
             reply_markup=card_keyboard(tip, language),
         )
+    return None
 
 
 async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxRow) -> None:

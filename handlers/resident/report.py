@@ -10,6 +10,7 @@ button of another step says it expired and offers to continue.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import logging
@@ -31,6 +32,7 @@ from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import number, parse, word
 from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import OwedReceipt, ReportDraft
+from handlers.shared.presses import answered_while
 from rules.routing import plan_delivery
 from storage.tips import NewTip
 from telegram_api.answers import is_not_modified
@@ -130,8 +132,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await _offer_new(update, language)
         return
     if step == "resume":
-        await query.answer()
-        await _prompt(update, context, draft, language, new_message=True)
+        await answered_while(query, _prompt(update, context, draft, language, new_message=True))
         return
     if step == "x" and value == "cancel":
         await query.answer()
@@ -159,9 +160,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if changed is ANSWERED:
         return
-    await query.answer()
     await flows.save(context, user.id, changed)
-    await _prompt(update, context, changed, language)
+    await answered_while(query, _prompt(update, context, changed, language))
 
 
 async def _expired(update: Update, language: str) -> None:
@@ -313,9 +313,10 @@ async def _summary(
     update: Update, context: Context, draft: Draft, value: str, language: str
 ) -> Step:
     if value == "send":
-        # End the button's spinner now: storing and the receipt take several round trips.
-        await update.callback_query.answer()
-        await _submit(update, context, draft, language)
+        # The spinner ends while the tip is stored and the receipt given.
+        query = update.callback_query
+        assert query is not None  # a button step
+        await answered_while(query, _submit(update, context, draft, language))
         return ANSWERED
     if value == "edit":
         return replace(draft, step="summary", choosing_edit=True)
@@ -617,16 +618,27 @@ async def _step_message(
     keyboard = _keyboard_for(draft, language, services)
     message = update.effective_message
     if reply and message is not None and update.callback_query is None:
-        sent = await message.reply_text(body, reply_markup=keyboard)
+        sending = message.reply_text(body, reply_markup=keyboard)
     else:
-        sent = await update.effective_chat.send_message(body, reply_markup=keyboard)
+        sending = update.effective_chat.send_message(body, reply_markup=keyboard)
     previous = draft.prompt_id
-    if isinstance(previous, int) and previous != sent.message_id:
-        with contextlib.suppress(TelegramError):
-            await context.bot.edit_message_reply_markup(
-                chat_id=update.effective_chat.id, message_id=previous, reply_markup=None
-            )
+    if isinstance(previous, int):  # its buttons come off while the new prompt is sent
+        sent, _ = await asyncio.gather(
+            sending, _take_buttons_off(context, update.effective_chat.id, previous)
+        )
+    else:
+        sent = await sending
     await flows.save(context, update.effective_user.id, replace(draft, prompt_id=sent.message_id))
+
+
+async def _take_buttons_off(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
+) -> None:
+    """The previous step's buttons off; a failure leaves them (a press on them says expired)."""
+    with contextlib.suppress(TelegramError):
+        await context.bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=None
+        )
 
 
 async def _edit_or_say(
@@ -829,11 +841,19 @@ async def _submit(
         delivery.recipients
     ))
     wake_delivery(context.application)
-    try:  # the summary's buttons go away; failing that must not keep the code from the resident
+    # The summary's buttons go away while the receipt is sent: failing the first must not keep
+    # the code from the resident, and neither waits for the other.
+    await asyncio.gather(
+        _summary_sent(update, language, tip.ref),
+        receipts.send(update, context, code, followup, language),
+    )
+
+
+async def _summary_sent(update: Update, language: str, ref: str) -> None:
+    try:
         await _edit_or_say(update, text(language, "report_sent_summary"), None)
     except TelegramError as error:
-        log.info("tip %s: summary not updated (%s)", tip.ref, type(error).__name__)
-    await receipts.send(update, context, code, followup, language)
+        log.info("tip %s: summary not updated (%s)", ref, type(error).__name__)
 
 
 async def _over_daily_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
