@@ -8,8 +8,8 @@ whatever process their updates reach. The window is fixed from the first message
 windows may pass up to twice the limit once before it is caught.
 
 People are told apart by the rate-limit pseudonym, as everywhere else. Each update costs one
-read (the silence) and one upsert; the silence is set by one conditional upsert, so exactly one
-update (whichever process has it) gets the "slow down". Housekeeping deletes old rows.
+short write transaction (read the silence, count), so exactly one update (whichever process has
+it) gets the "slow down". Housekeeping deletes old rows.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ class FloodCounts:
         """Count one message (or button press) of `user_id`: ADMIT, WARN (the first one over
         the limit) or DROP (silenced)."""
         subject = self._keyring.pseudonym(KeyPurpose.RATELIMIT, user_id)
+        async with self._db.transaction():  # one writer at a time: the count has no race
+            return await self._note(subject, pressed)
+
+    async def _note(self, subject: bytes, pressed: bool) -> str:
         now = time.time()
         quiet = await self._db.fetchone(
             "SELECT since FROM flood_counts WHERE subject = ? AND kind = 'silence'", (subject,)
@@ -64,15 +68,11 @@ class FloodCounts:
         )
         if not rows or int(rows[0]["n"]) <= limit:
             return ADMIT
-        silenced = await self._db.fetchall(
+        await self._db.execute(
             "INSERT INTO flood_counts (subject, kind, since, n) VALUES (?, 'silence', ?, 0)"
-            " ON CONFLICT (subject, kind) DO UPDATE SET since = excluded.since"
-            " WHERE flood_counts.since < ?"
-            " RETURNING since",
-            (subject, now + self.silence, now),
+            " ON CONFLICT (subject, kind) DO UPDATE SET since = excluded.since",
+            (subject, now + self.silence),
         )
-        if not silenced:
-            return DROP  # another process silenced them a moment ago and said so
         await self._db.execute(
             "DELETE FROM flood_counts WHERE subject = ? AND kind IN ('message', 'press')",
             (subject,),

@@ -43,3 +43,13 @@ class JobRuns:
     async def last(self, name: str) -> tuple[str, float] | None:
         row = await self._db.fetchone("SELECT holder, at FROM job_runs WHERE name = ?", (name,))
         return None if row is None else (str(row["holder"]), float(row["at"]))
+
+    async def take_from(
+        self, name: str, old_holder: str, old_at: float, holder: str, every: float, hold: float
+    ) -> bool:
+        """Take the run from the last run's holder, known gone, if nobody took it since."""
+        result = await self._db.execute(
+            "UPDATE job_runs SET holder = ?, at = ? WHERE name = ? AND holder = ? AND at = ?",
+            (holder, time.time() - every + hold, name, old_holder, old_at),
+        )
+        return result.rowcount == 1
