@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("crypto_throughput", "memory", "intake_latency", "broadcast_rate", "stats")
+BENCHMARKS = (
+    "crypto_throughput", "memory", "intake_latency", "broadcast_rate", "stats", "processes",
+)
 TIMEOUT_SECONDS = 150.0
 
 

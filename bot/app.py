@@ -15,6 +15,7 @@ from telegram.ext import ApplicationBuilder, CallbackContext, Defaults
 
 from bot.chat_lanes import ChatLanes, FloodGuard
 from bot.config import Config
+from bot.fleet import Fleet, fleet_of, start_fleet
 from bot.services import Services, open_services
 from handlers import register_handlers
 from handlers.gatekeeper import tell_to_slow_down
@@ -27,6 +28,7 @@ from workers.broadcaster import start_broadcaster
 from workers.delivery import start_delivery
 from workers.escalation import start_escalation
 from workers.housekeeping import start_housekeeping
+from workers.jobs import HOLDINGS, Holdings, start_holdings
 from workers.menus import start_menu_publisher
 from workers.monthly_review import start_monthly_review
 from workers.purge import start_purge
@@ -67,7 +69,9 @@ async def _post_init(application: App) -> None:
     config: Config = application.bot_data["config"]
     services = await open_services(config, bot_username=application.bot.username)
     application.bot_data["services"] = services
-    _guard_against_floods(application, services)
+    fleet = start_fleet(application, services.store)  # this process among others on the db
+    start_holdings(application)
+    _guard_against_floods(application, services, fleet)
     start_menu_publisher(application)  # decoration: published in the background, retried
     start_delivery(application)
     start_escalation(application)
@@ -79,21 +83,47 @@ async def _post_init(application: App) -> None:
     log.info("bot %s ready", application.bot.id)
 
 
-def _guard_against_floods(application: App, services: Services) -> None:
-    """Count each person's updates as they arrive (SPEC "Resident", abuse)."""
+def _guard_against_floods(application: App, services: Services, fleet: Fleet) -> None:
+    """Count each person's updates as they arrive (SPEC "Resident", abuse). Long polling is one
+    process by Telegram's rule (a second poller gets 409): the count is in memory, at arrival.
+    A webhook may be one of several processes: the count is the database's, and each update
+    takes its chat's turn there (bot/fleet.py)."""
     async def warn(update: Update) -> None:
         await tell_to_slow_down(update, CallbackContext.from_update(update, application))
 
     lanes = application.update_processor
     assert isinstance(lanes, ChatLanes)
+    lanes.warn = warn
+    if services.config.webhook is not None:
+        lanes.admit_later = fleet.flood
+        lanes.turn = fleet.turn
+        return
     lanes.admit = FloodGuard(
         lambda user_id: services.store.keyring.pseudonym(KeyPurpose.RATELIMIT, user_id)
     )
-    lanes.warn = warn
+
+    async def after(update: object, handled: bool) -> None:
+        # Long polling claimed the update before queueing it (bot/polling.py): done only now.
+        if isinstance(update, Update):
+            if handled:
+                await fleet.done(update.update_id)
+            else:
+                await fleet.release(update.update_id)
+
+    lanes.after = after
 
 
 async def _post_shutdown(application: App) -> None:
     services: Services | None = application.bot_data.pop("services", None)
+    holdings = application.bot_data.pop(HOLDINGS, None)
+    if isinstance(holdings, Holdings):
+        try:
+            await holdings.release_all()  # another process takes over at once
+        except Exception as error:
+            log.warning("leases not released (%s); they run out", type(error).__name__)
+    fleet = fleet_of(application)
+    if fleet is not None:
+        await fleet.stop()
     if services is not None:
         await services.close()
     log.info("bot stopped")

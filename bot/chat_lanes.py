@@ -10,6 +10,15 @@ number of updates (`RUNNING`) actually run at once.
 The flood check (`FloodGuard`) runs here, at arrival, before an update joins its lane: a
 flooder's updates are counted when they arrive (not when their slow lane gets to them) and
 the dropped ones never reach a handler.
+
+Several processes on one database (webhook mode, docs/SCALING.md "Several processes"): a chat's
+lane here orders its updates within this process; `turn` (set then) adds the chat's turn in the
+database inside the lane, so one chat's updates reaching different processes are still handled
+one at a time, and `admit_later` replaces the in-memory count by the database's (storage/floods.py)
+so a flooder meets the same limit whatever process their updates reach. That check is awaited
+before the lane's lock, which is right in webhook mode only: Telegram sends a chat's next update
+once the previous one was answered, so no two updates of one chat race for the lane. `after` is
+told of every update that leaves (long polling marks it done in the database there).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +54,10 @@ class Verdict(enum.Enum):
 
 
 Admit = Callable[[object], Verdict]
+AdmitLater = Callable[[object], Awaitable[Verdict]]
 Warn = Callable[[Update], Awaitable[None]]
+Turn = Callable[[int], AbstractAsyncContextManager[None]]
+After = Callable[[object, bool], Awaitable[None]]
 
 
 @dataclass
@@ -73,7 +86,10 @@ class ChatLanes(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(running)
         self._lanes: dict[int, _Lane] = {}
         self.admit: Admit | None = None
+        self.admit_later: AdmitLater | None = None
         self.warn: Warn | None = None
+        self.turn: Turn | None = None
+        self.after: After | None = None
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -82,9 +98,29 @@ class ChatLanes(BaseUpdateProcessor):
         """Nothing to close."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        # No await before the lane's lock: tasks reach it in the order they were created,
-        # which is the order Telegram sent the updates.
-        verdict = Verdict.ADMIT if self.admit is None else self.admit(update)
+        handled = False
+        try:
+            await self._in_lane(update, coroutine)
+            handled = True
+        finally:
+            if self.after is not None:
+                await self.after(update, handled)
+
+    async def _in_lane(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # No await before the lane's lock (but `admit_later`, see the module's docstring):
+        # tasks reach it in the order they were created, which is the order Telegram sent
+        # the updates.
+        if self.admit is not None:
+            verdict = self.admit(update)
+        elif self.admit_later is not None:
+            try:
+                verdict = await self.admit_later(update)
+            except BaseException:
+                if asyncio.iscoroutine(coroutine):
+                    coroutine.close()
+                raise
+        else:
+            verdict = Verdict.ADMIT
         if verdict is not Verdict.ADMIT:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # never started: nothing to undo
@@ -101,8 +137,20 @@ class ChatLanes(BaseUpdateProcessor):
             lane = self._lanes[key] = _Lane()
         lane.users += 1
         try:
-            async with lane.lock, self._running:
-                await coroutine
+            async with lane.lock:
+                if self.turn is None:
+                    async with self._running:
+                        await coroutine
+                else:
+                    started = False
+                    try:
+                        # the chat's turn among the processes, then a running slot
+                        async with self.turn(key), self._running:
+                            started = True
+                            await coroutine
+                    finally:
+                        if not started and asyncio.iscoroutine(coroutine):
+                            coroutine.close()  # the turn never came: not handled
         finally:
             lane.users -= 1
             if lane.users == 0:

@@ -13,7 +13,9 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
   errors with a traceback each time;
 - an update delivered again (the same update_id, as when Telegram did not hear the offset
   confirmation) is handled once: `RecentUpdates`, the memory webhook mode uses too, remembers
-  the last ids accepted. It is this process's memory: a repeat after a restart is not caught;
+  the last ids accepted, and the database (bot/fleet.py, storage/updates_seen.py) remembers
+  them across restarts: an update is claimed there before it is queued and marked done once
+  it was handled, so a repeat after a restart is dropped and one cut off by a crash is handled;
 - nothing decorative is awaited before polling starts: the command menus are published in the
   background (workers/menus.py), so a Bot API server without `setMyCommands` does not stop the
   line.
@@ -46,6 +48,8 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.fleet import fleet_of
+from storage.updates_seen import Seen
 from telegram_api.types import App
 from workers.jobs import wind_down
 
@@ -147,6 +151,8 @@ class Intake(Protocol):
 
     #: The Bot API call `register` makes, for the "Telegram unreachable" line.
     register_call: str
+    #: True: `register` runs after `post_init` (it needs the database), else before it.
+    register_after_init: bool
     #: A revoked token met while running; `serve` raises it after the clean stop.
     fatal: InvalidToken | None
 
@@ -169,6 +175,7 @@ class Polling:
     """Long polling: getUpdates into the application's update queue."""
 
     register_call = "deleteWebhook"
+    register_after_init = False
 
     def __init__(self, recent: int = RECENT) -> None:
         self.offset: int | None = None  # the offset to confirm at the end
@@ -213,12 +220,15 @@ async def serve(application: App, intake: Intake) -> int:
     initialized = False
     await intake.prepare()
     try:
-        if not await _connect(application, intake, reach, stop):
+        early = not intake.register_after_init
+        if not await _connect(application, intake, reach, stop, register=early):
             return 0
         initialized = True
         if application.post_init is not None:
             await application.post_init(application)
         if stop.is_set():
+            return 0
+        if not early and not await _connect(application, intake, reach, stop, get_me=False):
             return 0
         await application.start()
         await intake.begin(application, reach, stop)
@@ -246,7 +256,8 @@ async def serve(application: App, intake: Intake) -> int:
 
 
 async def _connect(
-    application: App, intake: Intake, reach: Reachability, stop: asyncio.Event
+    application: App, intake: Intake, reach: Reachability, stop: asyncio.Event,
+    *, get_me: bool = True, register: bool = True,
 ) -> bool:
     """getMe and the intake's registration until both answer; False when told to stop first."""
     delay = RETRY_FIRST
@@ -254,10 +265,10 @@ async def _connect(
     while True:
         try:
             call = "getMe"
-            if not await _unless_stopped(application.initialize(), stop):
+            if get_me and not await _unless_stopped(application.initialize(), stop):
                 return False
             call = intake.register_call
-            if not await _unless_stopped(intake.register(application), stop):
+            if register and not await _unless_stopped(intake.register(application), stop):
                 return False
             reach.answered()
             return True
@@ -315,6 +326,7 @@ async def _poll(
             continue
         reach.answered()
         delay = RETRY_FIRST
+        fleet = fleet_of(application)
         for update in updates:
             if polling.recent.begin(update.update_id) is not None:
                 log.info("update %s delivered again; not handled twice", update.update_id)
@@ -322,6 +334,21 @@ async def _poll(
             # Remembered as accepted: polling has no answer to withhold, so a failure later
             # (the handler's) is never retried by a redelivery either.
             polling.recent.done(update.update_id, True)
+            if fleet is not None:
+                # Claimed in the database before it is queued; marked done once handled
+                # (bot/app.py, the lanes' `after`), so a restart does not handle it again.
+                try:
+                    seen = await fleet.claim_waiting(update.update_id, stop)
+                except Exception as error:
+                    log.warning("update %s: not claimed in the database (%s); handled anyway",
+                                update.update_id, type(error).__name__)
+                    seen = Seen.CLAIMED
+                if seen is Seen.DONE:
+                    log.info("update %s delivered again; handled before this start",
+                             update.update_id)
+                    continue
+                if seen is Seen.BUSY:  # stopping while another process had it: theirs
+                    continue
             await application.update_queue.put(update)
         if updates:
             polling.offset = updates[-1].update_id + 1

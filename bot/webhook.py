@@ -25,9 +25,17 @@ redelivery is the safety net:
 The same update delivered twice (a retry after an answer lost on the way, or after Telegram's
 timeout while it was still being handled) is handled once: `RecentUpdates` (bot/polling.py,
 shared with long polling) remembers the last ids handled or in hand, and a repeat waits for the
-first and gets its answer. That memory is this
-process's only: with several processes behind a proxy, a repeat reaching another process needs
-the database to be recognised (the multi-process work, not done here).
+first and gets its answer. Behind it the database (bot/fleet.py), for several processes behind
+a proxy and across restarts: an update is claimed there before it is handled and marked done
+after; a repeat of a done one is answered 200 unhandled; of one in hand in another live
+process 503 (Telegram tries again later, by which time it is done); of one whose process died,
+handled here. An update waits for its chat's turn among the processes inside its lane (the
+request stays open); past `bot.fleet.TURN_WAIT` it is answered 503 and redelivered.
+
+Exactly one process of the line registers the webhook: `register` runs after `post_init` and
+calls setWebhook only when it takes the lease named for these settings (a keyed digest of the
+URL, the secret and max_connections; workers/jobs.py `Holdings`), which it keeps while it
+lives. The others start serving at once: Telegram already posts to the proxy in front of them.
 
 On SIGTERM: the socket is closed (no new connections), requests on open connections get 503,
 the updates in hand are handled and answered, then the workers wind down and the App
@@ -49,8 +57,13 @@ from telegram import Update
 from telegram.error import BadRequest, InvalidToken
 
 from bot.config import WebhookSettings
+from bot.fleet import fleet_of
 from bot.polling import RECENT, Reachability, RecentUpdates, run_bot
+from storage.chat_turns import TurnBusy
+from storage.keyring import KeyPurpose
+from storage.updates_seen import Seen
 from telegram_api.types import App
+from workers.jobs import holdings_of
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +117,7 @@ class Webhook:
     """The webhook intake for bot/polling.py `serve` (see the module's docstring)."""
 
     register_call = "setWebhook"
+    register_after_init = True  # the lease of the registration is in the database
 
     def __init__(self, settings: WebhookSettings, recent: int = RECENT) -> None:
         self.settings = settings
@@ -142,6 +156,16 @@ class Webhook:
         log.info("webhook: listening on %s:%s", self.settings.host, self.settings.port)
 
     async def register(self, application: App) -> None:
+        if "services" in application.bot_data:
+            store = application.bot_data["services"].store
+            settings = "\n".join(
+                (self.settings.url, self.settings.secret, str(self.settings.max_connections))
+            )
+            digest = store.keyring.pseudonym(KeyPurpose.RATELIMIT, f"webhook:{settings}")
+            name = f"webhook:{digest.hex()[:16]}"
+            if not await holdings_of(application).take(name):
+                log.info("webhook: registered by another process of the line; serving")
+                return
         try:
             await application.bot.set_webhook(
                 self.settings.url,
@@ -226,15 +250,50 @@ class Webhook:
         if first is not None:
             log.info("webhook: update %s delivered again; not handled twice", update.update_id)
             return 200 if await asyncio.shield(first) else 500
-        handled = False
+        status = 500
+        try:
+            status = await self._claimed(update)
+        finally:
+            # Handled (or handled before): remembered; else forgotten, the next delivery tries.
+            self.recent.done(update.update_id, status == 200)
+        return status
+
+    async def _claimed(self, update: Update) -> int:
+        """The database's claim around the handling (bot/fleet.py); the HTTP status."""
+        assert self._application is not None
+        fleet = fleet_of(self._application)
+        update_id = update.update_id
+        if fleet is not None:
+            try:
+                seen = await fleet.claim(update_id)
+            except Exception as error:
+                log.warning("webhook: update %s not claimed (%s, 503)", update_id,
+                            type(error).__name__)
+                return 503
+            if seen is Seen.DONE:
+                log.info("webhook: update %s delivered again; not handled twice (handled"
+                         " before, here or in another process)", update_id)
+                return 200
+            if seen is Seen.BUSY:
+                log.info("webhook: update %s is in hand in another process (503)", update_id)
+                return 503
+        status = 500
         try:
             await self.handle_update(update)
-            handled = True
+            status = 200
+        except TurnBusy:
+            log.warning("webhook: update %s waited too long for its chat's turn (503)",
+                        update_id)
+            status = 503
         except Exception:
-            log.exception("webhook: update %s failed outside its handlers", update.update_id)
+            log.exception("webhook: update %s failed outside its handlers", update_id)
         finally:
-            self.recent.done(update.update_id, handled)
-        return 200 if handled else 500
+            if fleet is not None:
+                if status == 200:
+                    await asyncio.shield(fleet.done(update_id))
+                else:
+                    await asyncio.shield(fleet.release(update_id))
+        return status
 
     async def handle_update(self, update: Update) -> None:
         """The one place an update is handled in webhook mode: the Application's update

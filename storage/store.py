@@ -13,8 +13,11 @@ from pathlib import Path
 from storage.audit import AuditLog
 from storage.broadcasts import Broadcasts, Leases
 from storage.campaigns import Campaigns
+from storage.chat_turns import ChatTurns
 from storage.conversations import Conversations
 from storage.database import Database, open_database
+from storage.floods import FloodCounts
+from storage.job_runs import JobRuns
 from storage.keyring import Keyring, load_keyring
 from storage.outbox import Outbox
 from storage.preferences import Preferences
@@ -25,6 +28,7 @@ from storage.staff import Staff
 from storage.stats import MonthlyReviews, Statistics
 from storage.subscribers import Subscribers
 from storage.tips import TipDesk, Tips
+from storage.updates_seen import UpdatesSeen
 
 
 @dataclass
@@ -46,6 +50,11 @@ class Store:
     campaigns: Campaigns
     stats: Statistics
     reviews: MonthlyReviews
+    # several processes on one database (migration 0015)
+    updates_seen: UpdatesSeen
+    chat_turns: ChatTurns
+    floods: FloodCounts
+    job_runs: JobRuns
 
     async def close(self) -> None:
         await self.db.close()
@@ -81,4 +90,8 @@ async def open_store(
         campaigns=Campaigns(db),
         stats=Statistics(db),
         reviews=MonthlyReviews(db),
+        updates_seen=UpdatesSeen(db),
+        chat_turns=ChatTurns(db, keyring),
+        floods=FloodCounts(db, keyring),
+        job_runs=JobRuns(db),
     )

@@ -42,6 +42,13 @@ def is_not_modified(error: TelegramError) -> bool:
     return isinstance(error, BadRequest) and "not modified" in str(error).lower()
 
 
+def is_query_too_old(error: TelegramError) -> bool:
+    """"query is too old ... or query ID is invalid": the press was answered already (by an
+    earlier delivery of the same update, in a process that died) or waited past Telegram's
+    answer time; its spinner is gone either way."""
+    return isinstance(error, BadRequest) and "query is too old" in str(error).lower()
+
+
 @contextmanager
 def unless_unchanged() -> Iterator[None]:
     """Run an edit, taking "message is not modified" as done; any other error propagates.

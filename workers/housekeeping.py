@@ -5,6 +5,10 @@ someone holding the database, the master key and a suspect's Telegram id); an ab
 keeps what the resident typed; rate-limit rows say that someone wrote. Each is deleted once
 past its deadline (storage/conversations.py `LIFETIMES`, storage/ratelimits.py), by a JobQueue job
 that deletes by an indexed deadline column and decrypts nothing, so a restart changes nothing.
+
+It also deletes what several processes leave behind (bot/fleet.py): updates seen more than a
+day ago, chat turns and flood counts long over. With several processes on one database one of
+them sweeps per period (storage/job_runs.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import Services
 from telegram_api.types import App
+from workers.jobs import PROCESS
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,14 @@ def start_housekeeping(application: App) -> None:
 
 async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
-    drafts = await services.store.conversations.expire()
-    limits = await services.store.ratelimits.expire()
-    if drafts or limits:
-        log.info("housekeeping: %s expired drafts, %s rate-limit rows removed", drafts, limits)
+    store = services.store
+    if not await store.job_runs.due("housekeeping", PROCESS, INTERVAL * 0.9):
+        return  # another process of the line swept a moment ago
+    drafts = await store.conversations.expire()
+    limits = await store.ratelimits.expire()
+    limits += await store.floods.expire()
+    seen = await store.updates_seen.purge()
+    await store.chat_turns.purge()
+    if drafts or limits or seen:
+        log.info("housekeeping: %s expired drafts, %s rate-limit rows, %s updates seen removed",
+                 drafts, limits, seen)

@@ -18,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import ContextTypes, Job
 
+from storage.broadcasts import Leases
 from telegram_api.types import App
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,29 @@ log = logging.getLogger(__name__)
 KEY = "wakeables"
 #: Seconds before a pass that failed is tried again.
 AFTER_FAILURE = 5.0
+
+#: This process among the others on the database: `host:pid:nonce`, the holder of its claims
+#: and leases (the nonce tells a restarted process from its predecessor with the same pid).
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def gone(holder: str) -> bool:
+    """Whether a claim's holder `host:pid:nonce` is a process of this host that is gone (then
+    its claims are taken over at once instead of when their leases run out)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return holder != PROCESS  # an earlier run under this pid (cannot be alive elsewhere)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Wakeable:
@@ -130,3 +157,76 @@ async def wind_down(application: App) -> None:
     """Stop every Wakeable (before `Application.stop`, which waits for running jobs)."""
     wakeables: list[Wakeable] = application.bot_data.pop(KEY, [])
     await asyncio.gather(*(w.wind_down() for w in wakeables))
+
+
+class Holdings:
+    """Named leases this process holds while it lives (storage/broadcasts.py `Leases`): taken
+    when free, when their lease ran out, or at once when their holder is a process known gone;
+    renewed by `renew` (a JobQueue tick) and released at a clean stop. For work exactly one
+    process of the line does (registering the webhook, publishing the command menus)."""
+
+    #: Seconds a lease lasts without renewal; renewed every RENEW seconds.
+    SECONDS = 30.0
+    RENEW = 5.0
+
+    def __init__(self, leases: Leases, holder: str = PROCESS) -> None:
+        self._leases = leases
+        self.holder = holder
+        self.held: set[str] = set()
+
+    async def take(self, name: str) -> bool:
+        """True when this process holds `name` now (newly or still)."""
+        if await self._leases.acquire(name, self.holder, self.SECONDS):
+            self.held.add(name)
+            return True
+        other = await self._leases.holder(name)
+        if other is not None and gone(other) and await self._leases.take_over(
+            name, other, self.holder, self.SECONDS
+        ):
+            log.info("lease %s taken over from a process that is gone", name)
+            self.held.add(name)
+            return True
+        self.held.discard(name)
+        return False
+
+    async def renew(self) -> None:
+        for name in sorted(self.held):
+            if not await self._leases.acquire(name, self.holder, self.SECONDS):
+                log.warning("lease %s lost; another process has it", name)
+                self.held.discard(name)
+
+    async def release_all(self) -> None:
+        for name in sorted(self.held):
+            await self._leases.release(name, self.holder)
+        self.held.clear()
+
+
+HOLDINGS = "holdings"
+
+
+def holdings_of(application: App) -> Holdings:
+    """This process's Holdings (created on first use; renewed by `start_holdings`)."""
+    found = application.bot_data.get(HOLDINGS)
+    if found is None:
+        found = application.bot_data[HOLDINGS] = Holdings(
+            application.bot_data["services"].store.leases
+        )
+    assert isinstance(found, Holdings)
+    return found
+
+
+def start_holdings(application: App) -> None:
+    """Renew what this process holds, every few seconds while it runs."""
+    holdings = holdings_of(application)
+
+    async def renew(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await holdings.renew()
+        except Exception as error:  # the next tick tries again; a lost lease says so
+            log.warning("lease renewal failed (%s)", type(error).__name__)
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        renew, interval=Holdings.RENEW, first=Holdings.RENEW, name="holdings",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )

@@ -5,6 +5,11 @@ person the commands that work for them, in their language. They only decorate th
 bot never waits for them: `start_menu_publisher` publishes them from a JobQueue job once the bot
 runs, and a failure (a Bot API server without `setMyCommands`, a bad moment at Telegram) is
 logged in one line and tried again later, with a growing delay.
+
+With several processes on one database exactly one publishes: the one that holds the lease
+"command-menus" (workers/jobs.py `Holdings`). Every process looks every `LOOK_SECONDS`; the holder
+keeps it while it lives, and when it stops or dies another takes the lease over and publishes
+once more (the menus are the same, so that repeats nothing wrong).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from telegram.ext import ContextTypes
 from bot.services import Services
 from telegram_api.types import App
 from texts.catalog import SOURCE_LANGUAGE, offered, pick_language, plain
+from workers.jobs import holdings_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,9 @@ ADMIN_COMMANDS = (
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 3600.0
 JOB_NAME = "command-menus"
+LEASE = "command-menus"
+#: How often a process that does not publish looks whether the publisher is gone.
+LOOK_SECONDS = 10.0
 
 
 def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotCommand]:
@@ -47,16 +56,34 @@ def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotComman
 
 
 def start_menu_publisher(application: App) -> None:
-    """Publish the menus in the background as soon as the bot runs; retry while it fails."""
+    """Publish the menus in the background as soon as the bot runs (in the one process that
+    holds the lease); retry while it fails."""
     assert application.job_queue is not None
-    application.job_queue.run_once(
-        _publish_job, when=0, data=RETRY_FIRST_SECONDS, name=JOB_NAME
+    application.job_queue.run_repeating(
+        _look, interval=LOOK_SECONDS, first=0, name=f"{JOB_NAME}-lease",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+
+
+async def _look(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take the publisher's lease when free; on taking it, publish."""
+    holdings = holdings_of(context.application)
+    held = LEASE in holdings.held
+    try:
+        if not await holdings.take(LEASE) or held:
+            return
+    except Exception as error:  # the next look tries again
+        log.warning("command menus: lease not taken (%s)", type(error).__name__)
+        return
+    assert context.job_queue is not None
+    context.job_queue.run_once(_publish_job, when=0, data=RETRY_FIRST_SECONDS, name=JOB_NAME)
 
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert context.job is not None and isinstance(context.job.data, float)
     delay = context.job.data
+    if LEASE not in holdings_of(context.application).held:
+        return  # lost to another process meanwhile: it publishes
     try:
         await publish_command_menus(context.bot, context.application.bot_data["services"])
     except TelegramError as error:

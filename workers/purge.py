@@ -5,6 +5,11 @@ deletes the tips closed longer than TIPBOT_RETENTION_DAYS ago, with everything b
 and truncates the WAL (storage/purge.py). It works in short batches, so residents and officers
 are never held up. The log line has counts only.
 
+With several processes on one database one of them purges per day (storage/job_runs.py): each
+looks every hour; the run is taken for an hour first (a process that dies in the middle is
+replaced at the next look) and then marked for the day. A start after the last purger is gone
+(a restart) purges shortly after, as before.
+
 The same module runs the bot's side of key rotation: every few seconds it compares the content
 keys in the database with the ones the bot holds, reloads them when `rotate-key --content`
 added one, and says which ones it holds (storage/rotation.KeyringWatch), so that a rotation
@@ -21,12 +26,16 @@ from bot.services import Services
 from storage.purge import purge_expired
 from storage.rotation import HOLDER_INTERVAL, KeyringWatch
 from telegram_api.types import App
+from workers.jobs import PROCESS, gone
 
 log = logging.getLogger(__name__)
 
 INTERVAL = 24 * 3600
+LOOK = 3600  # how often each process looks whether the day's purge is due
 FIRST = 10  # seconds after start: a bot restarted daily still purges
 WATCH_KEY = "keyring_watch"
+NAME = "purge"
+LOOKED_KEY = "purge_looked"
 
 
 async def start_purge(application: App) -> None:
@@ -38,7 +47,7 @@ async def start_purge(application: App) -> None:
     application.bot_data[WATCH_KEY] = watch
     await watch.tick()
     assert application.job_queue is not None
-    application.job_queue.run_repeating(_purge, interval=INTERVAL, first=FIRST, name="purge")
+    application.job_queue.run_repeating(_purge, interval=LOOK, first=FIRST, name="purge")
     application.job_queue.run_repeating(
         _watch_keys, interval=HOLDER_INTERVAL, first=HOLDER_INTERVAL, name="keyring-watch"
     )
@@ -46,9 +55,21 @@ async def start_purge(application: App) -> None:
 
 async def _purge(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
+    runs = services.store.job_runs
+    first_look = not context.application.bot_data.get(LOOKED_KEY)
+    context.application.bot_data[LOOKED_KEY] = True
+    taken = await runs.due(NAME, PROCESS, INTERVAL, hold=LOOK)
+    if not taken and first_look:
+        last = await runs.last(NAME)
+        taken = last is not None and last[0] != PROCESS and gone(last[0]) and (
+            await runs.take_from(NAME, last[0], last[1], PROCESS, INTERVAL, LOOK)
+        )
+    if not taken:
+        return  # another process of the line purged today (or is purging)
     counts = await purge_expired(
         services.store.db, services.store.keyring, services.config.retention_days
     )
+    await runs.ran(NAME, PROCESS)
     if not counts.tips:
         log.debug("purge: no tip past the retention")
 

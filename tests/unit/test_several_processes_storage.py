@@ -1,0 +1,182 @@
+"""The storage of several processes on one database (issue 15, item 3): updates seen, chat
+turns, the shared flood count and periodic runs, each exercised by two stores opened on one
+file as two processes would (each with its own connection, locks and busy timeout).
+
+`db` is a parameter so that the same tests run on PostgreSQL once it lands; today "sqlite".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.chat_turns import TurnBusy
+from storage.floods import ADMIT, DROP, WARN
+from storage.store import Store, open_store
+from storage.updates_seen import Seen
+from tests.unit.conftest import MASTER
+
+
+@pytest.fixture(params=["sqlite"])
+async def two(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, as two bot processes have."""
+    assert request.param == "sqlite"
+    first = await open_store(tmp_path / "tipline.db", MASTER)
+    second = await open_store(tmp_path / "tipline.db", MASTER)
+    try:
+        yield first, second
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_an_update_is_claimed_once_and_a_done_one_is_dropped(
+    two: tuple[Store, Store],
+) -> None:
+    a, b = two
+    assert (await a.updates_seen.claim(101, "A")).seen is Seen.CLAIMED
+    busy = await b.updates_seen.claim(101, "B")
+    assert busy.seen is Seen.BUSY and busy.holder == "A"
+    await a.updates_seen.done(101, "A")
+    assert (await b.updates_seen.claim(101, "B")).seen is Seen.DONE
+    assert (await a.updates_seen.claim(101, "A")).seen is Seen.DONE
+
+
+async def test_a_claim_whose_lease_ran_out_is_handled_again(two: tuple[Store, Store]) -> None:
+    a, b = two
+    assert (await a.updates_seen.claim(102, "A", seconds=0.05)).seen is Seen.CLAIMED
+    await asyncio.sleep(0.1)
+    assert (await b.updates_seen.claim(102, "B")).seen is Seen.CLAIMED
+    await a.updates_seen.done(102, "A")  # the old holder's late "done" does not count
+    assert await b.updates_seen.state(102) == "handling"
+    await b.updates_seen.done(102, "B")
+    assert await a.updates_seen.state(102) == "done"
+
+
+async def test_a_released_claim_and_a_gone_holder(two: tuple[Store, Store]) -> None:
+    a, b = two
+    await a.updates_seen.claim(103, "A")
+    await a.updates_seen.release(103, "A")
+    assert (await b.updates_seen.claim(103, "B")).seen is Seen.CLAIMED
+    assert await a.updates_seen.take_over(103, "B", "A")  # B is known gone
+    assert (await b.updates_seen.claim(103, "B")).holder == "A"
+    assert await a.updates_seen.renew("A") == 1
+
+
+async def test_old_rows_are_purged(two: tuple[Store, Store]) -> None:
+    a, _ = two
+    await a.updates_seen.claim(104, "A")
+    await a.updates_seen.done(104, "A")
+    await a.updates_seen.claim(105, "A")
+    assert await a.updates_seen.purge(keep_seconds=3600) == 0
+    await asyncio.sleep(0.02)
+    assert await a.updates_seen.purge(keep_seconds=0.01) == 1  # the done one; 105 is in hand
+    assert await a.updates_seen.state(104) is None
+    assert await a.updates_seen.state(105) == "handling"
+
+
+async def test_a_chat_turn_serialises_one_chat_and_not_two(two: tuple[Store, Store]) -> None:
+    a, b = two
+    inside: list[str] = []
+    overlap = []
+
+    async def work(store: Store, holder: str, chat: int) -> None:
+        async with store.chat_turns.turn(chat, holder):
+            if any(x.endswith(f":{chat}") for x in inside):
+                overlap.append(chat)
+            inside.append(f"{holder}:{chat}")
+            await asyncio.sleep(0.05)
+            inside.remove(f"{holder}:{chat}")
+
+    started = time.monotonic()
+    await asyncio.gather(*(work(s, h, 7) for s, h in ((a, "A"), (b, "B"))), work(a, "A2", 8))
+    assert not overlap
+    assert time.monotonic() - started >= 0.1  # chat 7 twice in a row
+    # the other chat did not wait: both done in about two turns of chat 7, not three
+    assert time.monotonic() - started < 0.5
+
+
+async def test_a_turn_held_too_long_gives_up_and_a_dead_holder_is_passed(
+    two: tuple[Store, Store],
+) -> None:
+    a, b = two
+    assert await a.chat_turns.try_take(9, "A") is None
+    with pytest.raises(TurnBusy):
+        async with b.chat_turns.turn(9, "B", wait=0.1):
+            pass
+    async with b.chat_turns.turn(9, "B", wait=0.1, gone=lambda holder: holder == "A"):
+        assert await a.chat_turns.try_take(9, "A") == "B"
+    assert await a.chat_turns.try_take(9, "A", seconds=0.01) is None  # released by B
+    await asyncio.sleep(0.05)
+    async with b.chat_turns.turn(9, "B", wait=0.5):  # A's lease ran out
+        pass
+
+
+async def test_the_chat_is_never_stored_in_clear(two: tuple[Store, Store]) -> None:
+    a, _ = two
+    await a.chat_turns.try_take(918273645, "A")
+    rows = await a.db.fetchall("SELECT chat, holder FROM chat_turns")
+    assert len(rows) == 1 and b"918273645" not in bytes(rows[0]["chat"])
+    assert len(bytes(rows[0]["chat"])) == 32
+
+
+async def test_the_flood_count_is_shared_by_the_processes(two: tuple[Store, Store]) -> None:
+    a, b = two
+    a.floods.limit = b.floods.limit = 5
+    verdicts = [await (a if i % 2 else b).floods.note(42, pressed=False) for i in range(5)]
+    assert verdicts == [ADMIT] * 5
+    sixth = await asyncio.gather(
+        a.floods.note(42, pressed=False), b.floods.note(42, pressed=False)
+    )
+    assert sorted(sixth) == [DROP, WARN]  # one "slow down", whichever process
+    assert await a.floods.note(42, pressed=False) == DROP
+    assert await b.floods.note(43, pressed=False) == ADMIT  # somebody else
+    assert await a.floods.note(42, pressed=True) == DROP  # silenced for presses too
+
+
+async def test_a_flood_window_starts_again(two: tuple[Store, Store]) -> None:
+    a, b = two
+    a.floods.limit = 3
+    a.floods.window = 0.1
+    for _ in range(3):
+        assert await a.floods.note(44, pressed=False) == ADMIT
+    await asyncio.sleep(0.15)
+    for _ in range(3):
+        assert await a.floods.note(44, pressed=False) == ADMIT
+    presses = [await b.floods.note(44, pressed=True) for _ in range(60)]
+    assert presses == [ADMIT] * 60  # presses count apart
+    rows = await a.db.fetchall("SELECT subject FROM flood_counts")
+    assert all(len(bytes(r["subject"])) == 32 for r in rows)  # a pseudonym, not the id
+    a.floods.window = a.floods.silence = 0.0
+    await asyncio.sleep(0.01)
+    b.floods.window = b.floods.silence = -61.0  # everything is old now
+    assert await b.floods.expire() == 2
+
+
+async def test_a_periodic_run_is_taken_once_per_period(two: tuple[Store, Store]) -> None:
+    a, b = two
+    results = await asyncio.gather(
+        a.job_runs.due("purge", "A", 3600), b.job_runs.due("purge", "B", 3600)
+    )
+    assert sorted(results) == [False, True]
+    assert not await a.job_runs.due("purge", "A", 3600)
+    assert await a.job_runs.due("sweep", "A", 0.05)
+    await asyncio.sleep(0.1)
+    assert await b.job_runs.due("sweep", "B", 0.05)
+
+
+async def test_a_held_run_is_taken_over_when_its_holder_dies(two: tuple[Store, Store]) -> None:
+    a, b = two
+    assert await a.job_runs.due("menus", "A", 3600, hold=0.05)
+    assert not await b.job_runs.due("menus", "B", 3600, hold=0.05)
+    await asyncio.sleep(0.1)  # A died before it was done
+    assert await b.job_runs.due("menus", "B", 3600, hold=0.05)
+    await b.job_runs.ran("menus", "B")
+    await asyncio.sleep(0.1)
+    assert not await a.job_runs.due("menus", "A", 3600, hold=0.05)
+    last = await a.job_runs.last("menus")
+    assert last is not None and last[0] == "B"
