@@ -177,6 +177,7 @@ NOT_SEALED = frozenset({
     ("tips", "receipt_hash"), ("tips", "receipt_mac"), ("drafts", "subject"),
     ("preferences", "subject"), ("attempts", "subject"), ("subscribers", "subject"),
     ("audit_log", "link"), ("invites", "token_hash"), ("data_keys", "wrapped"),
+    ("chat_turns", "chat"), ("flood_counts", "subject"),  # keyed pseudonyms (0015)
 })
 
 
