@@ -12,6 +12,10 @@ delivery handles the update again. What a second delivery finds:
 
 `renew` keeps the claims of a long-running process alive; `purge` (housekeeping) deletes rows
 older than a day. Plain SQL that PostgreSQL accepts as well.
+
+Times, because an update is someone's message: `at` is kept to the hour (as every other time
+the database keeps of what residents do), and `until`, exact because a lease must be, lives
+only while the update is in hand; once done it is 0.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from storage.database import Database
 LEASE_SECONDS = 30.0
 #: How long a row is kept (Telegram redelivers within minutes; a lost confirmation at restart).
 KEEP_SECONDS = 24 * 3600.0
+
+
+def _hour(moment: float) -> float:
+    """The hour `moment` falls in (unix seconds), the only time kept of a handled update."""
+    return moment - moment % 3600
 
 
 class Seen(enum.Enum):
@@ -57,7 +66,7 @@ class UpdatesSeen:
             " WHERE updates_seen.state = 'handling'"
             " AND (updates_seen.until < ? OR updates_seen.holder = excluded.holder)"
             " RETURNING holder",
-            (update_id, holder, now + seconds, now, now),
+            (update_id, holder, now + seconds, _hour(now), now),
         )
         if rows:
             return Claim(Seen.CLAIMED)
@@ -77,15 +86,16 @@ class UpdatesSeen:
         result = await self._db.execute(
             "UPDATE updates_seen SET holder = ?, until = ?, at = ?"
             " WHERE update_id = ? AND holder = ? AND state = 'handling'",
-            (holder, time.time() + seconds, time.time(), update_id, old_holder),
+            (holder, time.time() + seconds, _hour(time.time()), update_id, old_holder),
         )
         return result.rowcount == 1
 
     async def done(self, update_id: int, holder: str) -> None:
         """`update_id` was handled (call only after it was)."""
         await self._db.execute(
-            "UPDATE updates_seen SET state = 'done', at = ? WHERE update_id = ? AND holder = ?",
-            (time.time(), update_id, holder),
+            "UPDATE updates_seen SET state = 'done', until = 0, at = ?"
+            " WHERE update_id = ? AND holder = ?",
+            (_hour(time.time()), update_id, holder),
         )
 
     async def release(self, update_id: int, holder: str) -> None:

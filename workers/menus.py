@@ -59,8 +59,12 @@ def start_menu_publisher(application: App) -> None:
     """Publish the menus in the background as soon as the bot runs (in the one process that
     holds the lease); retry while it fails."""
     assert application.job_queue is not None
+    # A first look at once, then every LOOK_SECONDS. Not `run_repeating(first=0)`: scheduled
+    # here, before the JobQueue starts, its first moment is past by the time the scheduler runs,
+    # and APScheduler's interval trigger then waits for the next interval (10 s without menus).
+    application.job_queue.run_once(_look, when=0, name=f"{JOB_NAME}-first-look")
     application.job_queue.run_repeating(
-        _look, interval=LOOK_SECONDS, first=0, name=f"{JOB_NAME}-lease",
+        _look, interval=LOOK_SECONDS, first=LOOK_SECONDS, name=f"{JOB_NAME}-lease",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
 
