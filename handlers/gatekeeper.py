@@ -8,6 +8,7 @@ member who writes becomes reachable again, and a resident owed a receipt code ge
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -87,11 +88,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         # A press is answered once: if the handler answered it before failing, the answer is
         # refused, and the person is told in the chat instead (else they would see nothing).
-        try:
-            await update.callback_query.answer(plain(language, "error_try_again")[:190])
+        # (telegram_api/bot.py reports a refused or failed answer as False.)
+        answered = False
+        with contextlib.suppress(Exception):
+            answered = await update.callback_query.answer(plain(language, "error_try_again")[:190])
+        if answered:
             return
-        except Exception:
-            log.info("update %s: the press could not be answered; telling the chat", update_id)
+        log.info("update %s: the press could not be answered; telling the chat", update_id)
     try:
         await context.bot.send_message(user.id, text(language, "error_try_again"))
     except Exception:
