@@ -307,14 +307,59 @@ class PostgresDatabase(Database):
             self._closed = True
             await self._pool.close()
 
+    # For storage/migrate.py (migrate-db): inside this task's transaction only.
+
+    def _own(self) -> asyncpg.Connection:
+        task = asyncio.current_task()
+        conn = self._owners.get(task) if task is not None else None
+        if conn is None:
+            raise RuntimeError("needs this task's db.transaction()")
+        return conn
+
+    async def table_names(self) -> list[str]:
+        rows = await self.fetchall("SELECT tablename FROM pg_tables"
+                                   " WHERE schemaname = current_schema()")
+        return [r["tablename"] for r in rows]
+
+    async def copy_rows(self, table: str, columns: Sequence[str], rows: list[Any]) -> None:
+        """COPY rows into a table (binary, fast), in this task's transaction."""
+        async with _errors():
+            await self._own().copy_records_to_table(table, records=rows, columns=list(columns))
+
+    async def without_triggers(self, table: str) -> None:
+        """Turn the table's own triggers off until with_triggers (in this transaction)."""
+        await self._own().execute(f'ALTER TABLE "{_name(table)}" DISABLE TRIGGER USER')
+
+    async def with_triggers(self, table: str) -> None:
+        await self._own().execute(f'ALTER TABLE "{_name(table)}" ENABLE TRIGGER USER')
+
+    async def reset_identities(self) -> None:
+        """Move every identity column's sequence past the largest id in its table."""
+        conn = self._own()
+        for row in await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        ):
+            table, column = _name(row["table_name"]), _name(row["column_name"])
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"  # noqa: S608
+                f' coalesce((SELECT max("{column}") FROM "{table}"), 0) + 1, false)'
+            )
+
     async def vacuum(self, tables: Sequence[str]) -> None:
         """VACUUM the named tables (outside any transaction): their dead rows' space is
         marked free for reuse. Names come from the code, never from input."""
         for table in tables:
-            if not re.fullmatch(r"[a-z_]+", table):
-                raise ValueError(f"not a table name: {table!r}")
             async with self._pool.acquire() as conn:
-                await conn.execute(f"VACUUM {table}")
+                await conn.execute(f'VACUUM "{_name(table)}"')
+
+
+def _name(identifier: str) -> str:
+    """A table or column name of the schema (checked: names come from the code or the
+    catalog, never from input, and are quoted where used)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", identifier):
+        raise ValueError(f"not a table or column name: {identifier!r}")
+    return identifier
 
 
 async def open_postgres(
