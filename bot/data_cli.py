@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
+from storage.audit import AuditLog
 from storage.backup import BackupError, BackupExists, backup
 from storage.database import Database
 from storage.keyring import Keyring, WrongMasterKeyError, load_keyring, rotate_master_key
-from storage.audit import AuditLog
 from storage.migrate import MigrateError, TargetNotEmpty, copy_line
 from storage.postgres import is_postgres_url, open_postgres
 from storage.purge import cutoff, purge_expired
