@@ -17,14 +17,14 @@ EXIT_USAGE = 2
 
 
 async def verify(config: Config) -> int:
-    if not config.db_path.exists():
+    if not config.database_exists():
         print(
-            f"tipline: no database at {config.db_path} (TIPBOT_DB): no audit log to verify",
+            f"tipline: no database at {config.database_name} (TIPBOT_DB): no audit log to verify",
             file=sys.stderr,
         )
         return EXIT_USAGE
     store = await open_store(
-        config.db_path, config.master_key, migration_log_level=logging.WARNING
+        config.database, config.master_key, migration_log_level=logging.WARNING
     )
     try:
         report = await store.audit.verify()

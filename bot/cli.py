@@ -1,5 +1,5 @@
 """The command line: `python -m bot [run | keygen | officers | audit | rotate-key | backup | purge
-| sandbox]`.
+| migrate-db | sandbox]`.
 
 Exit status 2 means "the settings or the arguments are wrong": every problem is printed as one
 line naming the variable or argument, never a traceback.
@@ -17,6 +17,7 @@ from bot import audit_cli, data_cli, officers_cli
 from bot.config import Config, ConfigError, load_config, read_environment
 from bot.logs import configure_logging
 from rules.areas import AreasFileError, load_areas
+from storage.database import DatabaseError
 from storage.keyring import WrongMasterKeyError, generate_master_key
 
 log = logging.getLogger("bot")
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="where to write it (must not exist)")
     purge = commands.add_parser("purge", help="delete the closed tips past the retention")
     purge.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    migrate = commands.add_parser(
+        "migrate-db", help="copy the SQLite line (TIPBOT_DB) into an empty PostgreSQL database"
+    )
+    migrate.add_argument("--to", required=True, metavar="URL",
+                         help="postgresql://user:password@host:port/db (created, empty)")
 
     sandbox = commands.add_parser(
         "sandbox", help="try the whole line offline in a browser (no token, no real data)"
@@ -98,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(officers_cli.run(config, args))
         if command == "audit":
             return asyncio.run(audit_cli.verify(config))
+        if command == "migrate-db":
+            return asyncio.run(data_cli.migrate_db(config, args.to))
         if command in ("rotate-key", "backup", "purge"):
             if command == "rotate-key":
                 return asyncio.run(data_cli.rotate_key(config, content=args.content))
@@ -108,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report_problems([f"TIPBOT_KEY: {error}"])
     except AreasFileError as error:
         return _report_problems([f"TIPBOT_AREAS_FILE: {error}"])
+    except DatabaseError as error:
+        return _report_problems([f"TIPBOT_DB: {error}"])
     return EXIT_USAGE
 
 

@@ -93,6 +93,29 @@ class Config:
     max_tips_per_day: int
     master_key_old: bytes | None = field(repr=False, default=None)
     webhook: WebhookSettings | None = None  # None: long polling
+    #: TIPBOT_DB as a `postgresql://…` URL (it may hold a password: never in a repr or a log);
+    #: None: the SQLite file `db_path`.
+    db_url: str | None = field(repr=False, default=None)
+
+    @property
+    def database(self) -> str | Path:
+        """What storage.store.open_store opens: the PostgreSQL URL, else the SQLite path."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    @property
+    def database_name(self) -> str:
+        """The database for a message: the SQLite path, or the URL without its password."""
+        if self.db_url is None:
+            return str(self.db_path)
+        parts = urlsplit(self.db_url)
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        user = parts.username
+        return f"{parts.scheme}://{user + '@' if user else ''}{netloc}{parts.path}"
+
+    def database_exists(self) -> bool:
+        """A SQLite file that exists, or any PostgreSQL URL (its server holds the database;
+        an empty one is migrated when opened)."""
+        return self.db_url is not None or self.db_path.exists()
 
 
 def read_environment(
@@ -210,13 +233,15 @@ def load_config(
         problems.append(f"TIPBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
 
     webhook = webhook_settings(environ, get, problems)
+    db_url = _database_url(get("TIPBOT_DB"), problems)
 
     if problems:
         raise ConfigError(problems)
     return Config(
         token=token,
         master_key=master_key,
-        db_path=Path(get("TIPBOT_DB") or DEFAULT_DB),
+        db_path=Path(DEFAULT_DB if db_url else get("TIPBOT_DB") or DEFAULT_DB),
+        db_url=db_url,
         admin_ids=frozenset(admin_ids),
         api_base_url=base_url,
         api_file_url=file_url,
@@ -335,6 +360,25 @@ def derive_file_url(base_url: str) -> str:
     if base_url.endswith("/bot"):
         return base_url[: -len("/bot")] + "/file/bot"
     return base_url.rstrip("/") + "/file/bot"
+
+
+def _database_url(value: str, problems: list[str]) -> str | None:
+    """TIPBOT_DB as a PostgreSQL URL (`postgresql://user:password@host:port/db`), or None
+    when it names a SQLite file. A malformed URL is a problem line (its password never shown)."""
+    if not value.startswith(("postgresql://", "postgres://")):
+        return None
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        problems.append("TIPBOT_DB: not a valid postgresql:// URL"
+                        " (postgresql://user:password@host:port/database)")
+        return None
+    if not parts.path.strip("/"):
+        problems.append("TIPBOT_DB: the postgresql:// URL names no database"
+                        " (postgresql://user:password@host:port/database)")
+        return None
+    return value
 
 
 def _number(

@@ -1,4 +1,5 @@
-"""`python -m bot purge | rotate-key | backup`: the data over its life (SPEC "Command line").
+"""`python -m bot purge | rotate-key | backup | migrate-db`: the data over its life (SPEC
+"Command line").
 
 Each needs TIPBOT_DB and TIPBOT_KEY (not the token), works while the bot runs, and never
 creates a database that does not exist (exit 2). Exit status: 0 done, 1 the work failed (a
@@ -13,13 +14,16 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
+from storage.audit import AuditLog
 from storage.backup import BackupError, BackupExists, backup
-from storage.database import Database, open_database
+from storage.database import Database
 from storage.keyring import Keyring, WrongMasterKeyError, load_keyring, rotate_master_key
+from storage.migrate import MigrateError, TargetNotEmpty, copy_line
+from storage.postgres import is_postgres_url, open_postgres
 from storage.purge import cutoff, purge_expired
 from storage.reseal import run_upgrades
 from storage.rotation import RotationError, rotate_content, unreadable_values
-from storage.store import open_store
+from storage.store import open_any_database, open_store
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -31,16 +35,16 @@ def _problem(line: str, status: int = EXIT_USAGE) -> int:
 
 
 def _no_database(config: Config, what: str) -> int | None:
-    if config.db_path.exists():
+    if config.database_exists():
         return None
-    return _problem(f"no database at {config.db_path} (TIPBOT_DB): {what}")
+    return _problem(f"no database at {config.database_name} (TIPBOT_DB): {what}")
 
 
 async def purge(config: Config, *, dry_run: bool) -> int:
     missing = _no_database(config, "nothing to purge")
     if missing is not None:
         return missing
-    store = await open_store(config.db_path, config.master_key,
+    store = await open_store(config.database, config.master_key,
                              migration_log_level=logging.WARNING)
     try:
         counts = await purge_expired(store.db, store.keyring, config.retention_days,
@@ -69,7 +73,7 @@ async def rotate_key(config: Config, *, content: bool) -> int:
     missing = _no_database(config, "no keys to rotate")
     if missing is not None:
         return missing
-    db = await open_database(config.db_path, migration_log_level=logging.WARNING)
+    db = await open_any_database(config.database, migration_log_level=logging.WARNING)
     try:
         opened = await _open_with(db, config.master_key, old)
         if opened is None:
@@ -137,6 +141,11 @@ async def backup_to(config: Config, target: str) -> int:
     missing = _no_database(config, "nothing to back up")
     if missing is not None:
         return missing
+    if config.db_url is not None:
+        return _problem(
+            "backup: TIPBOT_DB is a PostgreSQL database; back it up with PostgreSQL's own"
+            " tools: `pg_dump --format=custom --file=PATH DATABASE` (docs/OPERATIONS.md)"
+        )
     path = Path(target)
     try:
         result = await backup(config.db_path, path, config.master_key)
@@ -151,9 +160,9 @@ async def backup_to(config: Config, target: str) -> int:
 async def startup_problems(config: Config) -> list[str]:
     """What stops the bot before it starts: values under a content key it cannot unwrap (a
     database that does not exist yet has none)."""
-    if not config.db_path.exists():
+    if not config.database_exists():
         return []
-    store = await open_store(config.db_path, config.master_key)
+    store = await open_store(config.database, config.master_key)
     try:
         unreadable = await unreadable_values(store.db, store.keyring)
     finally:
@@ -165,3 +174,36 @@ async def startup_problems(config: Config) -> list[str]:
         " that this database no longer holds (deleted, or a database file mixed with another);"
         " restore the backup taken with these keys (docs/OPERATIONS.md)"
     ]
+
+
+async def migrate_db(config: Config, target: str) -> int:
+    """Copy the SQLite line TIPBOT_DB names into the empty PostgreSQL database `target`."""
+    if config.db_url is not None:
+        return _problem("migrate-db: TIPBOT_DB must name the SQLite file to copy from (it is a"
+                        " PostgreSQL URL)")
+    if not is_postgres_url(target):
+        return _problem("migrate-db: --to must be a postgresql://user:password@host:port/db URL")
+    missing = _no_database(config, "nothing to copy")
+    if missing is not None:
+        return missing
+    db = await open_postgres(target, migration_log_level=logging.WARNING)
+    try:
+        try:
+            copied = await copy_line(config.db_path, db)
+        except TargetNotEmpty as error:
+            return _problem(f"migrate-db: {error}")
+        except MigrateError as error:
+            return _problem(f"migrate-db: {error}", EXIT_FAILED)
+        keyring = await load_keyring(db, config.master_key)  # the keys came along, still wrapped
+        report = await AuditLog(db, keyring).verify()
+    finally:
+        await db.close()
+    for each in copied:
+        print(f"migrate-db: {each.table}: {each.rows} rows")
+    if report.first_broken is not None:
+        return _problem(f"migrate-db: copied, but the audit chain breaks at entry"
+                        f" {report.first_broken}", EXIT_FAILED)
+    print(f"migrate-db: {sum(c.rows for c in copied)} rows in {len(copied)} tables copied and"
+          " counted; TIPBOT_KEY opens them and the audit chain holds. Point TIPBOT_DB at the"
+          " PostgreSQL URL to run the line there; the SQLite file is unchanged.")
+    return 0

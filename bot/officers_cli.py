@@ -33,15 +33,15 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         if args.name is not None and not args.name.strip():
             print("tipline: --name must not be empty", file=sys.stderr)
             return EXIT_USAGE
-    elif not config.db_path.exists():
+    elif not config.database_exists():
         print(
-            f"tipline: no database at {config.db_path} (TIPBOT_DB): no officers to list;"
+            f"tipline: no database at {config.database_name} (TIPBOT_DB): no officers to list;"
             " `officers add` creates it",
             file=sys.stderr,
         )
         return EXIT_USAGE
     store = await open_store(
-        config.db_path, config.master_key, migration_log_level=logging.WARNING
+        config.database, config.master_key, migration_log_level=logging.WARNING
     )
     try:
         if args.officers_command == "add":

@@ -27,5 +27,5 @@ class Services:
 async def open_services(config: Config, *, bot_username: str) -> Services:
     """Open the database (applying migrations and checking the master key) and load the areas."""
     areas = load_areas(config.areas_file)
-    store = await open_store(config.db_path, config.master_key)
+    store = await open_store(config.database, config.master_key)
     return Services(config=config, store=store, areas=areas, bot_username=bot_username)

@@ -95,13 +95,13 @@ class Broadcasts:
         blob = self._keyring.encrypt(
             json.dumps(content, ensure_ascii=False), "broadcasts", uid, "content"
         )
-        result = await self._db.execute(
+        row = await self._db.fetchone(
             "INSERT INTO broadcasts (uid, origin, schedule_id, created_by, content, total,"
-            " progress_chat, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            " progress_chat, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING broadcast_id",
             (uid, origin, schedule_id, created_by, blob, progress_chat, time.time()),
         )
-        broadcast_id = result.lastrowid
-        assert broadcast_id is not None
+        assert row is not None
+        broadcast_id: int = row["broadcast_id"]
         await self._db.execute(
             "INSERT INTO broadcast_recipients (broadcast_id, subscriber_id)"
             " SELECT ?, subscriber_id FROM subscribers ORDER BY subscriber_id",

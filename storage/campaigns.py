@@ -28,7 +28,7 @@ async def count_campaign_tip(db: Database, campaign: str, category: str) -> None
     (storage.tips.Tips.insert), so the count and the tip are committed together."""
     await db.execute(
         "INSERT INTO campaign_starts (campaign, category, starts, tips) VALUES (?, ?, 0, 1)"
-        " ON CONFLICT (campaign, category) DO UPDATE SET tips = tips + 1",
+        " ON CONFLICT (campaign, category) DO UPDATE SET tips = campaign_starts.tips + 1",
         (campaign, category),
     )
 
@@ -40,7 +40,7 @@ class Campaigns:
     async def count_start(self, campaign: str, category: str) -> None:
         await self._db.execute(
             "INSERT INTO campaign_starts (campaign, category, starts) VALUES (?, ?, 1)"
-            " ON CONFLICT (campaign, category) DO UPDATE SET starts = starts + 1",
+            " ON CONFLICT (campaign, category) DO UPDATE SET starts = campaign_starts.starts + 1",
             (campaign, category),
         )
 

@@ -85,6 +85,11 @@ class MigrationError(DatabaseError):
     """The migrations on disk and the schema recorded in the database disagree."""
 
 
+#: The error both databases raise when a statement breaks a unique, check, not-null or foreign
+#: key constraint (PostgreSQL's are raised as this one too: storage/postgres.py).
+IntegrityError = sqlite3.IntegrityError
+
+
 class NestedTransactionError(RuntimeError):
     """``db.transaction()`` was entered while this task already had one open.
 
@@ -113,8 +118,12 @@ class Migration:
 class Database:
     """Thin async wrapper around one aiosqlite connection; rows come back as ``sqlite3.Row``.
 
-    Create it with :func:`open_database`, not directly.
+    Create it with :func:`open_database`, not directly. `storage/postgres.py` gives the
+    same interface over PostgreSQL; `dialect` tells them apart where a statement must differ.
     """
+
+    #: "sqlite" here, "postgresql" for storage.postgres.PostgresDatabase.
+    dialect = "sqlite"
 
     def __init__(
         self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None
@@ -201,6 +210,10 @@ class Database:
                     raise
             finally:
                 self._owner = None
+
+    async def vacuum(self, tables: Sequence[str]) -> None:
+        """PostgreSQL's VACUUM of these tables after a purge; SQLite's secure_delete and the
+        WAL checkpoint (storage/purge.py) do that work here."""
 
     async def close(self) -> None:
         """Close the connections (waits for a running transaction or read of another task)."""
@@ -341,12 +354,17 @@ async def apply_migrations(
     inside it, so when two processes open a new file at once, one applies and the other
     waits on the lock, then sees the version already recorded and skips it.
     """
-    await db.execute(
+    create = (
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY,"
         " name TEXT NOT NULL,"
         " applied_at TEXT NOT NULL)"
     )
+    if db.dialect == "sqlite":
+        await db.execute(create)
+    else:  # two processes creating it at once would collide without the write lock
+        async with db.transaction():
+            await db.execute(create)
     ordered = sorted(migrations, key=lambda m: m.version)
     if len({m.version for m in ordered}) != len(ordered):
         raise MigrationError("two migrations share a version number")
@@ -360,7 +378,9 @@ async def apply_migrations(
             if row is not None:
                 _check_same_name(migration, row["name"])
                 continue
-            for statement in split_sql(migration.sql):
+            # PostgreSQL runs a script whole (its function bodies hold semicolons).
+            statements = split_sql(migration.sql) if db.dialect == "sqlite" else [migration.sql]
+            for statement in statements:
                 await db.execute(statement)
             await db.execute(
                 "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",

@@ -285,13 +285,14 @@ def _missing_purposes(rows: list[sqlite3.Row]) -> list[KeyPurpose]:
 async def _insert_key(db: Database, master_key: bytes, purpose: KeyPurpose) -> int:
     """Insert a new data key. The id is needed for the wrapping AAD before the row exists,
     so a placeholder is inserted first and replaced within the caller's transaction."""
-    result = await db.execute(
-        "INSERT INTO data_keys (purpose, wrapped, created_at) VALUES (?, zeroblob(?), ?)",
+    row = await db.fetchone(
+        "INSERT INTO data_keys (purpose, wrapped, created_at) VALUES (?, zeroblob(?), ?)"
+        " RETURNING key_id",
         (purpose.value, crypto.WRAPPED_BYTES, utc_now()),
     )
-    key_id = result.lastrowid
-    if key_id is None:
+    if row is None:
         raise KeyringError("could not insert a data key")
+    key_id: int = row["key_id"]
     wrapped = crypto.wrap_key(master_key, crypto.new_data_key(), purpose.value, key_id)
     await db.execute("UPDATE data_keys SET wrapped = ? WHERE key_id = ?", (wrapped, key_id))
     return key_id

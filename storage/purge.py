@@ -105,7 +105,7 @@ async def purge_expired(
             total += PurgeCounts(**{**_as_dict(counts), "audit_entries": erased})
         await asyncio.sleep(0)  # let the bot's other work in between batches
     if total.tips:
-        await checkpoint(db)
+        await checkpoint(db) if db.dialect == "sqlite" else await vacuum_purged(db)
         log.info("purge: %s", total.describe())
     return total
 
@@ -169,6 +169,18 @@ async def _bound_drafts(db: Database, keyring: Keyring, tip_ids: set[int]) -> li
         if isinstance(state, dict) and state.get("tip_id") in tip_ids:
             subjects.append(subject)
     return subjects
+
+
+#: The tables a purge deletes from (PostgreSQL VACUUMs them afterwards).
+PURGED_TABLES = ("outbox", "cards", "tip_assignees", "tip_messages", "tips", "drafts",
+                 "audit_log", "tip_tally")
+
+
+async def vacuum_purged(db: Database) -> None:
+    """PostgreSQL: VACUUM the tables a purge touched, so their dead rows' space is marked free
+    and reused. Unlike SQLite's secure_delete it does not promise the bytes are overwritten
+    at once (docs/SECURITY.md): they are until new rows reuse the space."""
+    await db.vacuum(PURGED_TABLES)
 
 
 async def checkpoint(db: Database) -> bool:

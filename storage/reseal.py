@@ -34,6 +34,8 @@ async def run_upgrades(db: Database, keyring: Keyring) -> None:
 
 
 async def _pending(db: Database) -> bool:
+    if db.dialect != "sqlite":
+        return False  # a PostgreSQL line starts after 0009 (migrations_postgresql baseline)
     row = await db.fetchone(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reseal_0009_tips'"
     )
@@ -114,7 +116,8 @@ async def _reseal_0009(db: Database, keyring: Keyring) -> None:
         )
     # The file still holds the old page images (the exact times, the old ciphertexts) until a
     # checkpoint writes the new ones over them: do it now, and empty the WAL.
-    await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+    if db.dialect == "sqlite":
+        await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
     # Said once, when there was something to re-encrypt (a new database has nothing).
     level = logging.WARNING if tips or messages else logging.DEBUG
     log.log(

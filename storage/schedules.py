@@ -57,9 +57,10 @@ class Schedules:
         blob = self._keyring.encrypt(
             json.dumps(content, ensure_ascii=False), "schedules", uid, "content"
         )
-        result = await self._db.execute(
+        row = await self._db.fetchone(
             "INSERT INTO schedules (uid, content, frequency, weekdays, day_of_month, at_time,"
-            " next_run_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " next_run_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING schedule_id",
             (
                 uid,
                 blob,
@@ -72,8 +73,9 @@ class Schedules:
                 time.time(),
             ),
         )
-        assert result.lastrowid is not None
-        return result.lastrowid
+        assert row is not None
+        schedule_id: int = row["schedule_id"]
+        return schedule_id
 
     async def get(self, schedule_id: int) -> Schedule | None:
         row = await self._db.fetchone(

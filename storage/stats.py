@@ -39,12 +39,25 @@ _IN_PERIOD = " t.created_at >= :start AND t.created_at < :end AND" + _IN_SCOPE
 _ACK_HOURS = "max(0.0, (julianday(t.acknowledged_at) - julianday(t.created_at)) * 24.0)"
 _CLOSE_HOURS = "max(0.0, (julianday(t.closed_at) - julianday(t.created_at)) * 24.0)"
 
+
+def _pg_hours(column: str) -> str:
+    return (f"greatest(0.0, extract(epoch FROM (CAST({column} AS timestamptz)"
+            " - CAST(t.created_at AS timestamptz))) / 3600.0)")
+
+
+#: Each dialect's spelling of the statements below that differ by more than a word
+#: (storage/postgres.py translates the words).
+_HOURS = {
+    "sqlite": (_ACK_HOURS, _CLOSE_HOURS),
+    "postgresql": (_pg_hours("t.acknowledged_at"), _pg_hours("t.closed_at")),
+}
+
 #: The median of `hours(h)`: the middle value, or the mean of the two middle ones, and how many.
 _MEDIAN = (
     " SELECT avg(h) AS median, (SELECT count(*) FROM hours) AS n FROM ("
     "  SELECT h FROM hours ORDER BY h"
     "  LIMIT 2 - (SELECT count(*) FROM hours) % 2"
-    "  OFFSET ((SELECT count(*) FROM hours) - 1) / 2)"
+    "  OFFSET ((SELECT count(*) FROM hours) - 1) / 2) AS middle"
 )
 
 #: Counting the tips of a period (TipCounts) kind by kind once the period holds more than this
@@ -73,6 +86,32 @@ _COUNT_EACH_KIND = (
     " FROM tip_tally k JOIN json_each(:bars) b"
     " WHERE k.n > 0 AND (:everything = 1 OR k.area IN (SELECT value FROM json_each(:areas)))"
 )
+
+#: On PostgreSQL the bars are a JSON list's elements numbered from 1 (WITH ORDINALITY).
+_PG_BARS = " json_array_elements(CAST(:bars AS json)) WITH ORDINALITY AS b(value, key)"
+_PG_GROUP_PERIOD = (
+    "SELECT CAST(b.key - 1 AS INTEGER) AS bar, t.category, t.area, t.status,"
+    " count(*) AS n FROM" + _PG_BARS +
+    " JOIN tips t ON t.created_at >= b.value->>0 AND t.created_at < b.value->>1"
+    " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status"
+)
+_PG_COUNT_EACH_KIND = (
+    "SELECT CAST(b.key - 1 AS INTEGER) AS bar, k.category, nullif(k.area, '') AS area,"  # noqa: S608
+    " k.status, (SELECT count(*) FROM tips t WHERE t.category = k.category"
+    "  AND t.area IS NOT DISTINCT FROM nullif(k.area, '') AND t.status = k.status"
+    "  AND t.created_at >= b.value->>0 AND t.created_at < b.value->>1) AS n"
+    " FROM tip_tally k CROSS JOIN" + _PG_BARS +
+    " WHERE k.n > 0 AND (:everything = 1 OR k.area IN (SELECT value FROM json_each(:areas)))"
+)
+#: (count kind by kind, group the period) in each dialect.
+_COUNTING = {
+    "sqlite": (_COUNT_EACH_KIND, _GROUP_PERIOD),
+    "postgresql": (_PG_COUNT_EACH_KIND, _PG_GROUP_PERIOD),
+}
+_NEW_SUBSCRIBERS = {
+    "sqlite": "coalesce(sum(created_at >= :start AND created_at < :end), 0)",
+    "postgresql": "count(*) FILTER (WHERE created_at >= :start AND created_at < :end)",
+}
 
 #: The scope's tips and kinds (from the tally), and the first and last arrival (on
 #: tips_for_stats).
@@ -170,7 +209,9 @@ class Statistics:
         bars = list(buckets) or [window]
         bars_param = {**params, "bars": json.dumps([[w.start, w.end] for w in bars])}
         by_kind = await self._seek_each_kind(window, params, len(bars))
-        rows = await self._db.read_all(_COUNT_EACH_KIND if by_kind else _GROUP_PERIOD, bars_param)
+        each_kind, group_period = _COUNTING[self._db.dialect]
+        rows = await self._db.read_all(each_kind if by_kind else group_period, bars_param)
+        ack_hours, close_hours = _HOURS[self._db.dialect]
         by_category: dict[str, int] = {}
         by_area: dict[str | None, int] = {}
         by_status: dict[str, int] = {}
@@ -185,12 +226,12 @@ class Statistics:
             bar = per_bucket[int(row["bar"])]
             bar[row["category"]] = bar.get(row["category"], 0) + n
         ack = await self._db.read_one(
-            "WITH hours AS MATERIALIZED (SELECT " + _ACK_HOURS + " AS h FROM tips t"  # noqa: S608
+            "WITH hours AS MATERIALIZED (SELECT " + ack_hours + " AS h FROM tips t"  # noqa: S608
             " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
             params,
         )
         close = await self._db.read_one(
-            "WITH hours AS MATERIALIZED (SELECT " + _CLOSE_HOURS + " AS h FROM tips t"  # noqa: S608
+            "WITH hours AS MATERIALIZED (SELECT " + close_hours + " AS h FROM tips t"  # noqa: S608
             " WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
             params,
         )
@@ -225,9 +266,8 @@ class Statistics:
 
     async def subscribers(self, window: Window) -> SubscriberCounts:
         row = await self._db.read_one(
-            "SELECT count(*) AS total,"
-            " coalesce(sum(created_at >= :start AND created_at < :end), 0) AS new"
-            " FROM subscribers",
+            "SELECT count(*) AS total, "  # noqa: S608
+            + _NEW_SUBSCRIBERS[self._db.dialect] + " AS new FROM subscribers",
             {"start": window.start, "end": window.end},
         )
         return SubscriberCounts(int(row["total"]), int(row["new"])) if row else SubscriberCounts(
@@ -237,6 +277,7 @@ class Statistics:
     async def export_rows(self, window: Window, scope: StatsScope) -> list[ExportRow]:
         """The period's tips, oldest first, with their times, hours and the staff who acted on
         them (status changes, replies, reassignments) or were given them."""
+        ack_hours, close_hours = _HOURS[self._db.dialect]
         rows = await self._db.read_all(
             "WITH period AS MATERIALIZED (SELECT t.tip_id FROM tips t WHERE"  # noqa: S608
             + _IN_PERIOD + ")"
@@ -251,8 +292,8 @@ class Statistics:
             " GROUP BY tip_id)"
             " SELECT t.tip_id, t.ref, t.category, t.area, t.status, t.created_at,"
             " t.acknowledged_at, t.closed_at,"
-            " CASE WHEN t.acknowledged_at IS NOT NULL THEN " + _ACK_HOURS + " END AS ack_hours,"
-            " CASE WHEN t.closed_at IS NOT NULL THEN " + _CLOSE_HOURS + " END AS close_hours,"
+            " CASE WHEN t.acknowledged_at IS NOT NULL THEN " + ack_hours + " END AS ack_hours,"
+            " CASE WHEN t.closed_at IS NOT NULL THEN " + close_hours + " END AS close_hours,"
             " s.ids FROM period p JOIN tips t ON t.tip_id = p.tip_id"
             " LEFT JOIN staff s ON s.tip_id = t.tip_id"
             " ORDER BY t.created_at, t.tip_id",

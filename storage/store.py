@@ -20,6 +20,7 @@ from storage.floods import FloodCounts
 from storage.job_runs import JobRuns
 from storage.keyring import Keyring, load_keyring
 from storage.outbox import Outbox
+from storage.postgres import is_postgres_url, open_postgres
 from storage.preferences import Preferences
 from storage.ratelimits import RateLimits
 from storage.reseal import run_upgrades
@@ -60,12 +61,23 @@ class Store:
         await self.db.close()
 
 
+async def open_any_database(
+    target: str | Path, *, migration_log_level: int = logging.INFO
+) -> Database:
+    """The database TIPBOT_DB names: a `postgresql://…` URL (storage/postgres.py), else the
+    path of a SQLite file (created if missing). Either way migrated to the current schema."""
+    if is_postgres_url(target):
+        return await open_postgres(str(target), migration_log_level=migration_log_level)
+    return await open_database(target, migration_log_level=migration_log_level)
+
+
 async def open_store(
-    path: Path, master_key: bytes, *, migration_log_level: int = logging.INFO
+    path: str | Path, master_key: bytes, *, migration_log_level: int = logging.INFO
 ) -> Store:
     """Open (creating and migrating if needed) and unlock; a wrong key raises at once. An
-    upgrade that needs the keys (re-encryption after a migration) runs here, once."""
-    db = await open_database(path, migration_log_level=migration_log_level)
+    upgrade that needs the keys (re-encryption after a migration) runs here, once.
+    `path` is a SQLite file or a `postgresql://…` URL (see open_any_database)."""
+    db = await open_any_database(path, migration_log_level=migration_log_level)
     try:
         keyring = await load_keyring(db, master_key)
         await run_upgrades(db, keyring)  # steps that need the keys, once (storage/reseal.py)

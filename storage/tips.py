@@ -151,16 +151,17 @@ class Tips:
         for _ in range(10):
             ref, code = new_ref(), new_receipt_code()
             receipt_hash = self._keyring.receipt_hash(code)
-            try:
-                result = await self._db.execute(
-                    "INSERT INTO tips (ref, receipt_hash, category, area, urgent, status,"
-                    " content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'new', x'', ?, ?)",
-                    (ref, receipt_hash, tip.category, tip.area, int(tip.urgent), hour, hour),
-                )
-            except sqlite3.IntegrityError:
-                continue  # a reference or code collision: draw again
-            tip_id = result.lastrowid
-            assert tip_id is not None
+            # A reference or code collision inserts nothing: draw again. (Not an integrity
+            # error caught: on PostgreSQL an error ends the caller's transaction.)
+            inserted = await self._db.fetchone(
+                "INSERT INTO tips (ref, receipt_hash, category, area, urgent, status,"
+                " content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'new', x'', ?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING tip_id",
+                (ref, receipt_hash, tip.category, tip.area, int(tip.urgent), hour, hour),
+            )
+            if inserted is None:
+                continue
+            tip_id: int = inserted["tip_id"]
             bound = tip_binding(tip_id, ref)
             content = self._keyring.encrypt(
                 json.dumps(tip.content, ensure_ascii=False), "tips", bound, "content"
@@ -204,13 +205,15 @@ class Tips:
         for _ in range(10):
             code = new_receipt_code()
             receipt_hash = self._keyring.receipt_hash(code)
-            try:
-                await self._db.execute(
-                    "UPDATE tips SET receipt_hash = ?, receipt_mac = ? WHERE tip_id = ?",
-                    (receipt_hash, receipt_mac(self._keyring, tip_id, row["ref"], receipt_hash),
-                     tip_id),
-                )
-            except sqlite3.IntegrityError:
+            # A code in use by another tip changes nothing: draw again (writers take turns, so
+            # the check and the change cannot be split by another writer).
+            result = await self._db.execute(
+                "UPDATE tips SET receipt_hash = ?, receipt_mac = ? WHERE tip_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM tips WHERE receipt_hash = ?)",
+                (receipt_hash, receipt_mac(self._keyring, tip_id, row["ref"], receipt_hash),
+                 tip_id, receipt_hash),
+            )
+            if result.rowcount == 0:
                 continue
             return code
         raise RuntimeError("could not draw a unique receipt code")
@@ -416,13 +419,14 @@ async def insert_message(
         json.dumps({**body, "at": exact}, ensure_ascii=False),
         "tip_messages", message_binding(tip_id, uid), "body",
     )
-    result = await db.execute(
+    row = await db.fetchone(
         "INSERT INTO tip_messages (uid, tip_id, author, staff_id, body, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING message_id",
         (uid, tip_id, author, staff_id, blob, hour_of(exact)),
     )
-    assert result.lastrowid is not None
-    return result.lastrowid
+    assert row is not None
+    message_id: int = row["message_id"]
+    return message_id
 
 
 async def touch(db: Database, keyring: Keyring, tip_id: int, exact: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterable
-from pathlib import Path
 
 from emulator import Emulator, UserHandle
 from storage.store import Store, open_store
@@ -18,11 +17,12 @@ OFFICER = 7002
 
 
 def with_store(bot: BotProcess, action):  # type: ignore[no-untyped-def]
-    """Run `await action(store)` on the bot's database (the bot may be running: SQLite WAL)."""
+    """Run `await action(store)` on the bot's database (the bot may be running: SQLite WAL, or
+    PostgreSQL)."""
 
     async def go():  # type: ignore[no-untyped-def]
         store: Store = await open_store(
-            Path(bot.env["TIPBOT_DB"]), base64.b64decode(bot.env["TIPBOT_KEY"])
+            bot.env["TIPBOT_DB"], base64.b64decode(bot.env["TIPBOT_KEY"])  # a path or a URL
         )
         try:
             return await action(store)

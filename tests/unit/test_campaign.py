@@ -16,6 +16,7 @@ from storage.keyring import load_keyring
 from storage.store import open_store
 from storage.tips import Delivery, NewTip
 from telegram_api.answers import certainly_not_delivered as _certainly_not_delivered
+from testing.postgres import columns_of
 from texts.catalog import CATEGORIES
 from workers.broadcaster import _dead_here, duration, progress_text
 from workers.scheduler import (
@@ -231,10 +232,10 @@ async def test_campaign_counts_are_counts_only(store):
     assert counts == {"drugs": (3, 1), "forest": (1, 0)}
     summary = {c.campaign: (c.starts, c.tips) for c in await store.campaigns.summary()}
     assert summary == {"tet2025": (4, 1), "other1": (1, 0)}
-    columns = [r["name"] for r in await store.db.fetchall("PRAGMA table_info(campaign_starts)")]
+    columns = await columns_of(store.db, "campaign_starts")
     assert columns == ["campaign", "category", "starts", "tips"]
     # The tip itself does not record the campaign link it came from.
-    tip_columns = [r["name"] for r in await store.db.fetchall("PRAGMA table_info(tips)")]
+    tip_columns = await columns_of(store.db, "tips")
     assert not [c for c in tip_columns if "campaign" in c]
     assert b"tet2025" not in b"".join(
         bytes(v) if isinstance(v, bytes) else str(v).encode()

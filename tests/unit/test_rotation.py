@@ -4,8 +4,6 @@ batches, with a running bot reading and writing throughout; a new master key re-
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +20,7 @@ from storage.rotation import (
     unreadable_values,
     values_outside,
 )
-from storage.store import Store, open_store
+from storage.store import Store, open_any_database, open_store
 from storage.tips import Delivery, NewTip
 
 MASTER = bytes(range(32))
@@ -88,7 +86,9 @@ def test_every_blob_column_is_either_rotated_or_known_not_to_hold_a_sealed_value
     assert blobs == rotated | NOT_SEALED, "a new encrypted column must join storage/rotation.SEALED"
 
 
-async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(store: Store):
+async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(
+    store: Store, db_target
+):
     codes = await _fill(store)
     old_key = store.keyring.active_content_key_id
     done = await rotate_content(store.db, MASTER, batch=5)
@@ -96,7 +96,7 @@ async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(st
     assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1  # tips x3, thread, the others
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
-    fresh = await open_store(store.db.path, MASTER)
+    fresh = await open_store(db_target, MASTER)
     try:
         assert fresh.keyring.content_key_ids == (done.new_key_id,)
         await _read_everything(fresh, codes)
@@ -107,7 +107,7 @@ async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(st
         store.db, old_key)
 
 
-async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store):
+async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store, db_target):
     codes = await _fill(store, tips=30)
     old_key = store.keyring.active_content_key_id
     seen: list[int] = []
@@ -121,7 +121,7 @@ async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store
         await rotate_content(store.db, MASTER, progress=crash, batch=10)
     assert 0 < await values_outside(store.db, old_key) < 30 * 4
     # The retired key is still there: the database opens and reads as before.
-    half = await open_store(store.db.path, MASTER)
+    half = await open_store(db_target, MASTER)
     try:
         assert len(half.keyring.content_key_ids) == 2
         await _read_everything(half, codes)
@@ -134,9 +134,9 @@ async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store
     assert await values_outside(store.db, done.new_key_id) == 0
 
 
-async def test_a_running_bot_reads_and_writes_throughout_a_content_rotation(tmp_path: Path):
+async def test_a_running_bot_reads_and_writes_throughout_a_content_rotation(db_target):
     """The bot's store and the command's database are two connections, as two processes."""
-    bot = await open_store(tmp_path / "tipline.db", MASTER)
+    bot = await open_store(db_target, MASTER)
     codes = await _fill(bot, tips=40)
     watch = KeyringWatch(bot.db, bot.keyring, MASTER)
     await watch.tick()
@@ -155,7 +155,7 @@ async def test_a_running_bot_reads_and_writes_throughout_a_content_rotation(tmp_
             await asyncio.sleep(0.05)
 
     worker = asyncio.create_task(bot_works())
-    command = await open_database(tmp_path / "tipline.db")
+    command = await open_any_database(db_target)
     try:
         done = await rotate_content(command, MASTER, batch=20)
     finally:
@@ -193,29 +193,28 @@ async def _tick_forever(watch: KeyringWatch) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_master_rotation_rewraps_and_only_the_new_master_opens(store: Store, tmp_path):
+async def test_master_rotation_rewraps_and_only_the_new_master_opens(store: Store, db_target):
     codes = await _fill(store, tips=2)
     assert await rotate_master_key(store.db, MASTER, NEW_MASTER) == 7
     await _read_everything(store, codes)  # the running keyring goes on
     with pytest.raises(WrongMasterKeyError):
         await load_keyring(store.db, MASTER)
-    reopened = await open_store(store.db.path, NEW_MASTER)
+    reopened = await open_store(db_target, NEW_MASTER)
     try:
         await _read_everything(reopened, codes)
     finally:
         await reopened.close()
 
 
-async def test_values_under_a_key_that_is_gone_are_counted(store: Store, tmp_path: Path):
+async def test_values_under_a_key_that_is_gone_are_counted(store: Store, db_target):
     await _fill(store, tips=2)
     await rotate_content(store.db, MASTER)
-    await store.close()
-    with sqlite3.connect(tmp_path / "tipline.db") as raw:
-        raw.execute("UPDATE tips SET content = x'01000000630000000000000000000000000000000000"
-                    "000000000000000000' WHERE tip_id = 1")
-    reopened = await open_store(tmp_path / "tipline.db", MASTER)
+    await store.db.execute(
+        "UPDATE tips SET content = ? WHERE tip_id = 1",
+        (bytes.fromhex("01000000630000000000000000000000000000000000" "000000000000000000"),),
+    )
+    reopened = await open_store(db_target, MASTER)
     try:
         assert await unreadable_values(reopened.db, reopened.keyring) == 1
     finally:
         await reopened.close()
-        store.db = await open_database(tmp_path / "tipline.db")  # for the fixture's close
