@@ -43,6 +43,9 @@ class BotProcess:
             "TIPBOT_API_BASE_URL": emulator.base_url,
             "TIPBOT_LOG_LEVEL": "DEBUG",
         }
+        # Under `pytest --cov` (coverage's `patch = subprocess`, see pyproject.toml) the settings
+        # coverage hands to subprocesses are passed on, so the bot's own lines are measured too.
+        self.env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
         self.env.update(settings)
         self.process: subprocess.Popen[bytes] | None = None
         self._log = None

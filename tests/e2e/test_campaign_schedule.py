@@ -67,7 +67,13 @@ def test_a_schedule_posts_at_its_time_after_restarts_and_not_when_paused(emulato
     assert time.time() >= due - 1.0
     emulator.wait_for_message(EN, lambda m: "Report anonymously" in (m.text or ""), timeout=5)
     emulator.wait_for_message(channel.id, lambda m: "Báo tin ẩn danh" in (m.text or ""))
-    time.sleep(2.0)
+    # The broadcast is finished (every recipient's message sent or given up) and the timer moved
+    # on: a second post of this occurrence would have been queued and sent before.
+    emulator.wait_until(lambda: with_store(bot, lambda s: s.schedules.get(1)).next_run_at
+                        > time.time() + 3600)
+    emulator.wait_until(lambda: "schedule 1 posted as broadcast" in bot.logs())
+    admin.send_command("/schedules")
+    wait_text(emulator, admin, "#1")
     assert len(_posts(emulator, VI)) == len(_posts(emulator, EN)) == 1
     assert _posts(emulator, VI)[0].startswith(_plain(title_vi))
     assert _posts(emulator, EN)[0].startswith(_plain(title_en))

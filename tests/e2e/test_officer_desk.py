@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import sqlite3
-import time
 
 from testing.journeys import press, report, staff_joins, wait_button, wait_text
 
@@ -208,18 +207,26 @@ def test_unacknowledged_tip_reminds_then_escalates_once_each_across_a_restart(
     staff_joins(emulator, 7002)
     admin = staff_joins(emulator, 7009)
     report(emulator, emulator.user(5306, "Dũng"), texts=("Đang đánh nhau ở cầu",), when="now")
-    _card(emulator, 7002, "Đang đánh nhau")
+    ref = _ref(_card(emulator, 7002, "Đang đánh nhau"))
     emulator.wait_for_message(7002, "⏰", timeout=20)
     bot.kill9()
     bot.start()
     emulator.wait_for_message(admin, lambda m: "Đang đánh nhau" in (m.text or ""), timeout=20)
     emulator.wait_for_message(admin, "chuyển lên bạn")
-    time.sleep(3)  # several more scans: nothing is sent twice
+    # Several more scans: a second urgent tip, reported now, is reminded and then escalated by
+    # scans that all came after the first tip's escalation.
+    report(emulator, emulator.user(5307, "Em"), texts=("Cướp giật ở chợ",), when="now")
+    later = _ref(_card(emulator, 7002, "Cướp giật"))
+    emulator.wait_for_message(admin, lambda m: "chuyển lên bạn" in (m.text or "")
+                              and later in m.text, timeout=20)
     bot.stop()
-    assert len([m for m in emulator.messages(7002) if "⏰" in (m.text or "")]) == 1
-    escalated = [m for m in emulator.messages(admin.id) if "chuyển lên bạn" in (m.text or "")]
-    assert len(escalated) == 1
-    assert not [m for m in emulator.messages(7002) if "chuyển lên bạn" in (m.text or "")]
+
+    def about(chat: int, mark: str) -> list[str]:
+        return [m.text for m in emulator.messages(chat) if mark in (m.text or "") and ref in m.text]
+
+    assert len(about(7002, "⏰")) == 1
+    assert len(about(admin.id, "chuyển lên bạn")) == 1
+    assert not about(7002, "chuyển lên bạn")
 
 
 def test_reassign_to_another_area_and_to_a_named_officer(emulator, make_bot):
@@ -344,7 +351,12 @@ def test_an_officers_forgotten_reply_never_captures_what_they_later_write_as_a_r
     emulator.wait_for_message(officer, "K7QM-4XPA-9TZD")
     officer.send_text(code)
     emulator.wait_for_message(officer, "Tin báo của bạn")
-    time.sleep(1)
+    # Now a real reply: it reaches the resident through the outbox, after anything captured before.
+    officer.click(card.message_id, f"o:rep:{tip_id}")
+    emulator.wait_for_message(officer, "người báo")
+    officer.send_text("Trả lời thật")
+    emulator.wait_for_message(other_resident, lambda m: "Trả lời thật" in (m.text or ""),
+                              timeout=20)
     leaked = [m for m in emulator.messages(other_resident.id) if code in (m.text or "")
               or "Tin riêng" in (m.text or "")]
     assert not leaked, "the officer's own words reached another tip's resident"

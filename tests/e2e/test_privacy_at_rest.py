@@ -194,7 +194,10 @@ def test_an_officers_reply_moved_to_another_tip_does_not_open_there(emulator, ma
     before = len(emulator.messages(officer.id))
     officer.send_command("/tip", ref_two)
     emulator.wait_for_message(officer, lambda m: "Buôn ma túy ở thôn 2" in (m.text or ""))
-    time.sleep(0.5)  # the thread, if any, follows the card
+    # The thread, if any, follows the card in the officer's chat, before the answer to a later
+    # message of that chat (one chat's updates are handled in order).
+    officer.send_command("/help")
+    emulator.wait_for_message(officer, "Cách dùng")
     shown = " ".join(m.text or "" for m in emulator.messages(officer.id)[before:])
     assert answer_one not in shown and answer_two not in shown
 
