@@ -69,10 +69,15 @@ async def _post_init(application: App) -> None:
     config: Config = application.bot_data["config"]
     services = await open_services(config, bot_username=application.bot.username)
     application.bot_data["services"] = services
-    fleet = start_fleet(application, services.store)  # this process among others on the db
-    start_holdings(application)
+    # Webhook mode may run several processes on the database: each keeps a heartbeat and takes
+    # leases for what one of them does. Long polling is one process (Telegram answers a second
+    # poller 409): no heartbeat, no lease, so no exact time of the process in the database.
+    several = services.config.webhook is not None
+    fleet = await start_fleet(application, services.store, several=several)
+    if several:
+        start_holdings(application)
     _guard_against_floods(application, services, fleet)
-    start_menu_publisher(application)  # decoration: published in the background, retried
+    start_menu_publisher(application, several=several)  # decoration: in the background
     start_delivery(application)
     start_escalation(application)
     start_housekeeping(application)

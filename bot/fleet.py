@@ -3,23 +3,30 @@
 Any process of the line may receive any update. `Fleet` is what one process does so that the
 others can trust it:
 
-- `claim` an update before handling it and mark it `done` only after (storage/updates_seen.py):
-  a second delivery of a handled update is dropped, one in hand by a live process is refused for
-  now (webhook: non-2xx, Telegram redelivers later; long polling waits), and one whose process
-  died is handled again, at once when that process was on this host (`workers.jobs.gone`), else
-  when its lease runs out;
+- `claim` an update before handling it and mark it `done` only after (storage/updates_seen.py,
+  keyed by this bot's id and the update id): a second delivery of a handled update is dropped,
+  one in hand by a live process is refused for now (webhook: non-2xx, Telegram redelivers later;
+  long polling waits), and one whose process is dead is handled again;
 - take the chat's `turn` (storage/chat_turns.py) around the handling (webhook mode, inside the
   chat's lane of bot/chat_lanes.py), so one chat's updates are handled one at a time across
   processes; past `TURN_WAIT` seconds the update is refused and redelivered;
 - count floods in the database (`flood`, storage/floods.py), so a flooder meets one limit;
-- renew its claims and turns while it lives (`renew`, a JobQueue tick) and give its turns back at
-  a clean stop.
+- with several processes (webhook mode), keep this process's heartbeat (`beat`, renewed by a
+  JobQueue tick, given back at a clean stop with the turns).
+
+Claims and turns carry no time (an update is someone's message). Whether their holder lives is
+decided by its process: on this host by its pid (workers/jobs.py `gone`); with several processes
+by its heartbeat, in the claim's own SQL (BUSY only while the holder's heartbeat is live). Long
+polling is one process by Telegram's rule (a second getUpdates gets 409 Conflict), so it keeps
+no heartbeat: a claim of another holder is a dead process's unless that holder's pid still runs
+on this host (a predecessor finishing its last updates), and even then only for `POLL_WAIT`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import AbstractAsyncContextManager
 
 from telegram import Update
@@ -30,44 +37,65 @@ from storage import floods
 from storage.store import Store
 from storage.updates_seen import Seen
 from telegram_api.types import App
-from workers.jobs import PROCESS, gone
+from workers.jobs import PROCESS, alive_here, gone
 
 log = logging.getLogger(__name__)
 
 #: Seconds an update waits for its chat's turn held by another process before it is refused.
 TURN_WAIT = 20.0
-#: Seconds between renewals of this process's claims and turns (their leases last 30 s).
+#: Seconds between renewals of this process's heartbeat (it lasts 30 s).
 RENEW_SECONDS = 10.0
 #: Long polling: how often to look again at an update another live process has in hand.
 BUSY_POLL = 0.2
+#: Long polling: how long an update in hand by another process of this host whose pid runs is
+#: waited for before it is taken over (that pid may be an unrelated process by now).
+POLL_WAIT = 120.0
 KEY = "fleet"
 
 _VERDICTS = {floods.ADMIT: Verdict.ADMIT, floods.WARN: Verdict.WARN, floods.DROP: Verdict.DROP}
 
 
 class Fleet:
-    def __init__(self, store: Store, holder: str = PROCESS) -> None:
+    def __init__(
+        self, store: Store, bot: int, *, several: bool, holder: str = PROCESS
+    ) -> None:
         self.store = store
+        self.bot = bot
+        self.several = several  # webhook mode: other processes may share the database
         self.holder = holder
 
-    async def claim(self, update_id: int) -> Seen:
-        claim = await self.store.updates_seen.claim(update_id, self.holder)
-        if (
-            claim.seen is Seen.BUSY
-            and claim.holder is not None
-            and gone(claim.holder)
-            and await self.store.updates_seen.take_over(update_id, claim.holder, self.holder)
+    async def claim(self, update_id: int, *, force: bool = False) -> Seen:
+        """DONE, CLAIMED, or BUSY (in hand by a live process). `force`: take over even a claim
+        of a process that seems alive (long polling, after `POLL_WAIT`)."""
+        seen = self.store.updates_seen
+        claim = await seen.claim(
+            self.bot, update_id, self.holder, alive_at=time.time() if self.several else None
+        )
+        if claim.seen is not Seen.BUSY or claim.holder is None:
+            return claim.seen
+        if (force or self._dead(claim.holder)) and await seen.take_over(
+            self.bot, update_id, claim.holder, self.holder
         ):
             log.info("update %s: its process is gone; handled here", update_id)
             return Seen.CLAIMED
-        return claim.seen
+        return Seen.BUSY
+
+    def _dead(self, holder: str) -> bool:
+        """A holder the claim's SQL did not see dead: gone from this host; or, with long
+        polling (one process), anything but a process whose pid runs here."""
+        return gone(holder) or (not self.several and not alive_here(holder))
 
     async def claim_waiting(self, update_id: int, stop: asyncio.Event | None = None) -> Seen:
         """Long polling: DONE or CLAIMED, waiting while another live process has it."""
+        deadline = time.monotonic() + POLL_WAIT
         told = False
         while True:
-            seen = await self.claim(update_id)
+            force = time.monotonic() >= deadline
+            seen = await self.claim(update_id, force=force)
             if seen is not Seen.BUSY:
+                if force:
+                    log.warning("update %s: taken over after %.0f s in hand elsewhere",
+                                update_id, POLL_WAIT)
                 return seen
             if not told:
                 log.info("update %s is in hand in another process; waiting for it", update_id)
@@ -79,7 +107,7 @@ class Fleet:
     async def done(self, update_id: int) -> None:
         """Handled: never handled again (a failure here only logs: it was handled)."""
         try:
-            await self.store.updates_seen.done(update_id, self.holder)
+            await self.store.updates_seen.done(self.bot, update_id, self.holder)
         except Exception as error:
             log.error("update %s: could not record it handled (%s)", update_id,
                       type(error).__name__)
@@ -87,8 +115,8 @@ class Fleet:
     async def release(self, update_id: int) -> None:
         """Not handled: the next delivery handles it."""
         try:
-            await self.store.updates_seen.release(update_id, self.holder)
-        except Exception as error:  # the lease runs out by itself
+            await self.store.updates_seen.release(self.bot, update_id, self.holder)
+        except Exception as error:  # taken over once this process is known dead
             log.warning("update %s: could not give its claim back (%s)", update_id,
                         type(error).__name__)
 
@@ -108,31 +136,42 @@ class Fleet:
                      self.store.floods.silence)
         return _VERDICTS[verdict]
 
-    async def renew(self) -> None:
-        await self.store.updates_seen.renew(self.holder)
-        await self.store.chat_turns.renew(self.holder)
+    async def beat(self) -> None:
+        """Several processes: say this process lives (its claims and turns are not taken)."""
+        if self.several and not await self.store.updates_seen.beat(self.holder):
+            log.warning("heartbeat not taken: another process has this one's name")
 
     async def stop(self) -> None:
-        """At a clean stop (everything accepted was handled): give the turns back."""
+        """At a clean stop (everything accepted was handled): give the turns and the heartbeat
+        back, so the others know at once."""
+        if not self.several:
+            return
         try:
             await self.store.chat_turns.release_all(self.holder)
+            await self.store.updates_seen.stop_beating(self.holder)
         except Exception as error:
-            log.warning("chat turns not released (%s); their leases run out", type(error).__name__)
+            log.warning("chat turns or heartbeat not released (%s); the heartbeat runs out",
+                        type(error).__name__)
 
 
-def start_fleet(application: App, store: Store) -> Fleet:
-    fleet = Fleet(store)
+async def start_fleet(application: App, store: Store, *, several: bool) -> Fleet:
+    """This process's Fleet; with several processes its heartbeat is taken now (before any
+    update is handled) and renewed every RENEW_SECONDS."""
+    fleet = Fleet(store, application.bot.id, several=several)
     application.bot_data[KEY] = fleet
+    if not several:
+        return fleet
+    await fleet.beat()
 
     async def renew(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
-            await fleet.renew()
+            await fleet.beat()
         except Exception as error:
-            log.warning("claims not renewed (%s); trying again", type(error).__name__)
+            log.warning("heartbeat not renewed (%s); trying again", type(error).__name__)
 
     assert application.job_queue is not None
     application.job_queue.run_repeating(
-        renew, interval=RENEW_SECONDS, first=RENEW_SECONDS, name="fleet-renewal",
+        renew, interval=RENEW_SECONDS, first=RENEW_SECONDS, name="fleet-heartbeat",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return fleet

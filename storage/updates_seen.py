@@ -1,21 +1,26 @@
 """Updates seen by every process of the line, across restarts (migration 0015).
 
-An update is claimed before it is handled (`claim`: state 'handling', this process as holder,
-a lease until `until`) and marked done only after it was handled (`done`), so a crash in the
-middle loses nothing: the claim's lease runs out (or its holder is known gone) and the next
-delivery handles the update again. What a second delivery finds:
+An update is claimed before it is handled (`claim`: state 'handling', this process as holder)
+and marked done only after it was handled (`done`), so a crash in the middle loses nothing: once
+its holder is known dead the next delivery handles the update again. An update is named by the
+bot's id and its update id: update ids are unique per bot only (a new token starts again at 1 on
+the same database). What a second delivery finds:
 
 - DONE: it was handled; drop it (a webhook answers 200);
 - BUSY: another live process has it in hand; a webhook answers non-2xx, so Telegram tries again
   later; long polling waits for it;
-- CLAIMED: new, or its holder's lease ran out: handle it.
+- CLAIMED: new, or its holder is dead: handle it.
 
-`renew` keeps the claims of a long-running process alive; `purge` (housekeeping) deletes rows
-older than a day. Plain SQL that PostgreSQL accepts as well.
+A claim carries no time (an update is someone's message, and the database keeps no time of what
+residents do finer than the hour). Whether its holder lives is a matter of the holder's process,
+told apart from its claims: its heartbeat (`beat`, the lease named `process:<holder>` in
+`leases`, renewed every few seconds while the process runs, given back at a clean stop; only
+with several processes, webhook mode) or, on the same host, its pid (workers/jobs.py `gone`,
+checked by the caller). `claim` with `alive_at` takes over at once a claim whose holder has no
+heartbeat live at that moment; without it, it takes only a new update or the holder's own.
 
-Times, because an update is someone's message: `at` is kept to the hour (as every other time
-the database keeps of what residents do), and `until`, exact because a lease must be, lives
-only while the update is in hand; once done it is 0.
+`at` is the hour the update was seen, the only time kept: `purge` (housekeeping) deletes rows
+seen more than a day before, and heartbeats long run out. Plain SQL that PostgreSQL accepts too.
 """
 
 from __future__ import annotations
@@ -26,21 +31,24 @@ from dataclasses import dataclass
 
 from storage.database import Database
 
-#: How long a claim stays with its holder without renewal.
-LEASE_SECONDS = 30.0
+#: How long a process's heartbeat lasts without renewal.
+HEARTBEAT_SECONDS = 30.0
+#: A process's heartbeat is the lease of this name followed by the holder (`host:pid:nonce`);
+#: the SQL of this module and of storage/chat_turns.py spells it out ('process:' || holder).
+HEARTBEAT = "process:"
 #: How long a row is kept (Telegram redelivers within minutes; a lost confirmation at restart).
 KEEP_SECONDS = 24 * 3600.0
 
 
 def _hour(moment: float) -> float:
-    """The hour `moment` falls in (unix seconds), the only time kept of a handled update."""
+    """The hour `moment` falls in (unix seconds), the only time kept of an update."""
     return moment - moment % 3600
 
 
 class Seen(enum.Enum):
     CLAIMED = "claimed"  # yours: handle it, then `done` (or `release` if it was not handled)
     DONE = "done"  # handled already
-    BUSY = "busy"  # in hand by `holder`, whose lease has not run out
+    BUSY = "busy"  # in hand by `holder`, not known dead
 
 
 @dataclass(frozen=True)
@@ -54,77 +62,110 @@ class UpdatesSeen:
         self._db = db
 
     async def claim(
-        self, update_id: int, holder: str, *, seconds: float = LEASE_SECONDS
+        self, bot: int, update_id: int, holder: str, *, alive_at: float | None = None
     ) -> Claim:
-        """Take `update_id` for `holder` unless it is done or in another live holder's hand."""
-        now = time.time()
-        rows = await self._db.fetchall(
-            "INSERT INTO updates_seen (update_id, state, holder, until, at)"
-            " VALUES (?, 'handling', ?, ?, ?)"
-            " ON CONFLICT (update_id) DO UPDATE SET holder = excluded.holder,"
-            " until = excluded.until, at = excluded.at"
-            " WHERE updates_seen.state = 'handling'"
-            " AND (updates_seen.until < ? OR updates_seen.holder = excluded.holder)"
-            " RETURNING holder",
-            (update_id, holder, now + seconds, _hour(now), now),
-        )
+        """Take update `update_id` of bot `bot` for `holder` unless it is done or in another
+        holder's hand. With `alive_at` (a moment, usually now): also when that holder has no
+        heartbeat live then (several processes); without it, the caller decides."""
+        hour = _hour(time.time())
+        if alive_at is None:
+            rows = await self._db.fetchall(
+                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
+                " VALUES (?, ?, 'handling', ?, ?)"
+                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at"
+                " WHERE updates_seen.state = 'handling'"
+                " AND updates_seen.holder = excluded.holder"
+                " RETURNING holder",
+                (bot, update_id, holder, hour),
+            )
+        else:
+            rows = await self._db.fetchall(
+                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
+                " VALUES (?, ?, 'handling', ?, ?)"
+                " ON CONFLICT (bot, update_id) DO UPDATE SET holder = excluded.holder,"
+                " at = excluded.at"
+                " WHERE updates_seen.state = 'handling'"
+                " AND (updates_seen.holder = excluded.holder OR NOT EXISTS ("
+                "SELECT 1 FROM leases WHERE leases.name = 'process:' || updates_seen.holder"
+                " AND leases.until >= ?))"
+                " RETURNING holder",
+                (bot, update_id, holder, hour, alive_at),
+            )
         if rows:
             return Claim(Seen.CLAIMED)
         row = await self._db.fetchone(
-            "SELECT state, holder FROM updates_seen WHERE update_id = ?", (update_id,)
+            "SELECT state, holder FROM updates_seen WHERE bot = ? AND update_id = ?",
+            (bot, update_id),
         )
         if row is None:  # purged in between: try once more
-            return await self.claim(update_id, holder, seconds=seconds)
+            return await self.claim(bot, update_id, holder, alive_at=alive_at)
         if row["state"] == "done":
             return Claim(Seen.DONE)
         return Claim(Seen.BUSY, row["holder"])
 
-    async def take_over(
-        self, update_id: int, old_holder: str, holder: str, *, seconds: float = LEASE_SECONDS
-    ) -> bool:
+    async def take_over(self, bot: int, update_id: int, old_holder: str, holder: str) -> bool:
         """Take an update in hand by a holder known to be gone (its process died)."""
         result = await self._db.execute(
-            "UPDATE updates_seen SET holder = ?, until = ?, at = ?"
-            " WHERE update_id = ? AND holder = ? AND state = 'handling'",
-            (holder, time.time() + seconds, _hour(time.time()), update_id, old_holder),
+            "UPDATE updates_seen SET holder = ?, at = ?"
+            " WHERE bot = ? AND update_id = ? AND holder = ? AND state = 'handling'",
+            (holder, _hour(time.time()), bot, update_id, old_holder),
         )
         return result.rowcount == 1
 
-    async def done(self, update_id: int, holder: str) -> None:
-        """`update_id` was handled (call only after it was)."""
+    async def done(self, bot: int, update_id: int, holder: str) -> None:
+        """The update was handled (call only after it was)."""
         await self._db.execute(
-            "UPDATE updates_seen SET state = 'done', until = 0, at = ?"
-            " WHERE update_id = ? AND holder = ?",
-            (_hour(time.time()), update_id, holder),
+            "UPDATE updates_seen SET state = 'done', at = ?"
+            " WHERE bot = ? AND update_id = ? AND holder = ?",
+            (_hour(time.time()), bot, update_id, holder),
         )
 
-    async def release(self, update_id: int, holder: str) -> None:
-        """`update_id` was not handled: the next delivery handles it."""
+    async def release(self, bot: int, update_id: int, holder: str) -> None:
+        """The update was not handled: the next delivery handles it."""
         await self._db.execute(
-            "DELETE FROM updates_seen WHERE update_id = ? AND holder = ? AND state = 'handling'",
-            (update_id, holder),
+            "DELETE FROM updates_seen"
+            " WHERE bot = ? AND update_id = ? AND holder = ? AND state = 'handling'",
+            (bot, update_id, holder),
         )
 
-    async def renew(self, holder: str, *, seconds: float = LEASE_SECONDS) -> int:
-        """Extend every claim `holder` has in hand; how many."""
-        result = await self._db.execute(
-            "UPDATE updates_seen SET until = ? WHERE holder = ? AND state = 'handling'",
-            (time.time() + seconds, holder),
-        )
-        return result.rowcount
-
-    async def state(self, update_id: int) -> str | None:
+    async def state(self, bot: int, update_id: int) -> str | None:
         """'handling', 'done' or None (for tests and the log)."""
         row = await self._db.fetchone(
-            "SELECT state FROM updates_seen WHERE update_id = ?", (update_id,)
+            "SELECT state FROM updates_seen WHERE bot = ? AND update_id = ?", (bot, update_id)
         )
         return None if row is None else str(row["state"])
 
+    # ---- the process's heartbeat ------------------------------------------------------------
+
+    async def beat(self, holder: str, *, seconds: float = HEARTBEAT_SECONDS) -> bool:
+        """Say that `holder`'s process lives for `seconds` more (take or renew its heartbeat)."""
+        now = time.time()
+        rows = await self._db.fetchall(
+            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET until = excluded.until"
+            " WHERE leases.holder = excluded.holder"
+            " RETURNING holder",
+            (HEARTBEAT + holder, holder, now + seconds),
+        )
+        return bool(rows)
+
+    async def stop_beating(self, holder: str) -> None:
+        """At a clean stop: the process is gone at once for the others."""
+        await self._db.execute(
+            "DELETE FROM leases WHERE name = ? AND holder = ?", (HEARTBEAT + holder, holder)
+        )
+
     async def purge(self, *, keep_seconds: float = KEEP_SECONDS) -> int:
-        """Delete rows older than `keep_seconds` (done, or claims long abandoned)."""
+        """Delete rows seen more than `keep_seconds` before (by the hour; done, or claims whose
+        holder has no heartbeat), and heartbeats that ran out an hour ago; how many rows."""
         now = time.time()
         result = await self._db.execute(
-            "DELETE FROM updates_seen WHERE at < ? AND (state = 'done' OR until < ?)",
-            (now - keep_seconds, now),
+            "DELETE FROM updates_seen WHERE at < ? AND (state = 'done' OR NOT EXISTS ("
+            "SELECT 1 FROM leases WHERE leases.name = 'process:' || updates_seen.holder"
+            " AND leases.until >= ?))",
+            (_hour(now - keep_seconds), now),
+        )
+        await self._db.execute(
+            "DELETE FROM leases WHERE name LIKE 'process:%' AND until < ?", (now - 3600,)
         )
         return result.rowcount

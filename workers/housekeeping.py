@@ -7,8 +7,10 @@ past its deadline (storage/conversations.py `LIFETIMES`, storage/ratelimits.py),
 that deletes by an indexed deadline column and decrypts nothing, so a restart changes nothing.
 
 It also deletes what several processes leave behind (bot/fleet.py): updates seen more than a
-day ago, chat turns and flood counts long over. With several processes on one database one of
-them sweeps per period (storage/job_runs.py).
+day ago (by the hour), chat turns of dead processes, heartbeats and flood counts long over. With
+several processes on one database (webhook mode) one of them sweeps per period
+(storage/job_runs.py); long polling is one process and sweeps by itself, writing no time of its
+runs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def start_housekeeping(application: App) -> None:
 async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
     store = services.store
-    if not await store.job_runs.due("housekeeping", PROCESS, INTERVAL * 0.9):
+    several = services.config.webhook is not None
+    if several and not await store.job_runs.due("housekeeping", PROCESS, INTERVAL * 0.9):
         return  # another process of the line swept a moment ago
     drafts = await store.conversations.expire()
     limits = await store.ratelimits.expire()

@@ -43,21 +43,31 @@ PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 def gone(holder: str) -> bool:
     """Whether a claim's holder `host:pid:nonce` is a process of this host that is gone (then
-    its claims are taken over at once instead of when their leases run out)."""
+    its claims are taken over at once)."""
+    return _here(holder) is False
+
+
+def alive_here(holder: str) -> bool:
+    """Whether `holder` is a process of this host whose pid runs (this one, or another)."""
+    return _here(holder) is True
+
+
+def _here(holder: str) -> bool | None:
+    """None: not a process of this host (or not a holder); else whether it runs."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
-        return False
+        return None
     pid = int(pid_text)
     if pid == os.getpid():
-        return holder != PROCESS  # an earlier run under this pid (cannot be alive elsewhere)
+        return holder == PROCESS  # an earlier run under this pid (cannot be alive elsewhere)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Wakeable:

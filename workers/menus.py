@@ -6,7 +6,8 @@ bot never waits for them: `start_menu_publisher` publishes them from a JobQueue 
 runs, and a failure (a Bot API server without `setMyCommands`, a bad moment at Telegram) is
 logged in one line and tried again later, with a growing delay.
 
-With several processes on one database exactly one publishes: the one that holds the lease
+Long polling is one process: it publishes once it runs, without any lease. With several
+processes on one database (webhook mode) exactly one publishes: the one that holds the lease
 "command-menus" (workers/jobs.py `Holdings`). Every process looks every `LOOK_SECONDS`; the holder
 keeps it while it lives, and when it stops or dies another takes the lease over and publishes
 once more (the menus are the same, so that repeats nothing wrong).
@@ -55,10 +56,15 @@ def commands_for(language: str, *, officer: bool, admin: bool) -> list[BotComman
     return [BotCommand(name, plain(language, f"cmd_{name}")) for name in names]
 
 
-def start_menu_publisher(application: App) -> None:
-    """Publish the menus in the background as soon as the bot runs (in the one process that
-    holds the lease); retry while it fails."""
+def start_menu_publisher(application: App, *, several: bool) -> None:
+    """Publish the menus in the background as soon as the bot runs (with `several` processes,
+    in the one that holds the lease); retry while it fails."""
     assert application.job_queue is not None
+    if not several:
+        application.job_queue.run_once(
+            _publish_job, when=0, data=RETRY_FIRST_SECONDS, name=JOB_NAME
+        )
+        return
     # A first look at once, then every LOOK_SECONDS. Not `run_repeating(first=0)`: scheduled
     # here, before the JobQueue starts, its first moment is past by the time the scheduler runs,
     # and APScheduler's interval trigger then waits for the next interval (10 s without menus).
@@ -86,10 +92,12 @@ async def _look(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert context.job is not None and isinstance(context.job.data, float)
     delay = context.job.data
-    if LEASE not in holdings_of(context.application).held:
+    services: Services = context.application.bot_data["services"]
+    several = services.config.webhook is not None
+    if several and LEASE not in holdings_of(context.application).held:
         return  # lost to another process meanwhile: it publishes
     try:
-        await publish_command_menus(context.bot, context.application.bot_data["services"])
+        await publish_command_menus(context.bot, services)
     except TelegramError as error:
         log.warning(
             "command menus not published (%s: %s); trying again in %.0f s",

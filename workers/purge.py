@@ -5,9 +5,11 @@ deletes the tips closed longer than TIPBOT_RETENTION_DAYS ago, with everything b
 and truncates the WAL (storage/purge.py). It works in short batches, so residents and officers
 are never held up. The log line has counts only.
 
-With several processes on one database one of them purges per day (storage/job_runs.py): each
-looks every hour; the run is taken for an hour first (a process that dies in the middle is
-replaced at the next look) and then marked for the day. A start after the last purger is gone
+Long polling is one process: it purges shortly after start and then every 24 hours, by itself,
+writing no time of its runs. With several processes on one database (webhook mode) one of them
+purges per day (storage/job_runs.py): each looks every hour; the run is taken for an hour
+first (a process that dies in the middle is replaced at the next look) and then marked for the
+day. A start after the last purger is gone
 (a restart) purges shortly after, as before.
 
 The same module runs the bot's side of key rotation: every few seconds it compares the content
@@ -47,13 +49,29 @@ async def start_purge(application: App) -> None:
     application.bot_data[WATCH_KEY] = watch
     await watch.tick()
     assert application.job_queue is not None
-    application.job_queue.run_repeating(_purge, interval=LOOK, first=FIRST, name="purge")
+    if services.config.webhook is None:  # one process: its own schedule
+        application.job_queue.run_repeating(
+            _purge_here, interval=INTERVAL, first=FIRST, name="purge"
+        )
+    else:
+        application.job_queue.run_repeating(_purge, interval=LOOK, first=FIRST, name="purge")
     application.job_queue.run_repeating(
         _watch_keys, interval=HOLDER_INTERVAL, first=HOLDER_INTERVAL, name="keyring-watch"
     )
 
 
+async def _purge_here(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Long polling, the only process: purge now."""
+    services: Services = context.application.bot_data["services"]
+    counts = await purge_expired(
+        services.store.db, services.store.keyring, services.config.retention_days
+    )
+    if not counts.tips:
+        log.debug("purge: no tip past the retention")
+
+
 async def _purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Several processes: purge when this process takes the day's run."""
     services: Services = context.application.bot_data["services"]
     runs = services.store.job_runs
     first_look = not context.application.bot_data.get(LOOKED_KEY)

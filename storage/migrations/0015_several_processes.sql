@@ -1,28 +1,32 @@
 -- Several bot processes on one database (issue 15, item 3). Times are unix seconds. Every
 -- statement that uses these tables is plain SQL that PostgreSQL accepts too (INSERT ... ON
 -- CONFLICT ... RETURNING, no SQLite-only function); the PostgreSQL twin of this file types the
--- times DOUBLE PRECISION, update ids BIGINT and the keys BYTEA.
+-- times DOUBLE PRECISION, bot and update ids BIGINT and the keys BYTEA.
 
--- Updates seen by any process (storage/updates_seen.py): claimed ('handling', by `holder`
--- until `until`) before an update is handled, 'done' after. A second delivery of a done update
--- is dropped; of one in hand by a live holder, refused for now; of one whose holder's lease ran
--- out, handled again. Rows older than a day are purged by housekeeping (`at`).
+-- Updates seen by any process (storage/updates_seen.py), per bot (`bot`, the bot's id: update
+-- ids are unique per bot only, and a new token starts them again at 1): claimed ('handling', by
+-- `holder`, a process `host:pid:nonce`) before an update is handled, 'done' after. A second
+-- delivery of a done update is dropped; of one in hand by a live process, refused for now; of
+-- one whose process is gone, handled again. A claim carries no time: whether its holder lives
+-- is its process's (the pid on the same host, else the process's heartbeat, the lease named
+-- 'process:<holder>' in `leases`). `at` is the hour the update was seen (the only time kept of
+-- someone's message): rows a day old are purged by housekeeping.
 CREATE TABLE updates_seen (
-    update_id INTEGER PRIMARY KEY,
+    bot       INTEGER NOT NULL,
+    update_id INTEGER NOT NULL,
     state     TEXT NOT NULL CHECK (state IN ('handling', 'done')),
     holder    TEXT NOT NULL,
-    until     REAL NOT NULL,
-    at        REAL NOT NULL
+    at        REAL NOT NULL,
+    PRIMARY KEY (bot, update_id)
 );
 CREATE INDEX updates_seen_by_time ON updates_seen (at);
 
 -- One chat's turn (storage/chat_turns.py): held by one process while it handles an update of
--- that chat, until `until` unless renewed. The chat is named by a keyed pseudonym (the rate-limit
--- key), never by its id.
+-- that chat. No time either: a turn whose holder is gone (as for updates_seen) is taken over.
+-- The chat is named by a keyed pseudonym (the rate-limit key), never by its id.
 CREATE TABLE chat_turns (
     chat   BLOB PRIMARY KEY,
-    holder TEXT NOT NULL,
-    until  REAL NOT NULL
+    holder TEXT NOT NULL
 );
 CREATE INDEX chat_turns_by_holder ON chat_turns (holder);
 

@@ -34,49 +34,122 @@ async def two(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[t
         await first.close()
 
 
+BOT = 123456
+OTHER_BOT = 654321
+
+
 async def test_an_update_is_claimed_once_and_a_done_one_is_dropped(
     two: tuple[Store, Store],
 ) -> None:
     a, b = two
-    assert (await a.updates_seen.claim(101, "A")).seen is Seen.CLAIMED
-    busy = await b.updates_seen.claim(101, "B")
+    assert (await a.updates_seen.claim(BOT, 101, "A")).seen is Seen.CLAIMED
+    busy = await b.updates_seen.claim(BOT, 101, "B")
     assert busy.seen is Seen.BUSY and busy.holder == "A"
-    await a.updates_seen.done(101, "A")
-    assert (await b.updates_seen.claim(101, "B")).seen is Seen.DONE
-    assert (await a.updates_seen.claim(101, "A")).seen is Seen.DONE
+    await a.updates_seen.done(BOT, 101, "A")
+    assert (await b.updates_seen.claim(BOT, 101, "B")).seen is Seen.DONE
+    assert (await a.updates_seen.claim(BOT, 101, "A")).seen is Seen.DONE
 
 
-async def test_a_claim_whose_lease_ran_out_is_handled_again(two: tuple[Store, Store]) -> None:
+async def test_the_same_update_id_of_two_bots_does_not_collide(
+    two: tuple[Store, Store],
+) -> None:
     a, b = two
-    assert (await a.updates_seen.claim(102, "A", seconds=0.05)).seen is Seen.CLAIMED
-    await asyncio.sleep(0.1)
-    assert (await b.updates_seen.claim(102, "B")).seen is Seen.CLAIMED
-    await a.updates_seen.done(102, "A")  # the old holder's late "done" does not count
-    assert await b.updates_seen.state(102) == "handling"
-    await b.updates_seen.done(102, "B")
-    assert await a.updates_seen.state(102) == "done"
+    assert (await a.updates_seen.claim(BOT, 1, "A")).seen is Seen.CLAIMED
+    await a.updates_seen.done(BOT, 1, "A")
+    # A new token (a new bot) on the same database starts its update ids at 1 again.
+    assert (await b.updates_seen.claim(OTHER_BOT, 1, "B")).seen is Seen.CLAIMED
+    assert await a.updates_seen.state(OTHER_BOT, 1) == "handling"
+    assert await a.updates_seen.state(BOT, 1) == "done"
+    await b.updates_seen.done(OTHER_BOT, 1, "B")
+    assert await b.updates_seen.state(OTHER_BOT, 1) == "done"
+
+
+async def test_a_claim_of_a_process_with_a_live_heartbeat_is_busy_then_taken_over(
+    two: tuple[Store, Store],
+) -> None:
+    a, b = two
+    assert await a.updates_seen.beat("A", seconds=0.3)
+    assert (await a.updates_seen.claim(BOT, 102, "A", alive_at=time.time())).seen is (
+        Seen.CLAIMED
+    )
+    busy = await b.updates_seen.claim(BOT, 102, "B", alive_at=time.time())
+    assert busy.seen is Seen.BUSY and busy.holder == "A"  # A's process lives
+    assert await a.updates_seen.beat("A", seconds=0.3)  # renewed: still busy
+    assert (await b.updates_seen.claim(BOT, 102, "B", alive_at=time.time())).seen is Seen.BUSY
+    await asyncio.sleep(0.4)  # A died: its heartbeat ran out
+    assert (await b.updates_seen.claim(BOT, 102, "B", alive_at=time.time())).seen is (
+        Seen.CLAIMED
+    )
+    await a.updates_seen.done(BOT, 102, "A")  # the old holder's late "done" does not count
+    assert await b.updates_seen.state(BOT, 102) == "handling"
+    await b.updates_seen.done(BOT, 102, "B")
+    assert await a.updates_seen.state(BOT, 102) == "done"
+
+
+async def test_a_claim_of_a_process_stopped_cleanly_is_taken_over_at_once(
+    two: tuple[Store, Store],
+) -> None:
+    a, b = two
+    assert await a.updates_seen.beat("A")
+    await a.updates_seen.claim(BOT, 106, "A", alive_at=time.time())
+    assert (await b.updates_seen.claim(BOT, 106, "B", alive_at=time.time())).seen is Seen.BUSY
+    await a.updates_seen.stop_beating("A")
+    assert (await b.updates_seen.claim(BOT, 106, "B", alive_at=time.time())).seen is (
+        Seen.CLAIMED
+    )
+
+
+async def test_without_heartbeats_the_caller_decides(two: tuple[Store, Store]) -> None:
+    """Long polling (one process, no heartbeat): a claim of another holder stays BUSY for the
+    store; bot/fleet.py takes it over (pid gone, or not a process of this host)."""
+    a, b = two
+    await a.updates_seen.claim(BOT, 107, "A")
+    assert (await b.updates_seen.claim(BOT, 107, "B")).seen is Seen.BUSY
+    assert (await a.updates_seen.claim(BOT, 107, "A")).seen is Seen.CLAIMED  # its own
+    assert await b.updates_seen.take_over(BOT, 107, "A", "B")
+    assert (await a.updates_seen.claim(BOT, 107, "A")).holder == "B"
 
 
 async def test_a_released_claim_and_a_gone_holder(two: tuple[Store, Store]) -> None:
     a, b = two
-    await a.updates_seen.claim(103, "A")
-    await a.updates_seen.release(103, "A")
-    assert (await b.updates_seen.claim(103, "B")).seen is Seen.CLAIMED
-    assert await a.updates_seen.take_over(103, "B", "A")  # B is known gone
-    assert (await b.updates_seen.claim(103, "B")).holder == "A"
-    assert await a.updates_seen.renew("A") == 1
+    await a.updates_seen.claim(BOT, 103, "A")
+    await a.updates_seen.release(BOT, 103, "A")
+    assert (await b.updates_seen.claim(BOT, 103, "B")).seen is Seen.CLAIMED
+    assert await a.updates_seen.take_over(BOT, 103, "B", "A")  # B is known gone
+    assert (await b.updates_seen.claim(BOT, 103, "B")).holder == "A"
 
 
 async def test_old_rows_are_purged(two: tuple[Store, Store]) -> None:
     a, _ = two
-    await a.updates_seen.claim(104, "A")
-    await a.updates_seen.done(104, "A")
-    await a.updates_seen.claim(105, "A")
-    assert await a.updates_seen.purge(keep_seconds=3600) == 0
-    await asyncio.sleep(0.02)
-    assert await a.updates_seen.purge(keep_seconds=0.01) == 1  # the done one; 105 is in hand
-    assert await a.updates_seen.state(104) is None
-    assert await a.updates_seen.state(105) == "handling"
+    assert await a.updates_seen.beat("A")
+    await a.updates_seen.claim(BOT, 104, "A")
+    await a.updates_seen.done(BOT, 104, "A")
+    await a.updates_seen.claim(BOT, 105, "A")
+    assert await a.updates_seen.purge() == 0
+    # Kept by the hour: a row is old once its hour is more than `keep_seconds` ago.
+    assert await a.updates_seen.purge(keep_seconds=-3600) == 1  # 105 is in hand, A lives
+    assert await a.updates_seen.state(BOT, 104) is None
+    assert await a.updates_seen.state(BOT, 105) == "handling"
+    await a.updates_seen.stop_beating("A")
+    assert await a.updates_seen.purge(keep_seconds=-3600) == 1  # A is gone: its claim too
+    assert await a.updates_seen.beat("B", seconds=-7200)  # a heartbeat long run out
+    await a.updates_seen.purge()
+    assert not await a.db.fetchall("SELECT name FROM leases WHERE name LIKE 'process:%'")
+
+
+async def test_claims_and_turns_hold_no_time_but_the_hour(two: tuple[Store, Store]) -> None:
+    a, b = two
+    assert await a.updates_seen.beat("A")
+    now = time.time()
+    await a.updates_seen.claim(BOT, 108, "A", alive_at=now)
+    assert await a.chat_turns.try_take(55, "A") is None
+    await b.updates_seen.claim(BOT, 108, "B", alive_at=now)
+    await a.updates_seen.done(BOT, 108, "A")
+    hour = now - now % 3600
+    seen = [dict(r) for r in await a.db.fetchall("SELECT * FROM updates_seen")]
+    assert seen == [{"bot": BOT, "update_id": 108, "state": "done", "holder": "A", "at": hour}]
+    turns = await a.db.fetchall("SELECT * FROM chat_turns")
+    assert [sorted(dict(r)) for r in turns] == [["chat", "holder"]]
 
 
 async def test_a_chat_turn_serialises_one_chat_and_not_two(two: tuple[Store, Store]) -> None:
@@ -92,6 +165,8 @@ async def test_a_chat_turn_serialises_one_chat_and_not_two(two: tuple[Store, Sto
             await asyncio.sleep(0.05)
             inside.remove(f"{holder}:{chat}")
 
+    for holder in ("A", "B", "A2"):  # live processes (a turn of a dead one is taken over)
+        assert await a.updates_seen.beat(holder)
     started = time.monotonic()
     await asyncio.gather(*(work(s, h, 7) for s, h in ((a, "A"), (b, "B"))), work(a, "A2", 8))
     assert not overlap
@@ -104,16 +179,21 @@ async def test_a_turn_held_too_long_gives_up_and_a_dead_holder_is_passed(
     two: tuple[Store, Store],
 ) -> None:
     a, b = two
+    assert await a.updates_seen.beat("A", seconds=0.3)
+    assert await b.updates_seen.beat("B")
     assert await a.chat_turns.try_take(9, "A") is None
-    with pytest.raises(TurnBusy):
+    with pytest.raises(TurnBusy):  # A's heartbeat is live
         async with b.chat_turns.turn(9, "B", wait=0.1):
             pass
     async with b.chat_turns.turn(9, "B", wait=0.1, gone=lambda holder: holder == "A"):
-        assert await a.chat_turns.try_take(9, "A") == "B"
-    assert await a.chat_turns.try_take(9, "A", seconds=0.01) is None  # released by B
-    await asyncio.sleep(0.05)
-    async with b.chat_turns.turn(9, "B", wait=0.5):  # A's lease ran out
+        assert await a.chat_turns.try_take(9, "A") == "B"  # A's pid is gone on this host
+    assert await a.chat_turns.try_take(9, "A") is None  # released by B
+    await asyncio.sleep(0.4)  # A died elsewhere: its heartbeat ran out
+    async with b.chat_turns.turn(9, "B", wait=0.5):
         pass
+    assert await a.chat_turns.try_take(10, "A") is None
+    assert await b.chat_turns.purge() == 1  # A's turn, A being dead
+    await b.chat_turns.release_all("B")
 
 
 async def test_the_chat_is_never_stored_in_clear(two: tuple[Store, Store]) -> None:

@@ -1,0 +1,127 @@
+"""bot/fleet.py: whether a claim's holder lives is its process's (the pid on this host, else the
+process's heartbeat with several processes; long polling, one process, keeps no heartbeat)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import bot.fleet
+from bot.fleet import Fleet
+from storage.store import Store, open_store
+from storage.updates_seen import Seen
+from tests.unit.conftest import MASTER
+from workers.jobs import PROCESS, alive_here, gone
+
+BOT = 777
+HOST = socket.gethostname()
+DEAD_HERE = f"{HOST}:{2**22 + 12345}:x"  # no such pid on this host
+ALIVE_HERE = f"{HOST}:{os.getppid()}:x"  # the test runner's parent
+ELSEWHERE = "another-host-of-the-line:4242:x"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(tmp_path / "tipline.db", MASTER)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def test_a_holder_is_alive_here_gone_here_or_elsewhere() -> None:
+    assert alive_here(PROCESS) and not gone(PROCESS)
+    assert alive_here(ALIVE_HERE) and not gone(ALIVE_HERE)
+    assert gone(DEAD_HERE) and not alive_here(DEAD_HERE)
+    assert not gone(ELSEWHERE) and not alive_here(ELSEWHERE)  # cannot tell from here
+    earlier_run = f"{HOST}:{os.getpid()}:{'0' * 8}"  # this pid, another nonce: a predecessor
+    assert gone(earlier_run) or earlier_run == PROCESS
+
+
+async def _held_by(store: Store, holder: str, update_id: int, *, beat: float | None) -> None:
+    if beat is not None:
+        assert await store.updates_seen.beat(holder, seconds=beat)
+    claimed = await store.updates_seen.claim(BOT, update_id, holder)
+    assert claimed.seen is Seen.CLAIMED
+
+
+async def test_several_a_claim_of_a_live_heartbeat_is_busy_until_it_runs_out(
+    store: Store,
+) -> None:
+    fleet = Fleet(store, BOT, several=True)
+    await fleet.beat()
+    await _held_by(store, ELSEWHERE, 1, beat=0.3)
+    assert await fleet.claim(1) is Seen.BUSY
+    await asyncio.sleep(0.4)  # the other host's process died: its heartbeat ran out
+    assert await fleet.claim(1) is Seen.CLAIMED
+    await fleet.done(1)
+    assert await fleet.claim(1) is Seen.DONE
+
+
+async def test_several_a_claim_of_a_dead_pid_here_is_taken_over_at_once(store: Store) -> None:
+    fleet = Fleet(store, BOT, several=True)
+    await _held_by(store, DEAD_HERE, 2, beat=30)  # heartbeat still live, but the pid is gone
+    assert await fleet.claim(2) is Seen.CLAIMED
+
+
+async def test_several_a_clean_stop_lets_the_others_take_over_at_once(store: Store) -> None:
+    other = Fleet(store, BOT, several=True, holder=ELSEWHERE)
+    await other.beat()
+    assert await other.claim(3) is Seen.CLAIMED
+    fleet = Fleet(store, BOT, several=True)
+    assert await fleet.claim(3) is Seen.BUSY
+    await other.stop()
+    assert await fleet.claim(3) is Seen.CLAIMED
+
+
+async def test_polling_keeps_no_heartbeat_and_takes_over_what_is_not_running_here(
+    store: Store,
+) -> None:
+    fleet = Fleet(store, BOT, several=False)
+    await fleet.beat()
+    assert not await store.db.fetchall("SELECT name FROM leases")
+    await _held_by(store, ELSEWHERE, 4, beat=None)  # one poller: that process is dead
+    assert await fleet.claim(4) is Seen.CLAIMED
+    await _held_by(store, DEAD_HERE, 5, beat=None)
+    assert await fleet.claim(5) is Seen.CLAIMED
+    await _held_by(store, ALIVE_HERE, 6, beat=None)  # a predecessor finishing: wait for it
+    assert await fleet.claim(6) is Seen.BUSY
+
+
+async def test_polling_waits_for_a_running_predecessor_only_so_long(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.fleet, "POLL_WAIT", 0.3)
+    monkeypatch.setattr(bot.fleet, "BUSY_POLL", 0.05)
+    fleet = Fleet(store, BOT, several=False)
+    await _held_by(store, ALIVE_HERE, 7, beat=None)
+    started = time.monotonic()
+    assert await fleet.claim_waiting(7) is Seen.CLAIMED
+    assert time.monotonic() - started >= 0.3
+    stop = asyncio.Event()
+    stop.set()
+    await _held_by(store, ALIVE_HERE, 8, beat=None)
+    assert await fleet.claim_waiting(8, stop) is Seen.BUSY  # stopping: left to its holder
+
+
+async def test_a_handled_update_leaves_no_time_finer_than_the_hour(store: Store) -> None:
+    fleet = Fleet(store, BOT, several=True)
+    await fleet.beat()
+    before = time.time()
+    async with fleet.turn(4242):
+        assert await fleet.claim(9) is Seen.CLAIMED
+        turns = await store.db.fetchall("SELECT * FROM chat_turns")
+        assert [sorted(dict(r)) for r in turns] == [["chat", "holder"]]
+    await fleet.done(9)
+    now = time.time()
+    rows = [dict(r) for r in await store.db.fetchall("SELECT * FROM updates_seen")]
+    assert len(rows) == 1 and rows[0]["at"] in {before - before % 3600, now - now % 3600}
+    assert rows == [{"bot": BOT, "update_id": 9, "state": "done", "holder": PROCESS,
+                     "at": rows[0]["at"]}]
+    assert not await store.db.fetchall("SELECT * FROM chat_turns")
