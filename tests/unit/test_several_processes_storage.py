@@ -2,7 +2,7 @@
 turns, the shared flood count and periodic runs, each exercised by two stores opened on one
 file as two processes would (each with its own connection, locks and busy timeout).
 
-`db` is a parameter so that the same tests run on PostgreSQL once it lands; today "sqlite".
+Each runs on SQLite and on PostgreSQL (`db_target`, tests/unit/conftest.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from storage.updates_seen import Seen
 from tests.unit.conftest import MASTER
 
 
-@pytest.fixture(params=["sqlite"])
-async def two(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
-    """Two stores on one database, as two bot processes have."""
-    assert request.param == "sqlite"
-    first = await open_store(tmp_path / "tipline.db", MASTER)
-    second = await open_store(tmp_path / "tipline.db", MASTER)
+@pytest.fixture
+async def two(db_target: str | Path) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, as two bot processes have (SQLite and PostgreSQL)."""
+    first = await open_store(db_target, MASTER)
+    second = await open_store(db_target, MASTER)
     try:
         yield first, second
     finally:
