@@ -60,8 +60,11 @@ def _free_port() -> int:
 class Cluster:
     """One PostgreSQL server in a temporary folder (see the module's docstring)."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits as a real server has them (benchmarks);
+        the tests' cluster goes without, which costs nothing they check."""
         self.bin_dir = bin_dir
+        self.durable = durable
         self.folder = Path(tempfile.mkdtemp(prefix="tipline-pg-"))
         self.data = self.folder / "data"
         self.port = _free_port()
@@ -92,8 +95,9 @@ class Cluster:
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
                   "--encoding=UTF8", "--locale=C", "--no-sync")
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}'"
-                   f" -p {self.port} -c fsync=off -c synchronous_commit=off"
-                   " -c full_page_writes=off -c max_connections=200")
+                   f" -p {self.port} -c max_connections=200")
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60",
                   "-l", str(self.folder / "server.log"), "start")
         self._started = True
