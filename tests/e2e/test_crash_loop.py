@@ -207,7 +207,10 @@ def test_twenty_kill_9s_mid_work_lose_no_tip_half_store_nothing_and_send_no_broa
         for user_id in subscribers:
             assert received(emulator, user_id, body) <= 1, (body, user_id)
     queued = len(with_store(bot, broadcasts))
-    assert sum("đã gửi xong." in (m.text or "") for m in admin.messages()) == queued
+    # Each is reported; a kill between the report and its record sends it again at the next
+    # start (at least once, as the outbox: a lost report would leave the admin guessing).
+    reports = [m.text or "" for m in admin.messages() if "đã gửi xong." in (m.text or "")]
+    assert queued <= len(reports) <= queued + ROUNDS, (queued, len(reports))
 
     verify = bot.cli("audit", "verify")
     assert verify.returncode == 0, verify.stderr
