@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from telegram import Update
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from handlers.resident import receipts
@@ -75,9 +76,14 @@ async def tell_to_slow_down(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure by update id only (never content) and tell the user kindly."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
-    )
+    error = context.error
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # Telegram did not answer in time or the connection broke: a bad moment of the network,
+        # not a fault of the bot, so one line without a traceback (a Bad Request is ours).
+        log.warning("update %s failed: %s (Telegram out of reach)", update_id,
+                    type(error).__name__)
+    else:
+        log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=error)
     user = private_user(update) if isinstance(update, Update) else None
     if not isinstance(update, Update) or user is None:
         return
