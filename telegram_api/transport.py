@@ -15,6 +15,7 @@ form-encoded parameters, multipart with files; the User-Agent.
 from __future__ import annotations
 
 import math
+import re
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -99,9 +100,19 @@ class AiohttpRequest(BaseRequest):
             async with session.request(method, url, data=body, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts are asyncio's (TimeoutError)
-            raise TimedOut(f"aiohttp.{type(error).__name__}: {error}") from error
+            raise TimedOut(_described(error)) from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            raise NetworkError(_described(error)) from error
+
+
+#: The bot token inside a Bot API URL (`/bot<id>:<secret>/`), as an aiohttp error may quote it.
+_TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+
+def _described(error: BaseException) -> str:
+    """The error for the log, without the token: whoever holds it can read every message
+    residents send the bot (getUpdates), so it must not reach a log line."""
+    return _TOKEN.sub("bot<token>", f"aiohttp.{type(error).__name__}: {error}")
 
 
 def _timeout(

@@ -10,7 +10,7 @@ import telegram
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from emulator import Emulator, UserHandle
-from telegram_api.transport import AiohttpRequest
+from telegram_api.transport import AiohttpRequest, _described
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -92,3 +92,8 @@ async def test_a_full_pool_waits_its_turn_then_times_out(
             await bot.send_message(alice.id, "không chen được")
         await slow
     assert [m.text for m in emu.messages(alice.id)] == ["chậm"]
+
+
+def test_an_error_that_quotes_the_url_does_not_carry_the_token() -> None:
+    quoted = _described(ValueError("http://127.0.0.1:8081/bot123456:AAE-secret_x/sendMessage"))
+    assert "AAE-secret_x" not in quoted and "bot<token>/sendMessage" in quoted
