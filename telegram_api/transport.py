@@ -9,11 +9,18 @@ transport was most of the bot's CPU under a crowd (docs/PERFORMANCE.md, section 
 What PTB's HTTPXRequest promises, this keeps: the four timeouts (connect, read, write, pool)
 with the same defaults; a timeout of any kind raises `TimedOut` and any other transport
 failure `NetworkError`, which is what `telegram_api/answers.py` and the workers classify;
-form-encoded parameters, multipart with files; the User-Agent.
+multipart with files; the User-Agent.
+
+Parameters without files go as one JSON body (the Bot API takes `application/json`) rather than
+PTB's form encoding: aiohttp's form encoding (FormData, urllib's quoting of every character, each
+keyboard dumped to a JSON string first) was about a tenth of the bot's CPU under a crowd of
+/start (py-spy of the bench/intake.py run, session 5); one `json.dumps` of the whole call is a
+fraction of it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -79,7 +86,6 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data is not None else None
-        fields = request_data.json_parameters if request_data is not None else None
         read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
         pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
@@ -88,22 +94,31 @@ class AiohttpRequest(BaseRequest):
         else:
             write = write_timeout
         timeout = _timeout(read=read, write=write, connect=connect, pool=pool)
-        body: aiohttp.FormData | dict[str, str] | None = fields
-        if files:
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
+        if files and request_data is not None:
             form = aiohttp.FormData()
-            for name, value in (fields or {}).items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (filename, content, mime) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
+        elif request_data is not None and (parameters := request_data.parameters):
+            body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = _JSON
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as response:
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts are asyncio's (TimeoutError)
             raise TimedOut(_described(error)) from error
         except aiohttp.ClientError as error:
             raise NetworkError(_described(error)) from error
 
+
+#: The content type of a call's parameters sent as one JSON body.
+_JSON = {"Content-Type": "application/json"}
 
 #: The bot token inside a Bot API URL (`/bot<id>:<secret>/`), as an aiohttp error may quote it.
 _TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")

@@ -44,6 +44,13 @@ async def test_text_markup_files_and_downloads_go_through(
     assert [m.text or m.caption for m in emu.messages(alice.id)] == [
         "Xin chào & <tạm biệt>", "ảnh"
     ]
+    # without files, one JSON body: the keyboard arrives as an object, not a JSON string
+    text_call, photo_call = emu.calls_to("sendMessage")[-1], emu.calls_to("sendPhoto")[-1]
+    assert text_call.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Có <b>", "callback_data": "x:1"}]]
+    }
+    assert text_call.params["chat_id"] == alice.id
+    assert photo_call.params["caption"] == "ảnh"  # multipart, with the file
 
 
 async def test_a_timeout_is_timed_out_and_the_call_may_still_have_landed(
