@@ -48,7 +48,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.fleet import fleet_of
+from bot.fleet import Fleet, fleet_of
 from storage.updates_seen import Seen
 from telegram_api.types import App
 from workers.jobs import wind_down
@@ -327,6 +327,7 @@ async def _poll(
         reach.answered()
         delay = RETRY_FIRST
         fleet = fleet_of(application)
+        fresh = []
         for update in updates:
             if polling.recent.begin(update.update_id) is not None:
                 log.info("update %s delivered again; not handled twice", update.update_id)
@@ -334,15 +335,21 @@ async def _poll(
             # Remembered as accepted: polling has no answer to withhold, so a failure later
             # (the handler's) is never retried by a redelivery either.
             polling.recent.done(update.update_id, True)
+            fresh.append(update)
+        # Claimed in the database before they are queued, the whole batch at once; each is
+        # marked done once handled (bot/app.py, the lanes' `after`), so a restart does not
+        # handle it again.
+        claims = await _claimed(fleet, [update.update_id for update in fresh])
+        for update in fresh:
             if fleet is not None:
-                # Claimed in the database before it is queued; marked done once handled
-                # (bot/app.py, the lanes' `after`), so a restart does not handle it again.
-                try:
-                    seen = await fleet.claim_waiting(update.update_id, stop)
-                except Exception as error:
-                    log.warning("update %s: not claimed in the database (%s); handled anyway",
-                                update.update_id, type(error).__name__)
-                    seen = Seen.CLAIMED
+                seen = claims.get(update.update_id, Seen.CLAIMED)
+                if seen is Seen.BUSY:
+                    try:
+                        seen = await fleet.claim_waiting(update.update_id, stop)
+                    except Exception as error:
+                        log.warning("update %s: not claimed in the database (%s); handled"
+                                    " anyway", update.update_id, type(error).__name__)
+                        seen = Seen.CLAIMED
                 if seen is Seen.DONE:
                     log.info("update %s delivered again; handled before this start",
                              update.update_id)
@@ -352,6 +359,19 @@ async def _poll(
             await application.update_queue.put(update)
         if updates:
             polling.offset = updates[-1].update_id + 1
+
+
+async def _claimed(fleet: Fleet | None, update_ids: list[int]) -> dict[int, Seen]:
+    """The batch's claims (bot/fleet.py); none when the database fails: handled anyway
+    (a lost claim risks a repeat after a restart, a lost update a resident unanswered)."""
+    if fleet is None or not update_ids:
+        return {}
+    try:
+        return await fleet.claim_batch(update_ids)
+    except Exception as error:
+        log.warning("%s updates not claimed in the database (%s); handled anyway",
+                    len(update_ids), type(error).__name__)
+        return {}
 
 
 async def _confirm(application: App, offset: int) -> None:

@@ -26,6 +26,7 @@ seen more than a day before, and heartbeats long run out. Plain SQL that Postgre
 from __future__ import annotations
 
 import enum
+import json
 import time
 from dataclasses import dataclass
 
@@ -103,6 +104,45 @@ class UpdatesSeen:
             return Claim(Seen.DONE)
         return Claim(Seen.BUSY, row["holder"])
 
+    async def claim_many(self, bot: int, update_ids: list[int], holder: str) -> dict[int, Claim]:
+        """`claim` (without `alive_at`: long polling) for a whole getUpdates batch in two
+        statements instead of two per update: under a crowd the claims were a third of the
+        statements the bot ran (issue 16). Each update gets what `claim` would have said."""
+        if not update_ids:
+            return {}
+        ids = json.dumps(update_ids)
+        claimed = {
+            int(row["update_id"])
+            for row in await self._db.fetchall(
+                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
+                " SELECT CAST(? AS BIGINT), CAST(ids.value AS BIGINT), 'handling',"
+                " CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) FROM json_each(?) ids WHERE true"
+                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at"
+                " WHERE updates_seen.state = 'handling'"
+                " AND updates_seen.holder = excluded.holder"
+                " RETURNING update_id",
+                (bot, holder, _hour(time.time()), ids),
+            )
+        }
+        found = {update_id: Claim(Seen.CLAIMED) for update_id in update_ids if update_id in claimed}
+        others = [update_id for update_id in update_ids if update_id not in claimed]
+        if others:
+            rows = await self._db.fetchall(
+                "SELECT update_id, state, holder FROM updates_seen"
+                " WHERE bot = ? AND update_id IN (SELECT value FROM json_each(?))",
+                (bot, json.dumps(others)),
+            )
+            held = {int(row["update_id"]): row for row in rows}
+            for update_id in others:
+                row = held.get(update_id)
+                if row is None:  # purged in between: the one-by-one way
+                    found[update_id] = await self.claim(bot, update_id, holder)
+                elif row["state"] == "done":
+                    found[update_id] = Claim(Seen.DONE)
+                else:
+                    found[update_id] = Claim(Seen.BUSY, row["holder"])
+        return found
+
     async def take_over(self, bot: int, update_id: int, old_holder: str, holder: str) -> bool:
         """Take an update in hand by a holder known to be gone (its process died)."""
         result = await self._db.execute(
@@ -118,6 +158,15 @@ class UpdatesSeen:
             "UPDATE updates_seen SET state = 'done', at = ?"
             " WHERE bot = ? AND update_id = ? AND holder = ?",
             (_hour(time.time()), bot, update_id, holder),
+        )
+
+    async def done_many(self, bot: int, update_ids: list[int], holder: str) -> None:
+        """`done` for several updates in one statement (bot/fleet.py gathers the updates
+        finished while the previous statement ran)."""
+        await self._db.execute(
+            "UPDATE updates_seen SET state = 'done', at = ?"
+            " WHERE bot = ? AND holder = ? AND update_id IN (SELECT value FROM json_each(?))",
+            (_hour(time.time()), bot, holder, json.dumps(update_ids)),
         )
 
     async def release(self, bot: int, update_id: int, holder: str) -> None:

@@ -125,3 +125,57 @@ async def test_a_handled_update_leaves_no_time_finer_than_the_hour(store: Store)
     assert rows == [{"bot": BOT, "update_id": 9, "state": "done", "holder": PROCESS,
                      "at": rows[0]["at"]}]
     assert not await store.db.fetchall("SELECT * FROM chat_turns")
+
+
+async def test_a_batch_takes_over_a_dead_holders_claims_and_waits_for_a_live_one(
+    store: Store,
+) -> None:
+    fleet = Fleet(store, BOT, several=False)
+    await _held_by(store, DEAD_HERE, 20, beat=None)
+    await _held_by(store, ALIVE_HERE, 21, beat=None)
+    await _held_by(store, PROCESS, 22, beat=None)
+    await fleet.done(22)
+    assert await fleet.claim_batch([20, 21, 22, 23]) == {
+        20: Seen.CLAIMED, 21: Seen.BUSY, 22: Seen.DONE, 23: Seen.CLAIMED
+    }
+
+
+async def test_updates_finished_together_are_marked_in_few_statements(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group commit: the marks of updates finished while one is written go in the next one;
+    every caller returns only once its own mark is written."""
+    fleet = Fleet(store, BOT, several=False)
+    ids = list(range(100, 140))
+    assert all(c is Seen.CLAIMED for c in (await fleet.claim_batch(ids)).values())
+    statements: list[list[int]] = []
+    done_many = store.updates_seen.done_many
+
+    async def counted(bot: int, update_ids: list[int], holder: str) -> None:
+        statements.append(list(update_ids))
+        await done_many(bot, update_ids, holder)
+
+    monkeypatch.setattr(store.updates_seen, "done_many", counted)
+
+    async def finish(update_id: int) -> str | None:
+        await fleet.done(update_id)
+        return await store.updates_seen.state(BOT, update_id)
+
+    assert await asyncio.gather(*(finish(u) for u in ids)) == ["done"] * len(ids)
+    assert sorted(u for batch in statements for u in batch) == ids
+    assert len(statements) <= 3, statements
+    await fleet.done(140)  # alone later: a statement of its own
+    assert statements[-1] == [140]
+
+
+async def test_a_failed_mark_only_logs(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fleet = Fleet(store, BOT, several=False)
+
+    async def broken(bot: int, update_ids: list[int], holder: str) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(store.updates_seen, "done_many", broken)
+    await asyncio.gather(fleet.done(150), fleet.done(151))
+    assert "could not record them handled (OSError)" in caplog.text

@@ -259,3 +259,27 @@ async def test_a_held_run_is_taken_over_when_its_holder_dies(two: tuple[Store, S
     assert not await a.job_runs.due("menus", "A", 3600, hold=0.05)
     last = await a.job_runs.last("menus")
     assert last is not None and last[0] == "B"
+
+
+async def test_a_batch_is_claimed_as_each_of_its_updates_would_be(
+    two: tuple[Store, Store],
+) -> None:
+    """`claim_many` (long polling's getUpdates batch) says for each update what `claim` says."""
+    a, b = two
+    assert (await a.updates_seen.claim(BOT, 201, "A")).seen is Seen.CLAIMED
+    await a.updates_seen.done(BOT, 201, "A")
+    assert (await b.updates_seen.claim(BOT, 202, "B")).seen is Seen.CLAIMED
+    assert (await a.updates_seen.claim(BOT, 203, "A")).seen is Seen.CLAIMED  # A's own again
+    claims = await a.updates_seen.claim_many(BOT, [201, 202, 203, 204, 205], "A")
+    assert {u: c.seen for u, c in claims.items()} == {
+        201: Seen.DONE, 202: Seen.BUSY, 203: Seen.CLAIMED, 204: Seen.CLAIMED, 205: Seen.CLAIMED
+    }
+    assert claims[202].holder == "B"
+    assert await a.updates_seen.claim_many(BOT, [], "A") == {}
+    assert (await b.updates_seen.claim(BOT, 204, "B")).seen is Seen.BUSY  # claimed for A
+    await a.updates_seen.done_many(BOT, [203, 204, 202], "A")  # 202 is B's: left alone
+    assert [await a.updates_seen.state(BOT, u) for u in (202, 203, 204, 205)] == [
+        "handling", "done", "done", "handling"
+    ]
+    other = await b.updates_seen.claim_many(OTHER_BOT, [203], "B")  # another bot's 203
+    assert other[203].seen is Seen.CLAIMED
