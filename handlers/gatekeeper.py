@@ -16,7 +16,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from handlers.resident import receipts
-from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.context import language_of, private_user, services_of, staff_read
 from texts.catalog import plain, text
 from workers.delivery import on_staff_reachable
 from workers.menus import publish_menu_for
@@ -48,17 +48,25 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
-    await _note_staff_presence(context, user.id, user.first_name or "")
+    await _note_staff_presence(context, update.update_id, user.id, user.first_name or "")
     await receipts.deliver_owed(update, context)
 
 
-async def _note_staff_presence(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str) -> None:
-    """A staff member wrote: Telegram lets the bot write to them again; deliver what waits."""
+async def _note_staff_presence(
+    context: ContextTypes.DEFAULT_TYPE, update_id: int, user_id: int, name: str
+) -> None:
+    """A staff member wrote: Telegram lets the bot write to them again; deliver what waits.
+    The staff row read here is the gate's too (handlers/shared/context.staff_read)."""
     services = services_of(context)
     staff = services.store.staff
-    first_time = user_id in services.config.admin_ids and await staff.ensure_admin_row(
-        user_id, name
-    )
+    member = await staff.get(user_id)
+    staff_read.set((update_id, member))
+    admin = user_id in services.config.admin_ids
+    if member is None and not admin:
+        return  # a resident: nobody to mark reachable
+    first_time = admin and await staff.ensure_admin_row(user_id, name)
+    if first_time:
+        staff_read.set(None)  # the row was just written: the gate reads it again
     if await staff.mark_seen(user_id, name) or first_time:
         log.info("staff %s reachable", user_id)
         await publish_menu_for(context.bot, services, user_id)

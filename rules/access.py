@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services import Services
+from storage.staff import StaffMember
 from storage.tips import Tip
 
 
@@ -36,8 +37,12 @@ class Role:
 
 async def staff_role(services: Services, user_id: int) -> Role:
     """The role of `user_id` now, read from the database (usable outside a handler too)."""
+    return role_from(services, user_id, await services.store.staff.get(user_id))
+
+
+def role_from(services: Services, user_id: int, member: StaffMember | None) -> Role:
+    """The role that `member` (the staff row of `user_id` just read, or None) gives."""
     permanent = user_id in services.config.admin_ids
-    member = await services.store.staff.get(user_id)
     if member is None or not member.active:
         return Role(user_id, False, permanent, permanent, frozenset(), False)
     return Role(

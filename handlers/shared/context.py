@@ -14,7 +14,8 @@ from telegram import Update, User
 from telegram.ext import ContextTypes
 
 from bot.services import Services
-from rules.access import Role, staff_role
+from rules.access import Role, role_from, staff_role
+from storage.staff import StaffMember
 from texts.catalog import pick_language, plain, text
 
 
@@ -35,6 +36,25 @@ async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> 
 #: The role the gate (handlers/shared/gate.py) read for the update being handled: one lookup
 #: per update.
 current_role: contextvars.ContextVar[Role | None] = contextvars.ContextVar("role", default=None)
+
+
+#: The staff row (or None) the gatekeeper read for this update (its id, the row): the gate reads
+#: the role from it instead of the database again. Under a crowd of residents the two reads of
+#: the same row were a sixth of the statements the bot ran (issue 16); they are one handler
+#: group apart in the same task, so the role is still the one of the moment the update arrived.
+staff_read: contextvars.ContextVar[tuple[int, StaffMember | None] | None] = (
+    contextvars.ContextVar("staff_read", default=None)
+)
+
+
+async def role_at_start(services: Services, update_id: int, user_id: int) -> Role:
+    """The role for the gate: from the gatekeeper's reading of this very update, else read."""
+    read = staff_read.get()
+    if read is not None and read[0] == update_id and (
+        read[1] is None or read[1].user_id == user_id
+    ):
+        return role_from(services, user_id, read[1])
+    return await staff_role(services, user_id)
 
 
 async def role_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Role:

@@ -2,8 +2,9 @@
 
 `guarded(need, callback)` is the only way a command or button handler is registered
 (handlers/__init__.py), so a handler that declares nothing cannot be reached. The role is read
-from the database once per update, at the moment it runs (a demoted admin's old buttons stop
-working at once), checked against the declaration, and kept in a context variable for the
+from the database once per update, as it arrives (the gatekeeper's read of the staff row, one
+handler group before; a demoted admin's old buttons stop working at once), checked against the
+declaration, and kept in a context variable for the
 handler: `handlers.shared.context.role_of` returns it without a second lookup.
 """
 
@@ -17,8 +18,14 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.shared.context import current_role, language_of, private_user, services_of
-from rules.access import Role, staff_role
+from handlers.shared.context import (
+    current_role,
+    language_of,
+    private_user,
+    role_at_start,
+    services_of,
+)
+from rules.access import Role
 from texts.catalog import plain, text
 
 log = logging.getLogger(__name__)
@@ -52,7 +59,7 @@ class Guarded:
         user = private_user(update)
         if user is None:
             return
-        role = await staff_role(services_of(context), user.id)
+        role = await role_at_start(services_of(context), update.update_id, user.id)
         if not self.need.admits(role):
             # The update id only: the presser may be a resident, whose id is never logged.
             log.info("update %s: refused, needs %s", update.update_id, self.need.value)
