@@ -5,6 +5,8 @@ Staff see their role, areas and open tips above the same welcome and help (SPEC 
 
 from __future__ import annotations
 
+import functools
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
@@ -53,7 +55,10 @@ async def staff_header(context: ContextTypes.DEFAULT_TYPE, user_id: int, languag
     )
 
 
+@functools.cache
 def main_menu(language: str) -> InlineKeyboardMarkup:
+    """The welcome's menu in `language`, built once (a keyboard is immutable; building it for
+    every /start was a twentieth of the welcome's cost under a crowd)."""
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(plain(language, "menu_report"), callback_data="m:report")],
