@@ -17,16 +17,24 @@ with one officer; every emulator event is stamped as it happens (bench/common.Ev
 Targets of issue 16: both rates at least 0.7x the echo bot's, send -> card p95 under 1 s.
 The echo bot runs against an emulator of its own in this process, the same code as the bot's.
 
-    python -m bench.intake [--residents 50] [--starts 300]
+Both crowds run `--rounds` times (default 3), each followed at once by the echo bot's same
+pattern, so that a change of the machine's load between them touches both; the figures are the
+median of the rounds' ratios, and each round's is printed (on a shared 2-core machine one round
+alone moved by a factor of two).
+
+    python -m bench.intake [--residents 50] [--starts 300] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import os
 import re
+import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +89,13 @@ def burst(emulator: Emulator, clock: EventClock, base: int, count: int,
     return wall, count / wall
 
 
-def echo_crowd(echo: EchoBot, threads: int, per_thread: int) -> tuple[float, float]:
+def echo_crowd(echo: EchoBot, threads: int, per_thread: int, first: int = ECHOERS
+               ) -> tuple[float, float]:
     """`threads` users each send `per_thread` texts, each after the echo of the one before."""
     errors: list[str] = []
 
     def one(number: int) -> None:
-        user = echo.emulator.user(ECHOERS + number, "E")
+        user = echo.emulator.user(first + number, "E")
         try:
             for index in range(per_thread):
                 body = f"crowd {number} {index}"
@@ -110,17 +119,18 @@ def echo_crowd(echo: EchoBot, threads: int, per_thread: int) -> tuple[float, flo
     return wall, threads * per_thread / wall
 
 
-def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int
+def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int, first: int = RESIDENTS
                      ) -> tuple[float, int, list[float], list[str]]:
-    """`residents` reports at once: (wall s, updates sent, send->card latencies, errors)."""
+    """`residents` reports at once (user ids from `first`): (wall s, updates sent, send->card
+    latencies, errors)."""
     errors: list[str] = []
     lock = threading.Lock()
     latencies: list[float] = []
     receipts: list[float] = []
 
     def one(number: int) -> None:
-        resident_id = RESIDENTS + number
-        tag = f"[crowd-{number:03d}]"
+        resident_id = first + number
+        tag = f"[crowd-{resident_id}]"
         try:
             begun = time.perf_counter()
             report(emulator, emulator.user(resident_id, "Dân"),
@@ -154,20 +164,85 @@ def crowd_of_reports(emulator: Emulator, clock: EventClock, residents: int
     with clock._cond:
         events = [e for s, e in zip(clock._stamps, clock._events, strict=True) if s >= started]
     updates = sum(1 for e in events if e["type"] in ("click", "user_message")
-                  and RESIDENTS <= e.get("chat_id", 0) < RESIDENTS + residents)
-    RECEIPT_LATENCIES[:] = receipts
+                  and first <= e.get("chat_id", 0) < first + residents)
+    RECEIPT_LATENCIES.extend(receipts)
     return wall, updates, latencies, errors
+
+
+@dataclass
+class Round:
+    """One round: the bot's crowd of reports and burst of /start, each with the echo bot's same
+    pattern right after it (interleaved, so a change of the machine's load hits both)."""
+
+    updates: int
+    wall: float
+    report_cpu: float
+    echo_wall: float
+    echo_rate: float
+    echo_cpu: float
+    echo_updates: int
+    calls: int
+    start_wall: float
+    start_rate: float
+    start_cpu: float
+    echo_start_wall: float
+    echo_start_rate: float
+    echo_start_cpu: float
+    latencies: list[float]
+    errors: list[str]
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.wall
+
+    @property
+    def report_ratio(self) -> float:
+        return self.rate / self.echo_rate
+
+    @property
+    def start_ratio(self) -> float:
+        return self.start_rate / self.echo_start_rate
+
+
+def one_round(number: int, emulator: Emulator, clock: EventClock, bot: Any, echo: EchoBot,
+              residents: int, starts: int) -> Round:
+    offset = number * 1000
+    calls_before = len([c for c in emulator.calls if c.method != "getUpdates"])
+    cpu = cpu_seconds(bot.process.pid)
+    wall, updates, latencies, errors = crowd_of_reports(emulator, clock, residents,
+                                                        RESIDENTS + offset)
+    report_cpu = cpu_seconds(bot.process.pid) - cpu
+    calls = len([c for c in emulator.calls if c.method != "getUpdates"]) - calls_before
+    per_thread = max(1, round(updates / residents))
+    echo_cpu = cpu_seconds(echo.process.pid)
+    echo_wall, echo_rate = echo_crowd(echo, residents, per_thread, ECHOERS + offset)
+    echo_cpu = cpu_seconds(echo.process.pid) - echo_cpu
+    cpu = cpu_seconds(bot.process.pid)
+    start_wall, start_rate = burst(emulator, clock, STARTERS + offset, starts,
+                                   lambda user: user.send_command("/start"))
+    start_cpu = cpu_seconds(bot.process.pid) - cpu
+    echo_start_cpu = cpu_seconds(echo.process.pid)
+    echo_start_wall, echo_start_rate = burst(
+        echo.emulator, echo.clock, ECHOERS + 10_000 + offset, starts,
+        lambda user: user.send_text("hello"))
+    echo_start_cpu = cpu_seconds(echo.process.pid) - echo_start_cpu
+    return Round(updates, wall, report_cpu, echo_wall, echo_rate, echo_cpu,
+                 residents * per_thread, calls, start_wall, start_rate, start_cpu,
+                 echo_start_wall, echo_start_rate, echo_start_cpu, latencies, errors)
 
 
 def main(argv: list[str] | None = None) -> Report:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--starts", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of both crowds (the ratios' median is the figure)")
     args = parser.parse_args(argv)
     result = Report("intake", summary_path=args.summary_json)
     begun = time.perf_counter()
 
     echo = EchoBot()
+    rounds: list[Round] = []
     try:
         echo.round_trips(5)
         with emulator_and_bot() as (emulator, bot):
@@ -177,41 +252,30 @@ def main(argv: list[str] | None = None) -> Report:
             clock = EventClock(emulator)
             report(emulator, emulator.user(RESIDENTS - 1, "Dân"))  # warm: not counted
             assert bot.process is not None
-            cpu = cpu_seconds(bot.process.pid)
-            wall, updates, latencies, errors = crowd_of_reports(emulator, clock, args.residents)
-            report_cpu = cpu_seconds(bot.process.pid) - cpu
-            bot_rate = updates / wall
-            per_thread = max(1, round(updates / args.residents))
-            echo_cpu = cpu_seconds(echo.process.pid)
-            echo_wall, echo_rate = echo_crowd(echo, args.residents, per_thread)
-            echo_cpu = cpu_seconds(echo.process.pid) - echo_cpu
-            calls = len([c for c in emulator.calls if c.method != "getUpdates"])
-
-            cpu = cpu_seconds(bot.process.pid)
-            start_wall, start_rate = burst(emulator, clock, STARTERS, args.starts,
-                                           lambda user: user.send_command("/start"))
-            start_cpu = cpu_seconds(bot.process.pid) - cpu
+            for number in range(args.rounds):
+                rounds.append(one_round(number, emulator, clock, bot, echo, args.residents,
+                                        args.starts))
             clock.close()
-        echo_start_cpu = cpu_seconds(echo.process.pid)
-        echo_start_wall, echo_start_rate = burst(
-            echo.emulator, echo.clock, ECHOERS + 10_000, args.starts,
-            lambda user: user.send_text("hello"))
-        echo_start_cpu = cpu_seconds(echo.process.pid) - echo_start_cpu
     finally:
         echo.stop()
 
+    latencies = [x for r in rounds for x in r.latencies]
+    errors = [x for r in rounds for x in r.errors]
+    updates = sum(r.updates for r in rounds)
     card = spread(latencies) if latencies else None
-    result.section(f"{args.residents} residents report at once ({len(latencies)} completed)")
-    result.row("updates sent by the residents", updates)
-    result.row("wall time (first update -> last card)", wall, "s", 2)
-    result.row("bot: updates per second", bot_rate, "/s")
-    result.row(f"echo bot: {args.residents} × {per_thread} texts, each after its echo",
-               f"{echo_wall:.2f} s, {echo_rate:.1f}", "/s")
+    result.section(f"{args.residents} residents report at once, {args.rounds} rounds "
+                   f"({len(latencies)} completed)")
+    result.row("updates sent by the residents, a round", rounds[0].updates)
+    result.row("bot: updates per second, each round",
+               " / ".join(f"{r.rate:.0f}" for r in rounds), "/s")
+    result.row("echo bot: updates per second, each round (same pattern)",
+               " / ".join(f"{r.echo_rate:.0f}" for r in rounds), "/s")
+    echo_updates = sum(r.echo_updates for r in rounds)
     result.row("bot / echo bot CPU per update",
-               f"{ms(report_cpu / max(1, updates)):.1f} / "
-               f"{ms(echo_cpu / max(1, args.residents * per_thread)):.1f}", "ms")
-    result.row("Bot API calls (but getUpdates) per update, whole run: bot / echo",
-               f"{calls / max(1, updates):.1f} / 1.0")
+               f"{ms(sum(r.report_cpu for r in rounds) / max(1, updates)):.1f} / "
+               f"{ms(sum(r.echo_cpu for r in rounds) / max(1, echo_updates)):.1f}", "ms")
+    result.row("Bot API calls (but getUpdates) per update: bot / echo",
+               f"{sum(r.calls for r in rounds) / max(1, updates):.1f} / 1.0")
     if card:
         result.row("send -> card p50 / p95 / max",
                    f"{ms(card['p50']):.0f} / {ms(card['p95']):.0f} / {ms(card['max']):.0f}", "ms")
@@ -219,22 +283,29 @@ def main(argv: list[str] | None = None) -> Report:
         receipt = spread(RECEIPT_LATENCIES)
         result.row("send -> receipt p50 / p95 / max", f"{ms(receipt['p50']):.0f} / "
                    f"{ms(receipt['p95']):.0f} / {ms(receipt['max']):.0f}", "ms")
-    result.ratio("reports: bot updates/s / echo updates/s", bot_rate / echo_rate)
-    result.section(f"{args.starts} users send /start at once")
-    result.row("bot: first /start -> last answer", start_wall, "s", 2)
-    result.row("bot: answers per second", start_rate, "/s")
-    result.row("echo bot: first text -> last echo", echo_start_wall, "s", 2)
-    result.row("echo bot: answers per second", echo_start_rate, "/s")
+    result.row("reports: bot / echo, each round",
+               " / ".join(f"{r.report_ratio:.2f}" for r in rounds), "×")
+    result.ratio("reports: bot updates/s / echo updates/s (median of the rounds)",
+                 statistics.median(r.report_ratio for r in rounds))
+    result.section(f"{args.starts} users send /start at once, {args.rounds} rounds")
+    result.row("bot: answers per second, each round",
+               " / ".join(f"{r.start_rate:.0f}" for r in rounds), "/s")
+    result.row("echo bot: answers per second, each round",
+               " / ".join(f"{r.echo_start_rate:.0f}" for r in rounds), "/s")
     result.row("bot / echo bot CPU per answer",
-               f"{ms(start_cpu / args.starts):.1f} / {ms(echo_start_cpu / args.starts):.1f}",
+               f"{ms(sum(r.start_cpu for r in rounds) / (args.starts * len(rounds))):.1f} / "
+               f"{ms(sum(r.echo_start_cpu for r in rounds) / (args.starts * len(rounds))):.1f}",
                "ms")
-    result.ratio("/start: bot answers/s / echo answers/s", start_rate / echo_start_rate)
+    result.row("/start: bot / echo, each round",
+               " / ".join(f"{r.start_ratio:.2f}" for r in rounds), "×")
+    result.ratio("/start: bot answers/s / echo answers/s (median of the rounds)",
+                 statistics.median(r.start_ratio for r in rounds))
     if card:
         result.key("send -> card p95 (target < 1 s)", f"{ms(card['p95']):.0f} ms")
     for error in errors[:5]:
         result.note(error)
-    result.note(f"wall time {time.perf_counter() - begun:.1f} s; machine shared with other "
-                f"developers")
+    result.note(f"wall time {time.perf_counter() - begun:.1f} s; load at the end "
+                f"{os.getloadavg()[0]:.2f}; machine shared with other developers")
     return result
 
 
