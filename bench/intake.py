@@ -27,6 +27,7 @@ alone moved by a factor of two).
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import statistics
@@ -58,8 +59,9 @@ RECEIPT_LATENCIES: list[float] = []
 
 def answers(clock: EventClock, users: range, after: float) -> list[float]:
     """Stamps of the first bot message to each of `users` after `after`."""
-    with clock._cond:  # a snapshot of the events (the clock only appends)
-        stamps, events = list(clock._stamps), list(clock._events)
+    with clock._cond:  # a snapshot of the events since `after` (the clock only appends)
+        start = bisect.bisect_left(clock._stamps, after)
+        stamps, events = clock._stamps[start:], clock._events[start:]
     first: dict[int, float] = {}
     for stamp, event in zip(stamps, events, strict=True):
         if stamp >= after and event["type"] == "message" and event["chat_id"] in users \

@@ -81,6 +81,10 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
+        #: one condition per chat (on the same lock): a wait for a chat's messages wakes only at
+        #: that chat's changes, not at everyone's (50 users waiting at once each re-scanned their
+        #: chat under the lock at every change of every chat: most of the emulator's time)
+        self._chat_conds: dict[int, threading.Condition] = {}
         self._users: dict[int, UserInfo] = {}
         self._chats: dict[int, ChatInfo] = {}
         self._messages: dict[int, dict[int, StoredMessage]] = {}
@@ -184,9 +188,17 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
 
     # ---- notification & events -------------------------------------------------------------
 
-    def _notify(self) -> None:
-        """Wake blocking waiters and long polls; call with the lock held."""
+    def _notify(self, chat_id: int | None = None) -> None:
+        """Wake blocking waiters and long polls; call with the lock held. `chat_id`: a change
+        in that chat, which also wakes the waiters on that chat (all of them at a stop)."""
         self._cond.notify_all()
+        if chat_id is not None:
+            chat_cond = self._chat_conds.get(chat_id)
+            if chat_cond is not None:
+                chat_cond.notify_all()
+        elif self._closing:
+            for chat_cond in self._chat_conds.values():
+                chat_cond.notify_all()
         for loop, event in list(self._async_waiters):
             try:
                 loop.call_soon_threadsafe(event.set)
@@ -204,7 +216,7 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         if message is not None:
             event["message"] = message.snapshot().to_json()
         self._events.append(event)
-        self._notify()
+        self._notify(chat_id)
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -740,7 +752,8 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
         """
         cid = chat_id if isinstance(chat_id, int) else chat_id.id
         deadline = time.monotonic() + timeout
-        with self._cond:
+        with self._lock:
+            cond = self._chat_cond(cid)
             while True:
                 found = self._find_unconsumed(cid, predicate)
                 if found is not None:
@@ -748,7 +761,14 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(self._timeout_report(cid, predicate))
-                self._cond.wait(remaining)
+                cond.wait(remaining)
+
+    def _chat_cond(self, chat_id: int) -> threading.Condition:
+        """The condition of `chat_id`'s changes (call with the lock held)."""
+        cond = self._chat_conds.get(chat_id)
+        if cond is None:
+            cond = self._chat_conds[chat_id] = threading.Condition(self._lock)
+        return cond
 
     async def wait_for_message_async(
         self,
@@ -769,10 +789,15 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
                     raise TimeoutError(self._timeout_report(cid, predicate))
             await asyncio.sleep(0.01)
 
-    def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Block until ``condition()`` is truthy (re-checked after every change); returns it."""
+    def wait_until(
+        self, condition: Callable[[], Any], timeout: float = 10.0, *, chat: int | None = None
+    ) -> Any:
+        """Block until ``condition()`` is truthy (re-checked after every change, or with `chat`
+        after every change in that chat: bot messages, edits, deletions, answers, the user's
+        own; and at least every 0.1 s); returns it."""
         deadline = time.monotonic() + timeout
-        with self._cond:
+        with self._lock:
+            cond = self._cond if chat is None else self._chat_cond(chat)
             while True:
                 value = condition()
                 if value:
@@ -780,7 +805,7 @@ class Emulator(WebhookMethods, BotMethods, DriverMixin):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError("condition not met within timeout")
-                self._cond.wait(min(remaining, 0.1))
+                cond.wait(min(remaining, 0.1))
 
     def wait_for_callback_answer(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Block until the bot answered the callback query; returns the answer."""

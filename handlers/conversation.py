@@ -22,7 +22,7 @@ from handlers.resident import report as resident_report
 from handlers.resident import status as resident_status
 from handlers.resident.evidence import user_lock
 from handlers.shared import flows
-from handlers.shared.context import language_of, private_user, services_of
+from handlers.shared.context import language_of, private_user, reads_of, services_of
 from handlers.shared.flows import Flow, Purpose, TypedDates
 from texts.catalog import Html, text
 
@@ -113,6 +113,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     count = await store.tips.forget_notify_chat(update.effective_chat.id)
     await flows.end(context, user.id)
     await store.preferences.forget(user.id)
+    reads_of(context, user.id).language = None
     answer = text(language, "forget_done", count=count)
     if await store.subscribers.unsubscribe(user.id):
         answer = Html(answer + "\n\n" + text(language, "forget_subscription_removed"))

@@ -20,7 +20,7 @@ def wait_button(
                 return message
         return None
 
-    return emulator.wait_until(find, timeout=timeout)
+    return emulator.wait_until(find, timeout=timeout, chat=user.id)
 
 
 def wait_text(emulator: Emulator, user: UserHandle, part: str, timeout: float = 10) -> ChatMessage:
@@ -32,7 +32,7 @@ def wait_text(emulator: Emulator, user: UserHandle, part: str, timeout: float = 
                 return message
         return None
 
-    return emulator.wait_until(find, timeout=timeout)
+    return emulator.wait_until(find, timeout=timeout, chat=user.id)
 
 
 def press(emulator: Emulator, user: UserHandle, data: str) -> None:
@@ -68,7 +68,7 @@ def report(
             resident.click(message.message_id, next_page)
             emulator.wait_until(
                 lambda m=message: emulator.message(resident.id, m.message_id).callback_data()
-                != m.callback_data()
+                != m.callback_data(), chat=resident.id
             )
     wait_button(emulator, resident, "r:place:skip")
     if location:

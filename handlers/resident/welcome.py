@@ -14,7 +14,7 @@ from handlers.resident.report import start_report
 from handlers.resident.status import status_command
 from handlers.resident.subscribe import menu
 from handlers.shared.buttons import parse
-from handlers.shared.context import language_of, private_user, role_of, services_of
+from handlers.shared.context import language_of, private_user, reads_of, role_of, services_of
 from storage.tips import Scope
 from telegram_api.answers import unless_unchanged
 from texts.catalog import Html, offered, plain, text
@@ -114,6 +114,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     services = services_of(context)
     await services.store.preferences.set_language(user.id, choice)
+    reads_of(context, user.id).language = choice
     await services.store.subscribers.set_language(user.id, choice)  # campaign news follow it
     await query.answer()
     with unless_unchanged():  # a double tap: the message already says so

@@ -9,12 +9,15 @@ longer has.
 from __future__ import annotations
 
 import contextvars
+import enum
+from dataclasses import dataclass
 
 from telegram import Update, User
 from telegram.ext import ContextTypes
 
 from bot.services import Services
 from rules.access import Role, role_from, staff_role
+from storage.conversations import Saved
 from storage.staff import StaffMember
 from texts.catalog import pick_language, plain, text
 
@@ -24,13 +27,56 @@ def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return services
 
 
+class _Unread(enum.Enum):
+    UNREAD = "unread"
+
+
+UNREAD = _Unread.UNREAD
+
+
+@dataclass(eq=False)
+class UpdateReads:
+    """What the update being handled has read of its user: their language preference and their
+    conversation's stored form (storage.conversations.Saved, or None), each read once.
+
+    Under a crowd of residents reporting, the conversation was read twice per update (the
+    gatekeeper's owed receipt, then the step) and the language 1.3 times: a third of the
+    statements the bot ran (issue 16, traced on bench/intake.py). A handler changes them only
+    through `handlers.shared.flows` (save, end) and the /language and /forget handlers, which
+    write here too, and one user's updates are handled one at a time (bot/chat_lanes.py; across
+    processes, the chat turns of bot/fleet.py), so within an update the reading stays true.
+    Keyed by PTB's context object, which is made anew for each update (and each job run).
+    """
+
+    context: object
+    user_id: int
+    language: str | _Unread | None = UNREAD
+    saved: Saved | _Unread | None = UNREAD
+
+
+_reads: contextvars.ContextVar[UpdateReads | None] = contextvars.ContextVar(
+    "update_reads", default=None
+)
+
+
+def reads_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> UpdateReads:
+    """This update's reads of `user_id` (new ones for another update or another user)."""
+    reads = _reads.get()
+    if reads is None or reads.context is not context or reads.user_id != user_id:
+        reads = UpdateReads(context, user_id)
+        _reads.set(reads)
+    return reads
+
+
 async def language_of(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> str:
     """The language to answer `user` in."""
     services = services_of(context)
     if user is None:
         return services.config.language
-    chosen = await services.store.preferences.language(user.id)
-    return pick_language(chosen, services.config.language, user.language_code)
+    reads = reads_of(context, user.id)
+    if reads.language is UNREAD:
+        reads.language = await services.store.preferences.language(user.id)
+    return pick_language(reads.language, services.config.language, user.language_code)
 
 
 #: The role the gate (handlers/shared/gate.py) read for the update being handled: one lookup
@@ -95,6 +141,7 @@ async def admin_composing(
     user = private_user(update)
     if admin is None and user is not None:
         await services_of(context).store.conversations.end(user.id)
+        reads_of(context, user.id).saved = None
     return admin
 
 
