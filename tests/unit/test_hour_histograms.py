@@ -76,7 +76,7 @@ def _expected(tips: list[dict[str, str | None]], window: Window,
 
 
 def _windows(rng: random.Random) -> list[Window]:
-    periods: list[Period] = [
+    periods: list[Period | None] = [
         typed_period(date(2024, 11, 1), date(2025, 4, 30)),  # everything, across a new year
         typed_period(date(2025, 1, 1), date(2025, 12, 31)),
         typed_period(date(2024, 12, 1), date(2025, 2, 28)),  # whole months inside
