@@ -11,8 +11,10 @@ subtracted as given: they may be rounded to the hour, and nothing here relies on
 - Acknowledged: `tips.acknowledged_at` (an officer's first status change).
 - Closed: `tips.closed_at`, which `TipDesk.set_status` keeps: the first change to resolved,
   unfounded or transferred since the tip was last reopened (NULL while it is open).
-- Hours: arrival to acknowledgement, and arrival to closing; the medians are over the period's
-  tips that have that time.
+- Hours: arrival to acknowledgement, and arrival to closing (whole seconds / 3600, never
+  negative); the medians are over the period's tips that have that time. They are read from
+  the histogram `tip_hours` (migration 0016) for the whole UTC days and months of the period,
+  and from the tips themselves for the partial days at its edges: the same values, merged.
 """
 
 from __future__ import annotations
