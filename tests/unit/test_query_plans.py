@@ -110,7 +110,9 @@ async def _an_officer_and_the_worker(store: Store) -> None:
         for status in (None, *OPEN_STATUSES, "resolved"):
             await store.desk.list_for(scope, status=status, limit=10, offset=0)
         await store.desk.list_for(scope, status=None, limit=10, offset=10)
-    tip = await store.tips.by_ref((await store.tips.by_id(first)).ref.lower())
+    stored = await store.tips.by_id(first)
+    assert stored is not None
+    tip = await store.tips.by_ref(stored.ref.lower())
     assert tip is not None
     await store.tips.by_receipt_code(codes[2])
     await store.tips.thread(first)
@@ -131,9 +133,10 @@ async def _an_officer_and_the_worker(store: Store) -> None:
 
     # /stats (both ways of counting), the monthly review, /export.
     year = typed_period(date(now.year, 1, 1), date(now.year, 12, 31))
-    for scope in (StatsScope(everything=True), StatsScope(everything=False, areas=("a-ngo",))):
-        await collect(store, year, scope, TZ)
-        await store.stats.export_rows(year.window(TZ), scope)
+    for stats_scope in (StatsScope(everything=True),
+                        StatsScope(everything=False, areas=("a-ngo",))):
+        await collect(store, year, stats_scope, TZ)
+        await store.stats.export_rows(year.window(TZ), stats_scope)
 
 
 def _names_of_watched(sql: str) -> set[str]:
