@@ -112,8 +112,9 @@ async def _an_officer_and_the_worker(store: Store) -> None:
         await store.desk.list_for(scope, status=None, limit=10, offset=10)
     stored = await store.tips.by_id(first)
     assert stored is not None
-    tip = await store.tips.by_ref(stored.ref.lower())
-    assert tip is not None
+    found = await store.tips.by_ref(stored.ref.lower())
+    assert found is not None
+    tip = found
     await store.tips.by_receipt_code(codes[2])
     await store.tips.thread(first)
     await store.desk.is_assigned(first, OFFICER)
