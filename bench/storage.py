@@ -38,6 +38,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import random
 import shutil
 import sys
@@ -74,14 +75,25 @@ CODES_KEPT = 200
 HANDED_EVERY = 2000
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 731 * 86400
-HISTORIES: tuple[tuple[tuple[str, float, int], ...], ...] = (
+#: The status histories drawn from (status, which time, staff): "ack" is the acknowledgement (an
+#: officer's first change), "close" the closing, "between" a moment between the two. The hours
+#: are drawn per tip (`delays`).
+HISTORIES: tuple[tuple[tuple[str, str, int], ...], ...] = (
     (),
-    (("acknowledged", 1.5, OFFICER),),
-    (("acknowledged", 0.5, OFFICER), ("verifying", 6.0, GIVER)),
-    (("acknowledged", 2.0, OFFICER), ("resolved", 30.0, OFFICER)),
-    (("unfounded", 12.0, GIVER),),
-    (("acknowledged", 1.0, OFFICER), ("transferred", 50.0, GIVER)),
+    (("acknowledged", "ack", OFFICER),),
+    (("acknowledged", "ack", OFFICER), ("verifying", "between", GIVER)),
+    (("acknowledged", "ack", OFFICER), ("resolved", "close", OFFICER)),
+    (("unfounded", "ack", GIVER),),
+    (("acknowledged", "ack", OFFICER), ("transferred", "close", GIVER)),
 )
+#: Whole hours from arrival, log-normal as real delays spread: to the acknowledgement a median
+#: of 6 h (up to 30 days), to the closing 3 days (up to 180 days).
+ACK_MEDIAN_HOURS, ACK_SIGMA, ACK_MAX_HOURS = 6.0, 1.5, 30 * 24
+CLOSE_MEDIAN_HOURS, CLOSE_SIGMA, CLOSE_MAX_HOURS = 72.0, 1.3, 180 * 24
+#: The version of the seeded data, in the cache files' names: a change to `specs` or HISTORIES
+#: makes new databases (v2: arrivals at whole hours and spread delays; v1 acknowledged every tip
+#: 0.5 to 2 hours after an arrival at odd seconds).
+DATA_VERSION = "v2"
 TEXT = ("Có người lạ chở gỗ ban đêm qua cầu, đi hai xe máy không biển số, khoảng 10 giờ tối, "
         "hướng về phía bản trên; tôi thấy ba lần trong tuần này.")
 
@@ -93,29 +105,46 @@ def label(size: int) -> str:
 # --- building the databases ---------------------------------------------------------------------
 
 
+def delays(rng: random.Random, history: tuple[tuple[str, str, int], ...]
+           ) -> tuple[tuple[str, float, int], ...]:
+    """A history's changes with hours drawn for this tip (whole hours: production rounds every
+    clear time to the hour)."""
+    ack = min(ACK_MAX_HOURS, round(rng.lognormvariate(math.log(ACK_MEDIAN_HOURS), ACK_SIGMA)))
+    close = max(ack, min(CLOSE_MAX_HOURS, round(
+        rng.lognormvariate(math.log(CLOSE_MEDIAN_HOURS), CLOSE_SIGMA))))
+    hours = {"ack": ack, "close": close, "between": (ack + close) // 2}
+    return tuple((status, float(hours[which]), staff) for status, which, staff in history)
+
+
 def specs(count: int) -> list[SeedTip]:
-    """`count` tips over two years, in order of arrival (ids grow with time, as in life)."""
+    """`count` tips over two years, in order of arrival (ids grow with time, as in life), each
+    arriving at a whole hour."""
     rng = random.Random(16)
     codes = [a.code for a in load_areas(None)]
-    moments = sorted(rng.randrange(SPAN_SECONDS) for _ in range(count))
+    moments = sorted(rng.randrange(SPAN_SECONDS // 3600) * 3600 for _ in range(count))
     return [
         SeedTip(
             category=rng.choice(CATEGORIES),
             area=rng.choice([*codes, None]),
             created=START + timedelta(seconds=moment),
-            changes=rng.choice(HISTORIES),
+            changes=delays(rng, rng.choice(HISTORIES)),
             text=TEXT,
         )
         for moment in moments
     ]
 
 
+def stem(size: int) -> str:
+    """The cache files' name of `size` tips (with the data's version)."""
+    return f"tips-{size}-{DATA_VERSION}"
+
+
 def base_path(size: int) -> Path:
-    return CACHE / f"tips-{size}.db"
+    return CACHE / f"{stem(size)}.db"
 
 
 def meta_path(size: int) -> Path:
-    return CACHE / f"tips-{size}.json"
+    return CACHE / f"{stem(size)}.json"
 
 
 def cached_meta(size: int) -> dict[str, Any] | None:
@@ -128,9 +157,9 @@ def fresh_partial(size: int) -> Path:
     """Where a database is built (renamed once complete); what an interrupted build left is
     removed."""
     CACHE.mkdir(mode=0o700, exist_ok=True)
-    for leftover in CACHE.glob(f"tips-{size}.building.db*"):
+    for leftover in CACHE.glob(f"{stem(size)}.building.db*"):
         leftover.unlink()
-    return CACHE / f"tips-{size}.building.db"
+    return CACHE / f"{stem(size)}.building.db"
 
 
 async def build(size: int, say: Callable[[str], None]) -> dict[str, Any]:
@@ -211,7 +240,7 @@ def schema_tag() -> str:
 
 def copy_for_schema(size: int, path: Path) -> None:
     """Copy the cached database to `path`, removing the copies made for other schemas."""
-    for stale in CACHE.glob(f"tips-{size}.*.db"):
+    for stale in CACHE.glob(f"{stem(size)}.*.db"):
         if stale != base_path(size) and ".building." not in stale.name:
             for part in (stale, Path(f"{stale}-wal"), Path(f"{stale}-shm")):
                 part.unlink(missing_ok=True)
@@ -223,7 +252,7 @@ def copy_for_schema(size: int, path: Path) -> None:
 async def working_copy(size: int, say: Callable[[str], None]) -> tuple[Path, float | None]:
     """A copy of the cached database migrated to this checkout's schema (made once per schema);
     and how long the migration took when it was made now."""
-    path = CACHE / f"tips-{size}.{schema_tag()}.db"
+    path = CACHE / f"{stem(size)}.{schema_tag()}.db"
     if path.exists():
         return path, None
     say(f"copying {base_path(size).name} for this schema")

@@ -11,8 +11,10 @@ subtracted as given: they may be rounded to the hour, and nothing here relies on
 - Acknowledged: `tips.acknowledged_at` (an officer's first status change).
 - Closed: `tips.closed_at`, which `TipDesk.set_status` keeps: the first change to resolved,
   unfounded or transferred since the tip was last reopened (NULL while it is open).
-- Hours: arrival to acknowledgement, and arrival to closing; the medians are over the period's
-  tips that have that time.
+- Hours: arrival to acknowledgement, and arrival to closing (whole seconds / 3600, never
+  negative); the medians are over the period's tips that have that time. They are read from
+  the histogram `tip_hours` (migration 0016) for the whole UTC days and months of the period,
+  and from the tips themselves for the partial days at its edges: the same values, merged.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from storage.database import Database
 
@@ -35,30 +37,47 @@ from storage.database import Database
 _IN_SCOPE = " (:everything = 1 OR t.area IN (SELECT value FROM json_each(:areas)))"
 _IN_PERIOD = " t.created_at >= :start AND t.created_at < :end AND" + _IN_SCOPE
 
-#: Hours from arrival, never negative (times rounded down to the hour can meet).
-_ACK_HOURS = "max(0.0, (julianday(t.acknowledged_at) - julianday(t.created_at)) * 24.0)"
-_CLOSE_HOURS = "max(0.0, (julianday(t.closed_at) - julianday(t.created_at)) * 24.0)"
-
-
-def _pg_hours(column: str) -> str:
-    return (f"greatest(0.0, extract(epoch FROM (CAST({column} AS timestamptz)"
-            " - CAST(t.created_at AS timestamptz))) / 3600.0)")
-
+#: Hours from arrival, never negative (times rounded down to the hour can meet), from whole
+#: seconds divided as doubles: the values the histogram of migration 0016 holds, the same in
+#: both dialects (PostgreSQL's `tip_hours_between` is that migration's).
+_ACK_HOURS = ("max(0, strftime('%s', t.acknowledged_at) - strftime('%s', t.created_at))"
+              " / 3600.0")
+_CLOSE_HOURS = "max(0, strftime('%s', t.closed_at) - strftime('%s', t.created_at)) / 3600.0"
 
 #: Each dialect's spelling of the statements below that differ by more than a word
 #: (storage/postgres.py translates the words).
 _HOURS = {
     "sqlite": (_ACK_HOURS, _CLOSE_HOURS),
-    "postgresql": (_pg_hours("t.acknowledged_at"), _pg_hours("t.closed_at")),
+    "postgresql": ("tip_hours_between(t.created_at, t.acknowledged_at)",
+                   "tip_hours_between(t.created_at, t.closed_at)"),
 }
 
-#: The median of `hours(h)`: the middle value, or the mean of the two middle ones, and how many.
-_MEDIAN = (
-    " SELECT avg(h) AS median, (SELECT count(*) FROM hours) AS n FROM ("
-    "  SELECT h FROM hours ORDER BY h"
-    "  LIMIT 2 - (SELECT count(*) FROM hours) % 2"
-    "  OFFSET ((SELECT count(*) FROM hours) - 1) / 2) AS middle"
+
+def _hours_of_tips(ack_hours: str, close_hours: str) -> str:
+    """The hours to acknowledgement and to closing of the tips that arrived in [:start, :end)
+    in the scope, value by value: (measure, h, n)."""
+    return (
+        "SELECT 'ack' AS measure, " + ack_hours + " AS h, count(*) AS n FROM tips t"  # noqa: S608
+        " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + " GROUP BY 2"
+        " UNION ALL SELECT 'close' AS measure, " + close_hours + " AS h, count(*) AS n"
+        " FROM tips t WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + " GROUP BY 2"
+    )
+
+
+#: The same from the histogram (migration 0016): the rows of :cells (the scope's areas, or
+#: '*' for every area) of the UTC days [:a0, :a1), months [:m0, :m1) and days [:b0, :b1).
+_CELLS = (" FROM tip_hours WHERE measure IN ('ack', 'close')"
+          " AND area IN (SELECT value FROM json_each(:cells)) AND")
+_HOURS_OF_HISTOGRAM = (
+    "SELECT measure, hours AS h, sum(n) AS n FROM ("  # noqa: S608
+    " SELECT measure, hours, n" + _CELLS + " grain = 'day' AND period >= :a0 AND period < :a1"
+    " UNION ALL SELECT measure, hours, n" + _CELLS + " grain = 'month'"
+    "  AND period >= :m0 AND period < :m1"
+    " UNION ALL SELECT measure, hours, n" + _CELLS + " grain = 'day'"
+    "  AND period >= :b0 AND period < :b1"
+    ") AS x GROUP BY measure, hours"
 )
+_HOURS_OF_TIPS = {dialect: _hours_of_tips(*hours) for dialect, hours in _HOURS.items()}
 
 #: Counting the tips of a period (TipCounts) kind by kind once the period holds more than this
 #: many tips per kind and bar (measured: at 100k tips, a year's 50k tips in 12,000 kinds × bars
@@ -95,19 +114,17 @@ _PG_GROUP_PERIOD = (
     " JOIN tips t ON t.created_at >= b.value->>0 AND t.created_at < b.value->>1"
     " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status"
 )
-_PG_COUNT_EACH_KIND = (
-    "SELECT CAST(b.key - 1 AS INTEGER) AS bar, k.category, nullif(k.area, '') AS area,"  # noqa: S608
-    " k.status, (SELECT count(*) FROM tips t WHERE t.category = k.category"
-    "  AND t.area IS NOT DISTINCT FROM nullif(k.area, '') AND t.status = k.status"
-    "  AND t.created_at >= b.value->>0 AND t.created_at < b.value->>1) AS n"
-    " FROM tip_tally k CROSS JOIN" + _PG_BARS +
-    " WHERE k.n > 0 AND (:everything = 1 OR k.area IN (SELECT value FROM json_each(:areas)))"
+#: The grouping of the period in each dialect (PostgreSQL always groups: see _seek_each_kind).
+_GROUPING = {"sqlite": _GROUP_PERIOD, "postgresql": _PG_GROUP_PERIOD}
+#: The counts (bar, category, area, status, n) summed in SQL by bar and category, by area and
+#: by status: a few hundred rows reach Python instead of one per kind and bar.
+_SUMMED_BEFORE = "WITH k AS MATERIALIZED ("
+_SUMMED_AFTER = (
+    ") SELECT 'bar' AS dim, bar, category AS key, sum(n) AS n FROM k GROUP BY bar, category"
+    " UNION ALL SELECT 'area' AS dim, 0 AS bar, area AS key, sum(n) AS n FROM k GROUP BY area"
+    " UNION ALL SELECT 'status' AS dim, 0 AS bar, status AS key, sum(n) AS n FROM k"
+    " GROUP BY status"
 )
-#: (count kind by kind, group the period) in each dialect.
-_COUNTING = {
-    "sqlite": (_COUNT_EACH_KIND, _GROUP_PERIOD),
-    "postgresql": (_PG_COUNT_EACH_KIND, _PG_GROUP_PERIOD),
-}
 _NEW_SUBSCRIBERS = {
     "sqlite": "coalesce(sum(created_at >= :start AND created_at < :end), 0)",
     "postgresql": "count(*) FILTER (WHERE created_at >= :start AND created_at < :end)",
@@ -209,43 +226,63 @@ class Statistics:
         bars = list(buckets) or [window]
         bars_param = {**params, "bars": json.dumps([[w.start, w.end] for w in bars])}
         by_kind = await self._seek_each_kind(window, params, len(bars))
-        each_kind, group_period = _COUNTING[self._db.dialect]
-        rows = await self._db.read_all(each_kind if by_kind else group_period, bars_param)
-        ack_hours, close_hours = _HOURS[self._db.dialect]
+        rows = await self._db.read_all(
+            _SUMMED_BEFORE + (_COUNT_EACH_KIND if by_kind else _GROUPING[self._db.dialect])
+            + _SUMMED_AFTER,
+            bars_param,
+        )
         by_category: dict[str, int] = {}
         by_area: dict[str | None, int] = {}
         by_status: dict[str, int] = {}
         per_bucket: list[dict[str, int]] = [{} for _ in bars]
         for row in rows:
-            n = int(row["n"])
+            n, key = int(row["n"]), row["key"]
             if not n:
                 continue
-            by_category[row["category"]] = by_category.get(row["category"], 0) + n
-            by_area[row["area"]] = by_area.get(row["area"], 0) + n
-            by_status[row["status"]] = by_status.get(row["status"], 0) + n
-            bar = per_bucket[int(row["bar"])]
-            bar[row["category"]] = bar.get(row["category"], 0) + n
-        ack = await self._db.read_one(
-            "WITH hours AS MATERIALIZED (SELECT " + ack_hours + " AS h FROM tips t"  # noqa: S608
-            " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
-            params,
-        )
-        close = await self._db.read_one(
-            "WITH hours AS MATERIALIZED (SELECT " + close_hours + " AS h FROM tips t"  # noqa: S608
-            " WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + ")" + _MEDIAN,
-            params,
-        )
+            if row["dim"] == "bar":
+                per_bucket[int(row["bar"])][key] = n
+                by_category[key] = by_category.get(key, 0) + n
+            elif row["dim"] == "area":
+                by_area[key] = n
+            else:
+                by_status[key] = n
+        hours = await self._hours(window, scope)
+        acknowledged, median_ack = _median(hours["ack"])
+        closed, median_close = _median(hours["close"])
         return TipCounts(
             total=sum(by_category.values()),
             by_category=by_category,
             by_area=by_area,
             by_status=by_status,
-            acknowledged=int(ack["n"]) if ack else 0,
-            median_ack_hours=_number(ack["median"]) if ack else None,
-            closed=int(close["n"]) if close else 0,
-            median_close_hours=_number(close["median"]) if close else None,
+            acknowledged=acknowledged,
+            median_ack_hours=median_ack,
+            closed=closed,
+            median_close_hours=median_close,
             per_bucket=tuple(per_bucket) if buckets else (),
         )
+
+    async def _hours(
+        self, window: Window, scope: StatsScope
+    ) -> dict[str, dict[float, int]]:
+        """How many tips of the period and scope took each number of hours to be acknowledged
+        ('ack') and closed ('close'): the whole UTC days and months of the window from the
+        histogram (migration 0016), the tips of its partial days at the edges one by one."""
+        edges, cells = _split(window)
+        hours: dict[str, dict[float, int]] = {"ack": {}, "close": {}}
+        rows = []
+        for edge in edges:
+            rows += await self._db.read_all(_HOURS_OF_TIPS[self._db.dialect],
+                                            self._params(edge, scope))
+        if cells is not None:
+            areas = ["*"] if scope.everything else list(scope.areas)
+            rows += await self._db.read_all(_HOURS_OF_HISTOGRAM,
+                                            {**cells, "cells": json.dumps(areas)})
+        for row in rows:
+            n, counted = int(row["n"]), hours[row["measure"]]
+            if n > 0:
+                h = float(row["h"])
+                counted[h] = counted.get(h, 0) + n
+        return hours
 
     async def _seek_each_kind(
         self, window: Window, params: dict[str, object], bars: int
@@ -254,7 +291,10 @@ class Statistics:
         (_GROUP_PERIOD)? Seeking costs about the same per kind and bar whatever the size;
         grouping costs per tip of the period, which is estimated from the tally and the first
         and last arrival (both on indexes): a year of a large line is seeks, a month of a
-        commune is a group."""
+        commune is a group. On PostgreSQL always a group: its correlated count per kind and bar
+        cost ~230 µs each (a year at 50k tips, every area: 2.7 s kind by kind, 22 ms grouped)."""
+        if self._db.dialect != "sqlite":
+            return False
         row = await self._db.read_one(_ESTIMATE, params)
         if row is None or not row["n"] or row["first"] is None:
             return False
@@ -377,6 +417,58 @@ class MonthlyReviews:
             "SELECT admin_id, state FROM monthly_review_sends WHERE month = ?", (month,)
         )
         return {int(r["admin_id"]): r["state"] for r in rows}
+
+
+def _split(window: Window) -> tuple[list[Window], dict[str, str] | None]:
+    """The partial UTC days at the edges of `window` (read from tips), and the ranges of the
+    histogram that make up the rest (`_HOURS_OF_HISTOGRAM`'s parameters): whole months where
+    there are, whole days around them. A window within two days is all edges."""
+    start = datetime.fromisoformat(window.start).astimezone(UTC)
+    end = datetime.fromisoformat(window.end).astimezone(UTC)
+    first_day = start.date() if _midnight(start.date()) == start else (
+        start.date() + timedelta(days=1))
+    last_day = end.date()  # the days before it are whole
+    if first_day >= last_day:
+        return [window], None
+    edges = []
+    if start < _midnight(first_day):
+        edges.append(Window(window.start, _midnight(first_day).isoformat()))
+    if _midnight(last_day) < end:
+        edges.append(Window(_midnight(last_day).isoformat(), window.end))
+    first_month = first_day if first_day.day == 1 else (
+        first_day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last_month = last_day.replace(day=1)
+    if first_month < last_month:
+        cells = {"a0": f"{first_day}", "a1": f"{first_month}",
+                 "m0": f"{first_month:%Y-%m}", "m1": f"{last_month:%Y-%m}",
+                 "b0": f"{last_month}", "b1": f"{last_day}"}
+    else:
+        cells = {"a0": f"{first_day}", "a1": f"{last_day}", "m0": "", "m1": "", "b0": "",
+                 "b1": ""}
+    return edges, cells
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _median(counts: dict[float, int]) -> tuple[int, float | None]:
+    """How many values, and their median: the middle value, or the mean of the two middle
+    ones (as `statistics.median`), from how many times each value occurs."""
+    total = sum(counts.values())
+    if not total:
+        return 0, None
+    low, high = (total - 1) // 2, total // 2  # the middle one(s), counted from 0
+    seen = 0
+    below: float | None = None
+    for value in sorted(counts):
+        seen += counts[value]
+        if below is None and low < seen:
+            below = value
+        if high < seen:
+            assert below is not None
+            return total, (below + value) / 2
+    raise AssertionError("unreachable: high < total")
 
 
 def _number(value: float | int | str | None) -> float | None:
