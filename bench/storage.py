@@ -30,6 +30,19 @@ column per size. The baseline (same run, same database) is `SELECT count(*) FROM
     python -m bench.storage                      # 10k, 100k and 1M (builds what is missing)
     python -m bench.storage --sizes 10000,100000 # a quick run
     python -m bench.storage --sizes 1000000 --rss
+
+On PostgreSQL as well (a column beside each SQLite one, the same cases and baseline): with
+`--postgresql` the benchmark starts a durable cluster of its own (testing/postgres.py; fsync
+and synchronous commits on, otherwise the server's defaults), its data folder kept in
+/tmp/tipline-bench/pg/ so that the next run finds its databases; with TIPBOT_DB=postgresql://…
+it makes its databases on that server instead (the user needs CREATEDB). Each size's database
+is filled once from the SQLite working copy by `migrate-db`'s copy (storage/migrate.py), then
+VACUUM ANALYZE, and kept under a name of the SQLite copy and the PostgreSQL schema. The plans of
+what an officer and the worker run (EXPLAIN) are printed after the table.
+
+    python -m bench.storage --sizes 10000,100000 --postgresql
+    TIPBOT_DB=postgresql://me@/postgres?host=/run/postgresql python -m bench.storage
+    python -m bench.storage --sizes 1000000 --postgresql --only-postgresql --rss
 """
 
 from __future__ import annotations
@@ -565,6 +578,11 @@ async def submissions(store: Store, rounds: int, column: Figures, year: Any,
 # --- the bot's memory on the largest database ---------------------------------------------------
 
 
+#: How long the --rss stage waits for an answer (a year's /stats on PostgreSQL at 1M took over
+#: a minute, docs/PERFORMANCE.md "PostgreSQL").
+BOT_WAIT = 300
+
+
 def turned(emulator: Any, user_id: int, message_id: int, number: int) -> Any:
     """The /tips message once it shows page `number` (0-based): it offers the page before."""
 
@@ -572,7 +590,7 @@ def turned(emulator: Any, user_id: int, message_id: int, number: int) -> Any:
         message = emulator.message(user_id, message_id)
         return message if f"ol:all:{number - 1}" in message.callback_data() else None
 
-    return emulator.wait_until(shown, timeout=60)
+    return emulator.wait_until(shown, timeout=BOT_WAIT)
 
 
 def bot_rss(path: Path | str, say: Callable[[str], None]) -> dict[str, int]:
@@ -588,7 +606,7 @@ def bot_rss(path: Path | str, say: Callable[[str], None]) -> dict[str, int]:
         for user_id in (OFFICER, ADMIN):
             person = staff_joins(emulator, user_id)
             person.send_command("/tips")
-            page = wait_text(emulator, person, "1/", timeout=60)
+            page = wait_text(emulator, person, "1/", timeout=BOT_WAIT)
             for number in range(1, 6):
                 if f"ol:all:{number}" not in page.callback_data():
                     break
@@ -600,10 +618,10 @@ def bot_rss(path: Path | str, say: Callable[[str], None]) -> dict[str, int]:
             photos = len(emulator.calls_to("sendPhoto", person.id))
             person.send_command("/stats")
             press(emulator, person, "ss:p:d")  # typed dates: the year 2025, and its chart
-            wait_text(emulator, person, "dd/mm/yyyy", timeout=60)
+            wait_text(emulator, person, "dd/mm/yyyy", timeout=BOT_WAIT)
             person.send_text("01/01/2025 - 31/12/2025")
             emulator.wait_until(lambda p=person, n=photos: len(emulator.calls_to(
-                "sendPhoto", p.id)) > n, timeout=60)
+                "sendPhoto", p.id)) > n, timeout=BOT_WAIT)
         figures = rss_kib(pid)
         say(f"  bot idle {idle['VmRSS'] / 1024:.0f} MiB, peak {figures['VmHWM'] / 1024:.0f} MiB")
         return {"idle": idle["VmRSS"], **figures}
