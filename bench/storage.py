@@ -83,7 +83,7 @@ from storage.postgres import is_postgres_url, open_postgres
 from storage.stats import StatsScope
 from storage.store import Store, open_store
 from storage.tips import OPEN_STATUSES, Delivery, NewTip, Scope
-from testing.journeys import press, staff_joins, wait_text
+from testing.journeys import press, wait_text
 from testing.postgres import SERVER_USER, Cluster, find_bin
 from testing.stats_seed import SeedTip, seed
 from texts.catalog import CATEGORIES, STATUSES
@@ -607,7 +607,9 @@ def bot_rss(path: Path | str, say: Callable[[str], None]) -> dict[str, int]:
         pid = bot.process.pid
         idle = rss_kib(pid)
         for user_id in (OFFICER, ADMIN):
-            person = staff_joins(emulator, user_id)
+            person = emulator.user(user_id, "Cán bộ")  # testing.journeys.staff_joins, but
+            person.send_command("/start")  # waiting longer: the bot starts slower at 1M
+            emulator.wait_for_message(person, "113", timeout=BOT_WAIT)
             person.send_command("/tips")
             page = wait_text(emulator, person, "1/", timeout=BOT_WAIT)
             for number in range(1, 6):
