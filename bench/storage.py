@@ -30,17 +30,35 @@ column per size. The baseline (same run, same database) is `SELECT count(*) FROM
     python -m bench.storage                      # 10k, 100k and 1M (builds what is missing)
     python -m bench.storage --sizes 10000,100000 # a quick run
     python -m bench.storage --sizes 1000000 --rss
+
+On PostgreSQL as well (a column beside each SQLite one, the same cases and baseline): with
+`--postgresql` the benchmark starts a durable cluster of its own (testing/postgres.py; fsync
+and synchronous commits on, otherwise the server's defaults), its data folder kept in
+/tmp/tipline-bench/pg/ so that the next run finds its databases; with TIPBOT_DB=postgresql://…
+it makes its databases on that server instead (the user needs CREATEDB). Each size's database
+is filled once from the SQLite working copy by `migrate-db`'s copy (storage/migrate.py), then
+VACUUM ANALYZE, and kept under a name of the SQLite copy and the PostgreSQL schema. The plans of
+what an officer and the worker run (EXPLAIN) are printed after the table.
+
+    python -m bench.storage --sizes 10000,100000 --postgresql
+    TIPBOT_DB=postgresql://me@/postgres?host=/run/postgresql python -m bench.storage
+    python -m bench.storage --sizes 1000000 --postgresql --only-postgresql --rss
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import math
+import os
+import pwd
 import random
+import re
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -48,19 +66,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import asyncpg
+
 from bench.common import Report, arguments, emulator_and_bot, percentile, rss_kib
 from reports.stats import collect, typed_period
 from rules.areas import load_areas
 from storage.database import load_migrations
+from storage.migrate import copy_line
+from storage.postgres import MIGRATIONS_PACKAGE as PG_MIGRATIONS
+from storage.postgres import is_postgres_url, open_postgres
 from storage.stats import StatsScope
 from storage.store import Store, open_store
 from storage.tips import OPEN_STATUSES, Delivery, NewTip, Scope
-from testing.journeys import press, staff_joins, wait_text
+from testing.journeys import press, wait_text
+from testing.postgres import SERVER_USER, Cluster, find_bin
 from testing.stats_seed import SeedTip, seed
 from texts.catalog import CATEGORIES, STATUSES
 
@@ -239,11 +264,8 @@ def schema_tag() -> str:
 
 
 def copy_for_schema(size: int, path: Path) -> None:
-    """Copy the cached database to `path`, removing the copies made for other schemas."""
-    for stale in CACHE.glob(f"{stem(size)}.*.db"):
-        if stale != base_path(size) and ".building." not in stale.name:
-            for part in (stale, Path(f"{stale}-wal"), Path(f"{stale}-shm")):
-                part.unlink(missing_ok=True)
+    """Copy the cached database to `path` (the copies made for other schemas are kept: another
+    checkout may still run on them)."""
     partial = path.with_suffix(".copy")
     shutil.copyfile(base_path(size), partial)
     partial.rename(path)
@@ -264,14 +286,169 @@ async def working_copy(size: int, say: Callable[[str], None]) -> tuple[Path, flo
     return path, migrated
 
 
+# --- PostgreSQL: the same databases, copied by migrate-db ----------------------------------------
+
+
+PG_FOLDER = CACHE / "pg"
+
+
+def pg_tag() -> str:
+    """The PostgreSQL schema (storage/migrations_postgresql), as schema_tag is SQLite's."""
+    names = "\n".join(f"{m.version}:{m.name}:{m.sql}"
+                      for m in load_migrations(PG_MIGRATIONS))
+    return hashlib.sha256(names.encode()).hexdigest()[:6]
+
+
+def pg_name(copy: Path) -> str:
+    """The PostgreSQL database filled from the SQLite working copy `copy`: named after it (its
+    size, the SQLite cache's name and schema) and the PostgreSQL schema."""
+    stem = re.sub(r"[^a-z0-9]+", "_", copy.stem.lower())
+    return f"bench_{stem}_{pg_tag()}"[:63]
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` naming the database `name` of the same server."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class KeptCluster(Cluster):
+    """The benchmark's own PostgreSQL (testing/postgres.py's, durable: fsync and synchronous
+    commits on), its data folder kept in /tmp/tipline-bench/pg/ so that a later run finds the
+    databases it filled."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        super().__init__(bin_dir, durable=True)
+        shutil.rmtree(self.folder, ignore_errors=True)  # the temporary folder it made
+        self.folder = PG_FOLDER
+        self.data = PG_FOLDER / "data"
+
+    def start(self) -> None:
+        # The server runs as the `postgres` user when we are root: it must reach its folder.
+        CACHE.mkdir(mode=0o700, exist_ok=True)
+        CACHE.chmod(0o711)
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+        if self._as_root:
+            entry = pwd.getpwnam(SERVER_USER)
+            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
+        if not (self.data / "PG_VERSION").exists():
+            shutil.rmtree(self.data, ignore_errors=True)
+            self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
+                      "--encoding=UTF8", "--locale=C")
+        elif (self.data / "postmaster.pid").exists():  # an earlier run of ours did not stop it
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}'"
+                   f" -p {self.port} -c max_connections=50")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "120",
+                  "-l", str(self.folder / "server.log"), "start")
+        self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self._started = False
+
+
+async def pg_database(server: str, copy: Path, say: Callable[[str], None]
+                      ) -> tuple[str, dict[str, float] | None]:
+    """The URL of the PostgreSQL database filled from the SQLite working copy `copy` (filled
+    now unless it exists), and the fill's figures when it was made now. `server` is a URL of
+    any database of the server (the one given in TIPBOT_DB, or the cluster's `postgres`).
+
+    It is filled under a temporary name and renamed once complete: a database of the final
+    name is whole. The copy is `migrate-db`'s (storage/migrate.copy_line), then VACUUM ANALYZE,
+    as autovacuum would have done on a running line (the visibility map makes index-only
+    scans possible; the statistics are the planner's)."""
+    name = pg_name(copy)
+    admin = await asyncpg.connect(server)
+    try:
+        if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return with_database(server, name), None
+        building = f"{name[:54]}_building"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{building}"')
+    finally:
+        await admin.close()
+    say(f"filling PostgreSQL {name} from {copy.name} (once; kept)")
+    started = time.perf_counter()
+    db = await open_postgres(with_database(server, building))
+    try:
+        copied = await copy_line(copy, db)
+        filled = time.perf_counter() - started
+    finally:
+        await db.close()
+    own = await asyncpg.connect(with_database(server, building))
+    try:
+        await own.execute("VACUUM (ANALYZE)")
+        vacuumed = time.perf_counter() - started - filled
+        size = await own.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await own.close()
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    finally:
+        await admin.close()
+    rows = sum(c.rows for c in copied)
+    say(f"  {rows:,} rows copied in {filled:.0f} s, vacuumed in {vacuumed:.0f} s")
+    return with_database(server, name), {"seconds": filled, "vacuum": vacuumed,
+                                         "bytes": float(size or 0)}
+
+
+def plan_summary(plan: str) -> str:
+    """What a plan reads: its indexes, and any sequential scan of a table."""
+    seen: list[str] = []
+    for found in re.finditer(r"(Seq Scan) on (\w+)|Index (?:Only )?Scan(?: Backward)? using"
+                             r" (\w+)|Bitmap Index Scan on (\w+)", plan):
+        what = (f"SEQ SCAN {found.group(2)}" if found.group(1)
+                else found.group(3) or found.group(4))
+        if what not in seen:
+            seen.append(what)
+    return ", ".join(seen) or "no table read"
+
+
+async def explained(store: Store, cases: list[tuple[str, Callable[[], Awaitable[object]]]]
+                    ) -> dict[str, str]:
+    """For each case: every statement it runs, through PostgreSQL's EXPLAIN (not ANALYZE),
+    reduced to the indexes read and the tables scanned whole."""
+    db = store.db
+    recorded: list[tuple[str, Any]] = []
+    plain = db.fetchall
+
+    async def recording(sql: str, params: Any = ()) -> Any:
+        recorded.append((sql, params))
+        return await plain(sql, params)
+
+    summaries: dict[str, str] = {}
+    for name, action in cases:
+        recorded.clear()
+        vars(db)["fetchall"] = recording  # fetchone and read_* go through fetchall
+        try:
+            await action()
+        finally:
+            del vars(db)["fetchall"]
+        parts: list[str] = []
+        distinct = {(sql, repr(params)): (sql, params) for sql, params in recorded}
+        for sql, params in distinct.values():
+            rows = await db.fetchall("EXPLAIN " + sql, params)
+            summary = plan_summary("\n".join(r[0] for r in rows))
+            if summary not in parts:
+                parts.append(summary)
+        summaries[name] = "; ".join(parts)
+    return summaries
+
+
 # --- timing -------------------------------------------------------------------------------------
 
 
 @dataclass
 class Figures:
-    """One column: the figures of one size."""
+    """One column: the figures of one size on one database."""
 
     size: int
+    backend: str = "SQLite"
     values: dict[str, str] = field(default_factory=dict)
     raw: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -298,8 +475,9 @@ def admin_scope() -> Scope:
 QUERIES: list[str] = []
 
 
-async def measure(store: Store, meta: dict[str, Any], rounds: int, column: Figures,
-                  say: Callable[[str], None]) -> None:
+def cases_for(store: Store, meta: dict[str, Any]
+              ) -> list[tuple[str, Callable[[], Awaitable[object]]]]:
+    """What is timed, by name, in order (the rows of the table)."""
     refs = [c["ref"] for c in meta["codes"]]
     codes = [c["code"] for c in meta["codes"]]
     pick = random.Random(18)
@@ -347,14 +525,26 @@ async def measure(store: Store, meta: dict[str, Any], rounds: int, column: Figur
                                             iso(now - timedelta(hours=1)))),
         ("worker: undelivered tips", lambda: store.tips.undelivered()),
     ]
-    for name, action in cases:
+    return cases
+
+
+#: The cases whose PostgreSQL plans are printed: what an officer and the worker run.
+PLANNED = ("/tips officer", "/tips admin", "staff header", "/tip REF", "receipt lookup",
+           "worker:")
+
+
+async def measure(store: Store, meta: dict[str, Any], rounds: int, column: Figures,
+                  say: Callable[[str], None]) -> None:
+    year = typed_period(date(2025, 1, 1), date(2025, 12, 31))
+    every = StatsScope(everything=True)
+    for name, action in cases_for(store, meta):
         slow = name.startswith(("/stats year", "/export", "/stats month"))
         p50, p95 = await timed(max(3, rounds // 4) if slow else rounds, action)
         column.raw[name] = (p50, p95)
         column.values[name] = f"{p50:.1f} / {p95:.1f}"
         if name not in QUERIES:
             QUERIES.append(name)
-    say(f"  {label(column.size)}: queries timed")
+    say(f"  {label(column.size)} {column.backend}: queries timed")
     await submissions(store, rounds, column, year, every)
 
 
@@ -417,6 +607,11 @@ async def submissions(store: Store, rounds: int, column: Figures, year: Any,
 # --- the bot's memory on the largest database ---------------------------------------------------
 
 
+#: How long the --rss stage waits for an answer (a year's /stats on PostgreSQL at 1M took over
+#: a minute, docs/PERFORMANCE.md "PostgreSQL").
+BOT_WAIT = 300
+
+
 def turned(emulator: Any, user_id: int, message_id: int, number: int) -> Any:
     """The /tips message once it shows page `number` (0-based): it offers the page before."""
 
@@ -424,23 +619,28 @@ def turned(emulator: Any, user_id: int, message_id: int, number: int) -> Any:
         message = emulator.message(user_id, message_id)
         return message if f"ol:all:{number - 1}" in message.callback_data() else None
 
-    return emulator.wait_until(shown, timeout=60)
+    return emulator.wait_until(shown, timeout=BOT_WAIT)
 
 
-def bot_rss(path: Path, say: Callable[[str], None]) -> dict[str, int]:
-    """Start the real bot on `path`; an officer and an admin page /tips and ask for /stats for
-    the year; the bot's VmRSS and VmHWM (KiB) at the end."""
+def bot_rss(path: Path | str, say: Callable[[str], None]) -> dict[str, int]:
+    """Start the real bot on `path` (a SQLite file or a postgresql:// URL); an officer and an
+    admin page /tips and ask for /stats for the year; the bot's VmRSS and VmHWM (KiB) at the end."""
     settings = {"TIPBOT_DB": str(path), "TIPBOT_KEY": base64.b64encode(MASTER).decode(),
-                "TIPBOT_ADMIN_IDS": str(ADMIN)}
+                "TIPBOT_ADMIN_IDS": str(ADMIN),
+                # The cached tips are of 2024-2025: the shipped retention (365 days) would have
+                # the bot's purge delete the closed ones from the cached database as it runs.
+                "TIPBOT_RETENTION_DAYS": "36500"}
     with emulator_and_bot(**settings) as (emulator, bot):
         bot.start(timeout=120)
         assert bot.process is not None
         pid = bot.process.pid
         idle = rss_kib(pid)
         for user_id in (OFFICER, ADMIN):
-            person = staff_joins(emulator, user_id)
+            person = emulator.user(user_id, "Cán bộ")  # testing.journeys.staff_joins, but
+            person.send_command("/start")  # waiting longer: the bot starts slower at 1M
+            emulator.wait_for_message(person, "113", timeout=BOT_WAIT)
             person.send_command("/tips")
-            page = wait_text(emulator, person, "1/", timeout=60)
+            page = wait_text(emulator, person, "1/", timeout=BOT_WAIT)
             for number in range(1, 6):
                 if f"ol:all:{number}" not in page.callback_data():
                     break
@@ -452,10 +652,10 @@ def bot_rss(path: Path, say: Callable[[str], None]) -> dict[str, int]:
             photos = len(emulator.calls_to("sendPhoto", person.id))
             person.send_command("/stats")
             press(emulator, person, "ss:p:d")  # typed dates: the year 2025, and its chart
-            wait_text(emulator, person, "dd/mm/yyyy", timeout=60)
+            wait_text(emulator, person, "dd/mm/yyyy", timeout=BOT_WAIT)
             person.send_text("01/01/2025 - 31/12/2025")
             emulator.wait_until(lambda p=person, n=photos: len(emulator.calls_to(
-                "sendPhoto", p.id)) > n, timeout=60)
+                "sendPhoto", p.id)) > n, timeout=BOT_WAIT)
         figures = rss_kib(pid)
         say(f"  bot idle {idle['VmRSS'] / 1024:.0f} MiB, peak {figures['VmHWM'] / 1024:.0f} MiB")
         return {"idle": idle["VmRSS"], **figures}
@@ -464,58 +664,154 @@ def bot_rss(path: Path, say: Callable[[str], None]) -> dict[str, int]:
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def run(args: Any, result: Report) -> None:
-    def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+def postgres_server(args: Any) -> str | None:
+    """The PostgreSQL server to measure on: TIPBOT_DB when it is a postgresql:// URL (a
+    database of it; the benchmark's databases are made beside it), else None (`--postgresql`
+    starts a cluster of its own)."""
+    given = os.environ.get("TIPBOT_DB", "")
+    return given if is_postgres_url(given) else None
 
-    columns: list[Figures] = []
-    for size in args.sizes:
-        meta = await build(size, say)
-        if args.build_only:
-            continue
-        path, migrated = await working_copy(size, say)
-        column = Figures(size)
-        column.values["build: µs per tip (through Tips.insert)"] = (
-            f"{meta['seconds'] / size * 1e6:.0f}")
-        column.values["file: bytes per tip"] = f"{path.stat().st_size / size:,.0f}"
-        if migrated is not None:
-            column.values["migrating the cached copy (s)"] = f"{migrated:.1f}"
+
+async def sqlite_column(size: int, meta: dict[str, Any], args: Any,
+                        say: Callable[[str], None]) -> tuple[Figures, Path]:
+    path, migrated = await working_copy(size, say)
+    column = Figures(size)
+    column.values["build: µs per tip (through Tips.insert)"] = (
+        f"{meta['seconds'] / size * 1e6:.0f}")
+    column.values["file: bytes per tip"] = f"{path.stat().st_size / size:,.0f}"
+    if migrated is not None:
+        column.values["migrating the cached copy (s)"] = f"{migrated:.1f}"
+    if not (args.only_postgresql or args.build_only or args.rss_only):
         store = await open_store(path, MASTER)
         try:
             await measure(store, meta, args.rounds, column, say)
         finally:
             await store.close()
-        columns.append(column)
+    return column, path
+
+
+async def postgres_column(size: int, meta: dict[str, Any], copy: Path, server: str, args: Any,
+                          plans: dict[str, dict[str, str]], say: Callable[[str], None]
+                          ) -> tuple[Figures, str]:
+    url, filled = await pg_database(server, copy, say)
+    column = Figures(size, "PostgreSQL")
+    store = await open_store(url, MASTER)
+    try:
+        size_row = await store.db.fetchone(
+            "SELECT pg_database_size(current_database()) AS n")
+        column.values["file: bytes per tip"] = f"{(size_row['n'] if size_row else 0) / size:,.0f}"
+        if filled is not None:
+            column.values["migrate-db copy of the SQLite line (s)"] = f"{filled['seconds']:.1f}"
+            column.values["  VACUUM ANALYZE after it (s)"] = f"{filled['vacuum']:.1f}"
+        if not args.rss_only:
+            await measure(store, meta, args.rounds, column, say)
+            plans[label(size)] = await explained(
+                store, [c for c in cases_for(store, meta) if c[0].startswith(PLANNED)])
+    finally:
+        await store.close()
+    return column, url
+
+
+async def run(args: Any, result: Report) -> None:
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    server = postgres_server(args)
+    cluster: KeptCluster | None = None
+    if server is None and args.postgresql:
+        bin_dir = find_bin()
+        if bin_dir is None:
+            raise SystemExit("--postgresql: PostgreSQL is not installed (apt-get install "
+                             "postgresql)")
+        cluster = KeptCluster(bin_dir)
+        cluster.start()
+        server = cluster.url()
+    try:
+        await measure_all(args, result, server, say)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+async def measure_all(args: Any, result: Report, server: str | None,
+                      say: Callable[[str], None]) -> None:
+    columns: list[Figures] = []
+    plans: dict[str, dict[str, str]] = {}
+    targets: dict[str, str | Path] = {}
+    version = ""
+    if server is not None:
+        probe = await asyncpg.connect(server)
+        try:
+            version = str(await probe.fetchval("SHOW server_version"))
+        finally:
+            await probe.close()
+    for size in args.sizes:
+        meta = await build(size, say)
+        if args.build_only and server is None:
+            continue
+        column, path = await sqlite_column(size, meta, args, say)
+        if not args.only_postgresql and not args.build_only:
+            columns.append(column)
+            targets["SQLite"] = path
+        if server is not None:
+            if args.build_only:
+                await pg_database(server, path, say)
+                continue
+            pg_column, url = await postgres_column(size, meta, path, server, args, plans, say)
+            columns.append(pg_column)
+            targets["PostgreSQL"] = url
     if args.build_only or not columns:
         return
     if args.rss:
-        try:
-            figures = bot_rss((await working_copy(columns[-1].size, say))[0], say)
-            columns[-1].values["bot RSS idle / peak after /tips and /stats (MiB)"] = (
-                f"{figures['idle'] / 1024:.0f} / {figures['VmHWM'] / 1024:.0f}")
-        except Exception as error:  # the figures above still get printed
-            result.note(f"RSS stage failed: {type(error).__name__}: {error}"[:300])
+        for backend, target in targets.items():
+            try:
+                figures = bot_rss(target, say)
+                last = [c for c in columns if c.backend == backend][-1]
+                last.values["bot RSS idle / peak after /tips and /stats (MiB)"] = (
+                    f"{figures['idle'] / 1024:.0f} / {figures['VmHWM'] / 1024:.0f}")
+            except Exception as error:  # the figures above still get printed
+                result.note(f"RSS stage on {backend} failed: {type(error).__name__}: "
+                            f"{error}"[:300])
     names = ["build: µs per tip (through Tips.insert)", "file: bytes per tip",
-             "migrating the cached copy (s)", *QUERIES,
+             "migrating the cached copy (s)", "migrate-db copy of the SQLite line (s)",
+             "  VACUUM ANALYZE after it (s)", *QUERIES,
              "bot RSS idle / peak after /tips and /stats (MiB)"]
-    header = " | ".join(label(c.size) for c in columns)
+    header = " | ".join(f"{label(c.size)} {c.backend}" for c in columns)
     result.section(f"p50 / p95 ms over {args.rounds} rounds (/stats and /export: "
                    f"{max(3, args.rounds // 4)}) | {header}")
     for name in names:
         if any(name in c.values for c in columns):
             result.row(name, " | ".join(c.values.get(name, "-") for c in columns))
-    last = columns[-1]
+    for backend in dict.fromkeys(c.backend for c in columns if c.raw):
+        headline(result, [c for c in columns if c.backend == backend][-1])
+    for size_label, found in plans.items():
+        result.note(f"PostgreSQL {version}, {size_label}: what the statements of each case "
+                    "read (EXPLAIN, not ANALYZE; small tables such as staff are read whole)")
+        grouped: dict[str, list[str]] = {}
+        for name, summary in found.items():
+            grouped.setdefault(summary, []).append(name)
+        for summary, names_of in grouped.items():
+            result.note(f"  {'; '.join(names_of)}: {summary}")
+        scans = [name for name, summary in found.items() if "SEQ SCAN" in summary]
+        result.key(f"PostgreSQL {size_label}: officer/worker cases with a Seq Scan",
+                   ", ".join(scans) or "none")
+
+
+def headline(result: Report, last: Figures) -> None:
+    """The summary's figures of a backend's largest size."""
+    at = f"at {label(last.size)} {last.backend}"
     base = last.raw["baseline: SELECT count(*) FROM tips"][0]
     worst_list = max(v[1] for k, v in last.raw.items() if k.startswith("/tips") and
                      "page 50" not in k)
-    result.ratio(f"worst /tips first page p95 / count(*) p50 at {label(last.size)}",
+    result.ratio(f"worst /tips first page p95 / count(*) p50 {at}",
                  worst_list / base if base else float("nan"))
-    result.key(f"worst /tips first page p95 at {label(last.size)}", f"{worst_list:.1f} ms")
+    result.key(f"worst /tips first page p95 {at}", f"{worst_list:.1f} ms")
     year_p95 = last.raw["/stats year, every area"][1]
-    result.key(f"/stats year p95 at {label(last.size)}", f"{year_p95:.0f} ms")
+    result.key(f"/stats year p95 {at}", f"{year_p95:.0f} ms")
     alone, busy = (last.raw["submission alone"][1],
                    last.raw["submission while /stats year runs"][1])
-    result.ratio("submission p95 while /stats runs / alone", busy / alone if alone else 0.0)
+    result.ratio(f"submission p95 while /stats runs / alone {at}",
+                 busy / alone if alone else 0.0)
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -526,8 +822,17 @@ def main(argv: list[str] | None = None) -> Report:
     parser.add_argument("--rss", action="store_true",
                         help="also start the real bot on the largest database (peak RSS)")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--rss-only", action="store_true",
+                        help="only the --rss stage (on the largest size), no queries timed")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="also on PostgreSQL: a durable cluster of the benchmark's own, kept"
+                             f" in {PG_FOLDER} (TIPBOT_DB=postgresql://… uses that server"
+                             " instead, without this flag)")
+    parser.add_argument("--only-postgresql", action="store_true",
+                        help="time PostgreSQL only (the SQLite columns left out)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.rss = args.rss or args.rss_only
     result = Report("storage", summary_path=args.summary_json)
     begun = time.perf_counter()
     asyncio.run(run(args, result))

@@ -58,6 +58,11 @@ MIGRATIONS_PACKAGE = "storage.migrations_postgresql"
 #: The one advisory lock every write transaction takes ("tipl" in ASCII).
 WRITE_LOCK_KEY = 0x7469706C
 URL_PREFIXES = ("postgresql://", "postgres://")
+#: Set on every connection. No JIT: the planner's row estimate of a JSON list's elements is
+#: 100 whatever its length, so an officer's /tips (2 areas × 3 statuses) is costed as 10,000
+#: index reads, over jit_above_cost, and compiling took ~150 ms of a 2 ms statement
+#: (docs/PERFORMANCE.md, "PostgreSQL"); none of the bot's statements gained from it there.
+SESSION_SETTINGS = {"jit": "off"}
 
 #: SQLite spellings and their PostgreSQL forms, applied in this order to the statement text
 #: (outside string literals and comments only where the pattern says so; each is specific
@@ -375,7 +380,7 @@ async def open_postgres(
     try:
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, init=_set_up_connection,
-            statement_cache_size=1024,
+            statement_cache_size=1024, server_settings=SESSION_SETTINGS,
         )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise DatabaseError(f"cannot connect to the PostgreSQL database: {error}") from error

@@ -483,6 +483,29 @@ _LIST_SCOPED = (
     " ORDER BY x.created_at DESC, x.tip_id DESC LIMIT :want)"
     " UNION " + _LIST_COLUMNS + _HANDED + _LIST_ORDER
 )
+#: PostgreSQL runs `t.tip_id IN (correlated subquery … LIMIT)` as a subplan for every row of
+#: tips (a whole scan, 0.8 s at 10k); there each (area, status) or status is a LATERAL subquery
+#: instead, read newest first from its index (tips_by_status / tips_by_area_status, whose
+#: PostgreSQL form carries tip_id, as SQLite's rowid does).
+_PG_LATERAL = (
+    " CROSS JOIN LATERAL (SELECT x.tip_id, x.ref, x.category, x.area, x.urgent, x.status,"
+    " x.created_at, x.updated_at, x.times FROM tips x WHERE "
+)
+_PG_LATERAL_END = " ORDER BY x.created_at DESC, x.tip_id DESC LIMIT :want) t"
+_PG_LIST_EVERYTHING = (
+    _LIST_COLUMNS + " FROM json_each(:statuses) s" + _PG_LATERAL
+    + "x.status = s.value" + _PG_LATERAL_END + _LIST_ORDER
+)
+_PG_LIST_SCOPED = (
+    _LIST_COLUMNS + " FROM json_each(:areas) a CROSS JOIN json_each(:statuses) s"
+    + _PG_LATERAL + "x.area = a.value AND x.status = s.value" + _PG_LATERAL_END
+    + " UNION " + _LIST_COLUMNS + _HANDED + _LIST_ORDER
+)
+#: (everything, scoped) in each dialect.
+_LIST = {
+    "sqlite": (_LIST_EVERYTHING, _LIST_SCOPED),
+    "postgresql": (_PG_LIST_EVERYTHING, _PG_LIST_SCOPED),
+}
 _LIST_TOTAL = (
     "SELECT (SELECT coalesce(sum(n), 0) FROM tip_tally"  # noqa: S608
     "  WHERE status IN (SELECT value FROM json_each(:statuses))"
@@ -623,9 +646,8 @@ class TipDesk:
             "offset": offset,
             "everything": int(scope.everything),
         }
-        rows = await self._db.read_all(
-            _LIST_EVERYTHING if scope.everything else _LIST_SCOPED, params
-        )
+        everything, scoped = _LIST[self._db.dialect]
+        rows = await self._db.read_all(everything if scope.everything else scoped, params)
         total = await self._db.read_one(_LIST_TOTAL, params)
         summaries = [
             TipSummary(r["tip_id"], r["ref"], r["category"], r["area"], bool(r["urgent"]),

@@ -93,3 +93,16 @@ async def test_rowcounts_and_integrity_errors_are_as_on_sqlite(pg: PostgresDatab
         await pg.execute("INSERT INTO upgrades (name, done_at) VALUES ('a', 'x')")
     row = await pg.fetchone("SELECT count(*) AS n, sum(length(name)) AS s FROM upgrades")
     assert row is not None and row[0] == row["n"] == 3 and isinstance(row["s"], int)
+
+
+async def test_every_connection_runs_without_jit(pg: PostgresDatabase) -> None:
+    """JIT compiling cost ~150 ms on a 2 ms /tips statement (storage/postgres.py,
+    SESSION_SETTINGS): every connection of the pool has it off, in and out of transactions."""
+    async def jit() -> str:
+        row = await pg.fetchone("SHOW jit")
+        assert row is not None
+        return str(row[0])
+
+    assert await asyncio.gather(*(jit() for _ in range(4))) == ["off"] * 4
+    async with pg.transaction():
+        assert await jit() == "off"
