@@ -8,6 +8,7 @@ longer has.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import enum
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from telegram.ext import ContextTypes
 
 from bot.services import Services
 from rules.access import Role, role_from, staff_role
-from storage.conversations import Saved
 from storage.staff import StaffMember
 from texts.catalog import pick_language, plain, text
 
@@ -36,22 +36,18 @@ UNREAD = _Unread.UNREAD
 
 @dataclass(eq=False)
 class UpdateReads:
-    """What the update being handled has read of its user: their language preference and their
-    conversation's stored form (storage.conversations.Saved, or None), each read once.
+    """What the update being handled has read of its user: their language preference, read
+    once (under a crowd of residents reporting it was read 1.3 times per update).
 
-    Under a crowd of residents reporting, the conversation was read twice per update (the
-    gatekeeper's owed receipt, then the step) and the language 1.3 times: a third of the
-    statements the bot ran (issue 16, traced on bench/intake.py). A handler changes them only
-    through `handlers.shared.flows` (save, end) and the /language and /forget handlers, which
-    write here too, and one user's updates are handled one at a time (bot/chat_lanes.py; across
-    processes, the chat turns of bot/fleet.py), so within an update the reading stays true.
-    Keyed by PTB's context object, which is made anew for each update (and each job run).
+    The /language and /forget handlers write it too. Keyed by PTB's context object, made anew
+    for each update and job run, and by the task: work an update starts beside itself (a file's
+    cleaning) reads for itself. The conversation is not kept here: see flows.current.
     """
 
     context: object
+    task: object
     user_id: int
     language: str | _Unread | None = UNREAD
-    saved: Saved | _Unread | None = UNREAD
 
 
 _reads: contextvars.ContextVar[UpdateReads | None] = contextvars.ContextVar(
@@ -60,10 +56,12 @@ _reads: contextvars.ContextVar[UpdateReads | None] = contextvars.ContextVar(
 
 
 def reads_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> UpdateReads:
-    """This update's reads of `user_id` (new ones for another update or another user)."""
+    """This update's reads of `user_id` (new ones for another update, task or user)."""
     reads = _reads.get()
-    if reads is None or reads.context is not context or reads.user_id != user_id:
-        reads = UpdateReads(context, user_id)
+    task = asyncio.current_task()
+    if reads is None or reads.context is not context or reads.task is not task \
+            or reads.user_id != user_id:
+        reads = UpdateReads(context, task, user_id)
         _reads.set(reads)
     return reads
 
@@ -141,7 +139,6 @@ async def admin_composing(
     user = private_user(update)
     if admin is None and user is not None:
         await services_of(context).store.conversations.end(user.id)
-        reads_of(context, user.id).saved = None
     return admin
 
 

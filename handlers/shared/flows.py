@@ -15,7 +15,6 @@ written away (`busy_with_report`).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,7 +23,7 @@ from typing import Any, ClassVar, TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.shared.context import UNREAD, language_of, reads_of, services_of
+from handlers.shared.context import language_of, services_of
 from storage.conversations import Flow, Saved
 from texts.catalog import plain, text
 
@@ -207,17 +206,19 @@ def from_saved(saved: Saved) -> State | None:
 
 
 async def current(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> State | None:
-    """The conversation `user_id` is in, or None (read once per update: UpdateReads)."""
+    """The conversation `user_id` is in, or None.
+
+    Read anew each time, never remembered for the update: a file's cleaning runs beside the
+    handlers and writes the draft under the user's lock (report.py), so a reading from before
+    the lock would write its result away (tests/e2e/test_evidence_files.py caught exactly that).
+    """
     store = services_of(context).store.conversations
-    reads = reads_of(context, user_id)
-    if reads.saved is UNREAD:
-        reads.saved = await store.load(user_id)
-    if reads.saved is None:
+    saved = await store.load(user_id)
+    if saved is None:
         return None
-    state = from_saved(reads.saved)
+    state = from_saved(saved)
     if state is None:
         await store.end(user_id)
-        reads.saved = None
     return state
 
 
@@ -234,21 +235,12 @@ async def begin(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: State) 
 
 async def save(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: State) -> None:
     """Store the next step of the user's conversation (before the bot answers that step)."""
-    fields = state.to_json()
-    reads = reads_of(context, user_id)
-    reads.saved = UNREAD  # a failed save leaves nothing known
-    await services_of(context).store.conversations.save(user_id, state.flow, fields)
-    # as a reading would give it back (JSON: lists, no shared objects with `state`)
-    reads.saved = Saved(state.flow, json.loads(json.dumps(fields, ensure_ascii=False)))
+    await services_of(context).store.conversations.save(user_id, state.flow, state.to_json())
 
 
 async def end(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
     """End the user's conversation, whatever it is; True if there was one."""
-    reads = reads_of(context, user_id)
-    reads.saved = UNREAD
-    ended = await services_of(context).store.conversations.end(user_id)
-    reads.saved = None
-    return ended
+    return await services_of(context).store.conversations.end(user_id)
 
 
 async def busy_with_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
