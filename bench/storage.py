@@ -49,16 +49,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import math
 import os
-import pwd
 import random
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -85,7 +82,7 @@ from storage.stats import StatsScope
 from storage.store import Store, open_store
 from storage.tips import OPEN_STATUSES, Delivery, NewTip, Scope
 from testing.journeys import press, wait_text
-from testing.postgres import SERVER_USER, Cluster, find_bin
+from testing.postgres import Cluster, find_bin
 from testing.stats_seed import SeedTip, seed
 from texts.catalog import CATEGORIES, STATUSES
 
@@ -312,43 +309,13 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-class KeptCluster(Cluster):
-    """The benchmark's own PostgreSQL (testing/postgres.py's, durable: fsync and synchronous
-    commits on), its data folder kept in /tmp/tipline-bench/pg/ so that a later run finds the
-    databases it filled."""
-
-    def __init__(self, bin_dir: Path) -> None:
-        super().__init__(bin_dir, durable=True)
-        shutil.rmtree(self.folder, ignore_errors=True)  # the temporary folder it made
-        self.folder = PG_FOLDER
-        self.data = PG_FOLDER / "data"
-
-    def start(self) -> None:
-        # The server runs as the `postgres` user when we are root: it must reach its folder.
-        CACHE.mkdir(mode=0o700, exist_ok=True)
-        CACHE.chmod(0o711)
-        self.folder.mkdir(mode=0o700, exist_ok=True)
-        if self._as_root:
-            entry = pwd.getpwnam(SERVER_USER)
-            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
-        if not (self.data / "PG_VERSION").exists():
-            shutil.rmtree(self.data, ignore_errors=True)
-            self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
-                      "--encoding=UTF8", "--locale=C")
-        elif (self.data / "postmaster.pid").exists():  # an earlier run of ours did not stop it
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-        options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}'"
-                   f" -p {self.port} -c max_connections=50")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "120",
-                  "-l", str(self.folder / "server.log"), "start")
-        self._started = True
-
-    def stop(self) -> None:
-        if self._started:
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-            self._started = False
+def kept_cluster(bin_dir: Path) -> Cluster:
+    """The benchmark's own PostgreSQL (durable: fsync and synchronous commits on), its folder
+    kept in /tmp/tipline-bench/pg/ so that a later run finds the databases it filled. The
+    server runs as the `postgres` user when we are root: it must reach its folder."""
+    CACHE.mkdir(mode=0o700, exist_ok=True)
+    CACHE.chmod(0o711)
+    return Cluster(bin_dir, durable=True, kept=PG_FOLDER)
 
 
 async def pg_database(server: str, copy: Path, say: Callable[[str], None]
@@ -717,13 +684,13 @@ async def run(args: Any, result: Report) -> None:
         print(line, file=sys.stderr, flush=True)
 
     server = postgres_server(args)
-    cluster: KeptCluster | None = None
+    cluster: Cluster | None = None
     if server is None and args.postgresql:
         bin_dir = find_bin()
         if bin_dir is None:
             raise SystemExit("--postgresql: PostgreSQL is not installed (apt-get install "
                              "postgresql)")
-        cluster = KeptCluster(bin_dir)
+        cluster = kept_cluster(bin_dir)
         cluster.start()
         server = cluster.url()
     try:

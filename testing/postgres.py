@@ -60,12 +60,17 @@ def _free_port() -> int:
 class Cluster:
     """One PostgreSQL server in a temporary folder (see the module's docstring)."""
 
-    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False, kept: Path | None = None) -> None:
         """`durable`: fsync and synchronous commits as a real server has them (benchmarks);
-        the tests' cluster goes without, which costs nothing they check."""
+        the tests' cluster goes without, which costs nothing they check. `kept`: a folder of
+        its own that outlives it (bench/storage.py: a later run finds the databases it filled),
+        started again where an earlier cluster left it, stopped cleanly, never removed."""
         self.bin_dir = bin_dir
         self.durable = durable
-        self.folder = Path(tempfile.mkdtemp(prefix="tipline-pg-"))
+        self.kept = kept
+        if kept is not None:
+            kept.mkdir(mode=0o700, exist_ok=True)
+        self.folder = kept if kept is not None else Path(tempfile.mkdtemp(prefix="tipline-pg-"))
         self.data = self.folder / "data"
         self.port = _free_port()
         self._as_root = os.geteuid() == 0
@@ -92,8 +97,14 @@ class Cluster:
             entry = pwd.getpwnam(SERVER_USER)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
         os.chmod(self.folder, 0o700)
-        self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
-                  "--encoding=UTF8", "--locale=C", "--no-sync")
+        if (self.data / "PG_VERSION").exists():  # a kept folder: its server again
+            if (self.data / "postmaster.pid").exists():  # an earlier run did not stop it
+                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                    self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        else:
+            shutil.rmtree(self.data, ignore_errors=True)  # an interrupted initdb's
+            self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
+                      "--encoding=UTF8", "--locale=C", "--no-sync")
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}'"
                    f" -p {self.port} -c max_connections=200")
         if not self.durable:
@@ -105,9 +116,11 @@ class Cluster:
     def stop(self) -> None:
         if self._started:
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+                mode = "immediate" if self.kept is None else "fast"  # kept: a clean stop
+                self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
             self._started = False
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.kept is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     async def make_template(self) -> None:
         """A database migrated once (storage/migrations_postgresql), copied for each test."""
