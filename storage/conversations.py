@@ -114,7 +114,7 @@ class Conversations:
             json.dumps({"v": _FORMAT, "until": until, "state": state}, ensure_ascii=False),
             "drafts", subject.hex(), "state",
         )
-        await self._db.execute(
+        await self._db.execute_grouped(  # a crowd's steps share their commits
             "INSERT INTO drafts (subject, state, expires_at) VALUES (?, ?, ?)"
             " ON CONFLICT (subject) DO UPDATE SET state = excluded.state,"
             " expires_at = excluded.expires_at",
@@ -123,7 +123,7 @@ class Conversations:
 
     async def end(self, user_id: int) -> bool:
         """End this user's conversation, whatever its flow; True if there was one."""
-        result = await self._db.execute(
+        result = await self._db.execute_grouped(
             "DELETE FROM drafts WHERE subject = ?", (self._subject(user_id),)
         )
         return result.rowcount > 0

@@ -14,6 +14,10 @@ Why it looks like this:
 * Tasks of one process share the connection, so :meth:`Database.transaction` holds an
   :class:`asyncio.Lock`; statements issued by *other* tasks wait until the transaction ends
   instead of silently joining it (and being rolled back with it).
+* Small writes that many residents make at once (a conversation's step) may go through
+  :meth:`Database.execute_grouped`: the ones issued while a commit is being written share the
+  next transaction, a group commit, so a crowd pays one fsync for many steps instead of one
+  each, with the same durability (each returns once its own commit is on disk).
 * Long reads (lists, statistics, exports) go through :meth:`Database.read_all` and
   :meth:`Database.read_one`: a second, read-only connection with a lock of its own. In WAL
   mode it reads the last committed state while the first connection writes, so a year of
@@ -134,6 +138,8 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None
         self._reader = reader
         self._reader_lock = asyncio.Lock()
+        self._grouped: list[_Grouped] = []
+        self._grouping: asyncio.Future[None] | None = None
 
     @property
     def path(self) -> Path:
@@ -158,6 +164,42 @@ class Database:
                 self._conn, sql, list(seq_of_params), many=True
             )
         return ExecuteResult(rowcount, lastrowid)
+
+    async def execute_grouped(self, sql: str, params: Params = ()) -> ExecuteResult:
+        """Run one write and commit it together with the other tasks' grouped writes issued
+        while the previous commit was being written (a group commit); returns once its commit
+        is on disk, or raises its own statement's error (the others are not touched by it).
+
+        Why: with `synchronous=FULL` every commit waits for an fsync, and one connection
+        writes them one after another; under a crowd of residents the steps' draft writes,
+        one commit each, were what the bot waited for most (issue 16). Inside this task's
+        transaction it is a plain statement of that transaction."""
+        if self.in_transaction:
+            return await self.execute(sql, params)
+        item = _Grouped(sql, params, asyncio.get_running_loop().create_future())
+        self._grouped.append(item)
+        if self._grouping is None or self._grouping.done():
+            self._grouping = asyncio.ensure_future(self._commit_grouped())
+        return await asyncio.shield(item.result)
+
+    async def _commit_grouped(self) -> None:
+        """Commit the waiting grouped writes, a batch per transaction, until none is left."""
+        while self._grouped:
+            async with self._lock:  # the writes issued while we waited join this batch
+                batch, self._grouped = self._grouped, []
+                try:
+                    outcomes: list[ExecuteResult | BaseException] = await self._conn._execute(  # type: ignore[no-untyped-call]  # aiosqlite's private helper, as in _one_trip
+                        _run_batch, self._conn._conn, [(i.sql, i.params) for i in batch]
+                    )
+                except BaseException as error:  # the transaction failed as a whole
+                    outcomes = [error] * len(batch)
+            for item, outcome in zip(batch, outcomes, strict=True):
+                if item.result.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    item.result.set_exception(outcome)
+                else:
+                    item.result.set_result(outcome)
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """First row of a query, or None (for queries of one row: every row is read)."""
@@ -254,6 +296,43 @@ def _run(
         return rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _run_batch(
+    conn: sqlite3.Connection, statements: list[tuple[str, Any]]
+) -> list[ExecuteResult | BaseException]:
+    """In the connection's thread: the grouped writes in one transaction, one trip. A statement
+    that fails is undone alone (SQLite's ABORT keeps the transaction) and reported as its
+    outcome; if the transaction itself is lost or the commit fails, everything is undone and
+    the error raised for all of them."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes: list[ExecuteResult | BaseException] = []
+        for sql, params in statements:
+            try:
+                cursor = conn.execute(sql, params)
+            except sqlite3.Error as error:
+                if not conn.in_transaction:  # an error that ends the transaction (disk full)
+                    raise
+                outcomes.append(error)
+                continue
+            outcomes.append(ExecuteResult(cursor.rowcount, cursor.lastrowid))
+            cursor.close()
+        conn.execute("COMMIT")
+        return outcomes
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@dataclass(slots=True)
+class _Grouped:
+    """A write waiting for the next group commit, and where its outcome goes."""
+
+    sql: str
+    params: Params
+    result: asyncio.Future[ExecuteResult]
 
 
 async def _one_trip(

@@ -162,8 +162,9 @@ class UpdatesSeen:
 
     async def done_many(self, bot: int, update_ids: list[int], holder: str) -> None:
         """`done` for several updates in one statement (bot/fleet.py gathers the updates
-        finished while the previous statement ran)."""
-        await self._db.execute(
+        finished while the previous statement ran); its commit is shared with the other
+        grouped writes of that moment (storage/database.py)."""
+        await self._db.execute_grouped(
             "UPDATE updates_seen SET state = 'done', at = ?"
             " WHERE bot = ? AND holder = ? AND update_id IN (SELECT value FROM json_each(?))",
             (_hour(time.time()), bot, holder, json.dumps(update_ids)),
