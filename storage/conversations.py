@@ -86,7 +86,7 @@ class Conversations:
         """The conversation in progress, or None (none, past its deadline, or of a flow this
         version does not know, which is then ended)."""
         subject = self._subject(user_id)
-        row = await self._db.fetchone("SELECT state FROM drafts WHERE subject = ?", (subject,))
+        row = await self._db.lookup_one("SELECT state FROM drafts WHERE subject = ?", (subject,))
         if row is None:
             return None
         stored = json.loads(self._keyring.decrypt(row["state"], "drafts", subject.hex(), "state"))

@@ -18,6 +18,13 @@ Why it looks like this:
   :meth:`Database.execute_grouped`: the ones issued while a commit is being written share the
   next transaction, a group commit, so a crowd pays one fsync for many steps instead of one
   each, with the same durability (each returns once its own commit is on disk).
+* Reads of a few rows by key that every update makes (its conversation, the language, the
+  staff row, the flood count) go through :meth:`Database.lookup`: run at once in the event
+  loop's thread on a read-only connection of their own. Such a statement takes microseconds,
+  less than the hand-over to the connection's thread and back, and it no longer queues
+  behind the writes there (issue 16). Only index searches may be lookups
+  (tests/unit/test_lookups.py); SQLite busy (another process checkpointing, say) sends the
+  read to the connection's thread instead of blocking the loop.
 * Long reads (lists, statistics, exports) go through :meth:`Database.read_all` and
   :meth:`Database.read_one`: a second, read-only connection with a lock of its own. In WAL
   mode it reads the last committed state while the first connection writes, so a year of
@@ -138,6 +145,7 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None
         self._reader = reader
         self._reader_lock = asyncio.Lock()
+        self._inline: sqlite3.Connection | None = None  # for lookup(), in the loop's thread
         self._grouped: list[_Grouped] = []
         self._grouping: asyncio.Future[None] | None = None
 
@@ -212,6 +220,29 @@ class Database:
             rows, _rowcount, _lastrowid = await _one_trip(self._conn, sql, params)
         return rows
 
+    async def lookup(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """The rows of a read by key (an index search of a few rows, no scan), run at once in
+        this thread on the lookup connection: committed data, as any new read sees it. Inside
+        this task's transaction it is a statement of the transaction (which sees its own
+        writes); when SQLite answers busy it waits its turn on the main connection."""
+        if self._inline is None or self.in_transaction:
+            return await self.fetchall(sql, params)
+        try:
+            cursor = self._inline.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return await self.fetchall(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    async def lookup_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """The first row of a `lookup`, or None."""
+        rows = await self.lookup(sql, params)
+        return rows[0] if rows else None
+
     async def read_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a long read-only query, on the read connection: it does not hold the
         database from the other tasks' statements and transactions. Sees committed data only
@@ -259,6 +290,9 @@ class Database:
 
     async def close(self) -> None:
         """Close the connections (waits for a running transaction or read of another task)."""
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._reader is not None:
             async with self._reader_lock:
                 await self._reader.close()
@@ -373,7 +407,10 @@ async def open_database(
             log_level=migration_log_level,
         )
         db._reader = await _open_reader(path)
+        db._inline = _open_lookups(path)
     except BaseException:
+        if db._reader is not None:
+            await db._reader.close()
         await conn.close()
         raise
     return db
@@ -400,6 +437,20 @@ async def _open_reader(path: Path) -> aiosqlite.Connection:
         await reader.close()
         raise
     return reader
+
+
+def _open_lookups(path: Path) -> sqlite3.Connection:
+    """The read-only connection of `Database.lookup`, used in the event loop's thread (the one
+    that opens it: sqlite3 refuses another). It never waits for a lock (`timeout=0`): a busy
+    answer sends the read to the main connection, whose thread may wait."""
+    inline = sqlite3.connect(_read_only_uri(path), uri=True, isolation_level=None, timeout=0)
+    inline.row_factory = sqlite3.Row
+    try:
+        inline.execute("PRAGMA query_only = 1").close()
+    except BaseException:
+        inline.close()
+        raise
+    return inline
 
 
 def load_migrations(package: str = MIGRATIONS_PACKAGE) -> list[Migration]:

@@ -265,6 +265,13 @@ class PostgresDatabase(Database):
                 status = await conn.execute(text, *args)
         return ExecuteResult(_rowcount(status), None)
 
+    async def lookup(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A read by key: a plain query (a pool connection, no thread in between)."""
+        return await self.fetchall(sql, params)
+
+    async def lookup_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        return await self.fetchone(sql, params)
+
     async def execute_grouped(self, sql: str, params: Params = ()) -> ExecuteResult:
         """A plain statement: the pool's connections commit side by side, and the server
         already writes the commits that wait at the same moment with one flush of its WAL (the

@@ -16,7 +16,7 @@ class Preferences:
         return self._keyring.pseudonym(KeyPurpose.PREFERENCES, user_id)
 
     async def language(self, user_id: int) -> str | None:
-        row = await self._db.fetchone(
+        row = await self._db.lookup_one(
             "SELECT language FROM preferences WHERE subject = ?", (self._subject(user_id),)
         )
         return row["language"] if row else None

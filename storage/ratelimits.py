@@ -60,7 +60,7 @@ class RateLimits:
         return result.rowcount
 
     async def _count(self, user_id: int, kind: str, window_seconds: float) -> int:
-        row = await self._db.fetchone(
+        row = await self._db.lookup_one(
             "SELECT count(*) AS n FROM attempts WHERE subject = ? AND kind = ? AND at > ?",
             (self._subject(user_id), kind, time.time() - window_seconds),
         )

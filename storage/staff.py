@@ -103,10 +103,10 @@ class Staff:
         self._db = db
 
     async def get(self, user_id: int) -> StaffMember | None:
-        row = await self._db.fetchone("SELECT * FROM staff WHERE user_id = ?", (user_id,))
+        row = await self._db.lookup_one("SELECT * FROM staff WHERE user_id = ?", (user_id,))
         if row is None:
             return None
-        areas = await self._db.fetchall(
+        areas = await self._db.lookup(
             "SELECT area FROM staff_areas WHERE user_id = ? ORDER BY area", (user_id,)
         )
         return _member(row, tuple(a["area"] for a in areas))
