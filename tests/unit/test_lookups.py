@@ -56,13 +56,19 @@ async def run_every_lookup(store: Store) -> None:
     await store.ratelimits.recent_failures(5001, "status", 600)
 
 
-async def test_every_lookup_searches_an_index(sqlite_store: Store) -> None:
-    inline = sqlite_store.db._inline
+async def traced_lookups(store: Store) -> tuple[sqlite3.Connection, list[str]]:
+    """The lookup connection, and what it ran while every lookup was made once."""
+    inline = store.db._inline
     assert inline is not None
     seen: list[str] = []
     inline.set_trace_callback(seen.append)
-    await run_every_lookup(sqlite_store)
+    await run_every_lookup(store)
     inline.set_trace_callback(None)
+    return inline, seen
+
+
+async def test_every_lookup_searches_an_index(sqlite_store: Store) -> None:
+    inline, seen = await traced_lookups(sqlite_store)
     statements = {s for s in seen if not s.startswith("PRAGMA")}
     assert statements
     for statement in statements:
@@ -71,12 +77,7 @@ async def test_every_lookup_searches_an_index(sqlite_store: Store) -> None:
 
 
 async def test_every_lookup_in_the_source_is_checked(sqlite_store: Store) -> None:
-    inline = sqlite_store.db._inline
-    assert inline is not None
-    seen: list[str] = []
-    inline.set_trace_callback(seen.append)
-    await run_every_lookup(sqlite_store)
-    inline.set_trace_callback(None)
+    _, seen = await traced_lookups(sqlite_store)
     traced = {re.sub(r"(x'[0-9a-f]*'|'[^']*'|\b\d+(\.\d+)?\b)", "?", _normal(s)) for s in seen}
     source = lookups_in_the_source()
     assert len(source) >= 5
