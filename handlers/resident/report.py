@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -33,6 +34,7 @@ from handlers.shared.buttons import number, parse, word
 from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import OwedReceipt, ReportDraft
 from handlers.shared.presses import answered_while
+from rules.areas import Areas
 from rules.routing import plan_delivery
 from storage.tips import NewTip
 from telegram_api.answers import is_not_modified
@@ -713,8 +715,41 @@ def _attachment_summary(draft: Draft, language: str) -> Html:
     return text(language, "evidence_summary_files", count=len(attachments), lines=Html(lines))
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """Everything a step's keyboard depends on, but the evidence files' own buttons."""
+
+    step: str
+    language: str
+    areas: Areas
+    area_page: int
+    has_text: bool
+    editing: bool
+    choosing_edit: bool
+    with_evidence: bool
+
+
 def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyboardMarkup:
-    step = draft.step
+    """The keyboard of the draft's step: built once per shape and shared (python-telegram-bot's
+    objects are immutable), since every resident at a step gets the same one; building its
+    buttons anew was about a twentieth of the bot's CPU under a crowd (issue 16). Only the
+    evidence step with files is built each time: its buttons name the files."""
+    shape = _Shape(
+        draft.step, language, services.areas, draft.area_page, bool(draft.text or draft.voice),
+        draft.editing, draft.choosing_edit, services.config.max_attachments > 0,
+    )
+    if draft.step == "evidence" and draft.attachments:
+        return _built(shape, draft.attachments)
+    return _shared_keyboard(shape)
+
+
+@functools.lru_cache(maxsize=512)
+def _shared_keyboard(shape: _Shape) -> InlineKeyboardMarkup:
+    return _built(shape, ())
+
+
+def _built(shape: _Shape, attachments: tuple[flows.Record, ...]) -> InlineKeyboardMarkup:
+    step, language = shape.step, shape.language
     rows: list[list[InlineKeyboardButton]] = []
 
     def button(key: str, data: str, **values: object) -> InlineKeyboardButton:
@@ -724,8 +759,8 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         buttons = [button(f"cat_{c}", f"r:cat:{c}") for c in CATEGORIES]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     elif step == "area":
-        areas = list(services.areas)
-        page = min(draft.area_page, _page_count(len(areas)) - 1)
+        areas = list(shape.areas)
+        page = min(shape.area_page, _page_count(len(areas)) - 1)
         shown = areas[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
         buttons = [
             InlineKeyboardButton(a.name(language), callback_data=f"r:area:{a.code}")
@@ -746,17 +781,17 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
         rows = [[button(f"when_{w}", f"r:when:{w}")] for w in WHEN_CHOICES]
         rows.append([button("btn_skip", "r:when:skip")])
     elif step == "text":
-        if draft.text or draft.voice:
+        if shape.has_text:
             rows = [[button("btn_text_done", "r:text:done")]]
     elif step == "evidence":
-        for attachment in draft.attachments:
+        for attachment in attachments:
             if attachment.get("undecided"):
                 number, token = attachment.get("n", "?"), attachment["undecided"]
                 rows.append([
                     button("btn_evidence_as_is_n", f"r:evk:{token}", number=number),
                     button("btn_evidence_leave_out_n", f"r:evd:{token}", number=number),
                 ])
-        if draft.attachments:
+        if attachments:
             rows += [
                 [button("btn_evidence_done", "r:ev:done")],
                 [button("btn_evidence_clear", "r:ev:clear")],
@@ -769,10 +804,10 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
             [button("followup_notify", "r:fu:notify")],
         ]
     elif step == "summary":
-        if draft.choosing_edit:
+        if shape.choosing_edit:
             fields = [
                 f for f in EDITABLE
-                if f != "evidence" or services.config.max_attachments > 0
+                if f != "evidence" or shape.with_evidence
             ]
             buttons = [button(f"edit_{f}", f"r:edit:{f}") for f in fields]
             rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -782,7 +817,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
                 [button("btn_edit", "r:sum:edit")],
             ]
     footer = [button("btn_cancel", "r:x:cancel")]
-    if step != "category" and not draft.editing and not draft.choosing_edit:
+    if step != "category" and not shape.editing and not shape.choosing_edit:
         footer.insert(0, button("btn_back", "r:x:back"))
     rows.append(footer)
     return InlineKeyboardMarkup(rows)
