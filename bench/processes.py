@@ -20,7 +20,6 @@ docs/SCALING.md "Several processes"), not a gain.
 from __future__ import annotations
 
 import asyncio
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,16 +28,11 @@ from pathlib import Path
 from bench.common import Report, arguments
 from emulator import EmulatorThread
 from testing.harness import BotProcess, new_key, wait
+from testing.ports import free_port
 from testing.postgres import Cluster, find_bin
 
 SECRET = "bench_processes_secret"
 PATH = "/telegram/hook"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def measure(processes: int, updates: int, db: str | None, *, webhook: bool = True) -> float:
@@ -50,7 +44,7 @@ def measure(processes: int, updates: int, db: str | None, *, webhook: bool = Tru
         try:
             key = new_key()
             database = db or str(Path(folder) / "shared" / "tipline.db")
-            ports = [_free_port() for _ in range(processes)]
+            ports = [free_port() for _ in range(processes)]
             for index, port in enumerate(ports):
                 workdir = Path(folder) / f"process{index + 1}"
                 workdir.mkdir()

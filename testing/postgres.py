@@ -20,7 +20,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -32,6 +31,7 @@ import asyncpg
 
 from storage.database import Database
 from storage.postgres import open_postgres
+from testing.ports import free_port
 
 #: What a test run without PostgreSQL says (and CI, which never skips, fails with).
 INSTALL_HINT = (
@@ -50,13 +50,6 @@ def find_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Cluster:
     """One PostgreSQL server in a temporary folder (see the module's docstring)."""
 
@@ -72,7 +65,7 @@ class Cluster:
             kept.mkdir(mode=0o700, exist_ok=True)
         self.folder = kept if kept is not None else Path(tempfile.mkdtemp(prefix="tipline-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_root = os.geteuid() == 0
         self._preexec: Callable[[], None] | None = None
         self.user = SERVER_USER if self._as_root else pwd.getpwuid(os.geteuid()).pw_name

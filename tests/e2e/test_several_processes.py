@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-import socket
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,17 +23,12 @@ from emulator import Emulator
 from testing.campaign import ADMIN, OFFICER, received, seed_subscribers, start_broadcast, with_store
 from testing.harness import BotProcess, new_key, wait
 from testing.journeys import RECEIPT, report, staff_joins, wait_text
+from testing.ports import free_port
 from testing.postgres import Cluster, session_cluster
 
 SECRET = "several_processes-secret_15"
 PATH = "/telegram/hook"
 REF = re.compile(r"\bT-[0-9A-Z]+\b")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +55,7 @@ class Line:
 
     def __init__(self, emulator: Emulator, root: Path, database: str, size: int) -> None:
         self.emulator = emulator
-        ports = [_free_port() for _ in range(size)]
+        ports = [free_port() for _ in range(size)]
         key = new_key()
         url = f"http://127.0.0.1:{ports[0]}{PATH}"
         self.targets = [f"http://127.0.0.1:{port}{PATH}" for port in ports]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from testing.harness import wait
+from testing.ports import free_port
 
 
 def test_menus_failing_with_500_do_not_stop_the_line_and_are_retried(emulator, make_bot):
@@ -86,14 +87,8 @@ def _relay(port: int, upstream: tuple[str, int]) -> Iterator[None]:
         server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_unreachable_telegram_is_one_warning_and_the_bot_keeps_trying(emulator, make_bot):
-    port = _free_port()  # nobody listens there yet
+    port = free_port()  # nobody listens there yet
     emulator_url = urlsplit(emulator.base_url)
     bot = make_bot(TIPBOT_API_BASE_URL=f"http://127.0.0.1:{port}{emulator_url.path}")
     bot.start(wait=False)

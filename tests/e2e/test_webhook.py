@@ -17,20 +17,15 @@ import urllib.request
 from emulator import Emulator
 from testing.harness import BotProcess, wait
 from testing.journeys import RECEIPT, report, staff_joins, wait_text
+from testing.ports import free_port
 
 SECRET = "e2e_Webhook-secret_42"
 TIP_TEXT = "Kho pháo lậu webhook-xyzzy sau chợ"
 BODY_MARKER = "leaked-body-xyzzy-7781"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def webhook_bot(emulator: Emulator, make_bot) -> BotProcess:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     emulator.webhook.retry_first = 0.2  # Telegram waits seconds; the test need not
     emulator.webhook.retry_max = 1.0
     return make_bot(

@@ -5,21 +5,16 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from testing.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"Tipline sandbox: (http://127\.0\.0\.1:\d+/)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SandboxProcess:
