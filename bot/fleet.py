@@ -35,7 +35,7 @@ from telegram.ext import ContextTypes
 from bot.chat_lanes import Verdict
 from storage import floods
 from storage.store import Store
-from storage.updates_seen import Seen
+from storage.updates_seen import Claim, Seen
 from telegram_api.types import App
 from workers.jobs import PROCESS, alive_here, gone
 
@@ -74,9 +74,14 @@ class Fleet:
         claim = await seen.claim(
             self.bot, update_id, self.holder, alive_at=time.time() if self.several else None
         )
+        return await self._settled(update_id, claim, force=force)
+
+    async def _settled(self, update_id: int, claim: Claim, *, force: bool = False) -> Seen:
+        """What a claim's answer comes to: a BUSY one whose holder is gone (or `force`) is
+        taken over."""
         if claim.seen is not Seen.BUSY or claim.holder is None:
             return claim.seen
-        if (force or self._dead(claim.holder)) and await seen.take_over(
+        if (force or self._dead(claim.holder)) and await self.store.updates_seen.take_over(
             self.bot, update_id, claim.holder, self.holder
         ):
             log.info("update %s: its process is gone; handled here", update_id)
@@ -91,16 +96,9 @@ class Fleet:
     async def claim_batch(self, update_ids: list[int]) -> dict[int, Seen]:
         """Long polling: `claim` for a whole getUpdates batch (two statements, not two per
         update); BUSY ones are the caller's to wait for (`claim_waiting`)."""
-        seen = self.store.updates_seen
-        found: dict[int, Seen] = {}
-        for update_id, claim in (await seen.claim_many(self.bot, update_ids, self.holder)).items():
-            if claim.seen is Seen.BUSY and claim.holder is not None and self._dead(claim.holder) \
-                    and await seen.take_over(self.bot, update_id, claim.holder, self.holder):
-                log.info("update %s: its process is gone; handled here", update_id)
-                found[update_id] = Seen.CLAIMED
-            else:
-                found[update_id] = claim.seen
-        return found
+        claims = await self.store.updates_seen.claim_many(self.bot, update_ids, self.holder)
+        return {update_id: await self._settled(update_id, claim)
+                for update_id, claim in claims.items()}
 
     async def claim_waiting(self, update_id: int, stop: asyncio.Event | None = None) -> Seen:
         """Long polling: DONE or CLAIMED, waiting while another live process has it."""
