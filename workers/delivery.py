@@ -42,6 +42,11 @@ IDLE_WAIT = 30.0
 WORKER_KEY = "delivery"
 #: Tips whose rows are sent side by side (each tip's own rows stay in order).
 TIPS_AT_ONCE = 8
+#: At a clean stop, how long the running pass may finish the rows it holds (no new ones are
+#: taken). Cancelled at once, a card Telegram had already shown was left pending and sent
+#: again after the restart, once its lease ran out: a duplicate card at every deployment that
+#: caught a delivery in flight.
+STOP_WAIT_SECONDS = 5.0
 NOT_ENTITLED = "not entitled"
 
 
@@ -52,7 +57,8 @@ class NotEntitled(Exception):
 def start_delivery(application: App) -> None:
     """Start the worker (from post_init); its first pass resumes whatever is pending."""
     services: Services = application.bot_data["services"]
-    worker = Wakeable(application, "delivery", lambda: _pass(application, services))
+    worker = Wakeable(application, "delivery", lambda: _pass(application, services),
+                      stop_wait=STOP_WAIT_SECONDS)
     application.bot_data[WORKER_KEY] = worker
     worker.start()
 
@@ -121,7 +127,8 @@ async def _deliver_due(application: App, services: Services) -> float | None:
         async with lanes:
             return await _deliver_rows(application, services, group)
 
-    while rows := await outbox.claim_due(lease_seconds=LEASE_SECONDS):
+    while not _stopping(application) and (
+            rows := await outbox.claim_due(lease_seconds=LEASE_SECONDS)):
         by_tip: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_tip.setdefault(row.tip_id, []).append(row)
@@ -131,6 +138,12 @@ async def _deliver_due(application: App, services: Services) -> float | None:
             pause = max(waits)
             break
     return pause
+
+
+def _stopping(application: App) -> bool:
+    """The bot is stopping: the pass finishes the rows it holds and takes no more."""
+    worker: Wakeable | None = application.bot_data.get(WORKER_KEY)
+    return worker is not None and worker.stopping
 
 
 async def _deliver_rows(
