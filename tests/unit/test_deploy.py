@@ -18,6 +18,8 @@ from storage.store import open_store
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = ("tipline.service", "tipline-backup.service", "tipline-backup.timer")
+#: The template of the webhook processes (docs/SCALING.md), verified through one instance.
+TEMPLATE, INSTANCE = "tipline@.service", "tipline@8441.service"
 
 
 def test_systemd_analyze_verify_accepts_the_units_as_installed(tmp_path: Path) -> None:
@@ -38,10 +40,13 @@ def test_systemd_analyze_verify_accepts_the_units_as_installed(tmp_path: Path) -
     (venv / "python").chmod(0o755)
     (root / "opt/tipline/deploy").mkdir(parents=True)
     shutil.copy2(DEPLOY / "tipline-backup", root / "opt/tipline/deploy/tipline-backup")
-    for unit in UNITS:
+    for unit in (*UNITS, TEMPLATE):
         shutil.copy(DEPLOY / unit, root / "etc/systemd/system" / unit)
+    # one instance of the several-processes template, as `systemctl enable tipline@8441` links it
+    (root / "etc/systemd/system" / INSTANCE).symlink_to(TEMPLATE)
     result = subprocess.run(
-        [tool, "verify", f"--root={root}", *(f"/etc/systemd/system/{u}" for u in UNITS)],
+        [tool, "verify", f"--root={root}",
+         *(f"/etc/systemd/system/{u}" for u in (*UNITS, INSTANCE))],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
