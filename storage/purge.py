@@ -69,12 +69,25 @@ def cutoff(retention_days: float, now: datetime | None = None) -> str:
     return latest.isoformat(timespec="seconds")
 
 
+#: The tips past the retention, oldest closing first, on the partial index of closing times: a
+#: seek to the cutoff, so a purge with nothing to do (or a retention of a century) reads no tip,
+#: and each batch reads its own tips only. Without INDEXED BY, SQLite took tips_by_status and
+#: read every closed tip for each batch (0.8 s at 1M tips, inside the write transaction; at a
+#: retention of 365 days, 2,000 batches of that). PostgreSQL drops the hint (storage/postgres.py)
+#: and plans the same range on tips_by_closing.
+_EXPIRED = (
+    "SELECT tip_id FROM tips INDEXED BY tips_by_closing"
+    " WHERE closed_at IS NOT NULL AND closed_at <= ?"
+    " AND status IN (SELECT value FROM json_each(?)) ORDER BY closed_at, tip_id LIMIT ?"
+)
+
+
 async def expired_tip_ids(db: Database, retention_days: float,
-                          now: datetime | None = None) -> list[int]:
+                          now: datetime | None = None, *, limit: int = -1) -> list[int]:
+    """The tips past the retention at `now`, oldest closing first (at most `limit`)."""
     rows = await db.fetchall(
-        "SELECT tip_id FROM tips WHERE closed_at IS NOT NULL AND closed_at <= ?"
-        " AND status IN (SELECT value FROM json_each(?)) ORDER BY tip_id",
-        (cutoff(retention_days, now), json.dumps(CLOSED)),
+        _EXPIRED,
+        (cutoff(retention_days, now), json.dumps(CLOSED), limit if limit >= 0 else 2**62),
     )
     return [r["tip_id"] for r in rows]
 
@@ -96,7 +109,7 @@ async def purge_expired(
     while True:
         async with db.transaction():
             # Chosen again inside the transaction: a tip reopened meanwhile is kept.
-            ids = (await expired_tip_ids(db, retention_days, now))[:BATCH]
+            ids = await expired_tip_ids(db, retention_days, now, limit=BATCH)
             if not ids:
                 break
             counts = await _count(db, keyring, ids)

@@ -53,31 +53,58 @@ _HOURS = {
 }
 
 
-def _hours_of_tips(ack_hours: str, close_hours: str) -> str:
+def _hours_of_tips(ack_hours: str, close_hours: str, in_period: str = _IN_PERIOD) -> str:
     """The hours to acknowledgement and to closing of the tips that arrived in [:start, :end)
     in the scope, value by value: (measure, h, n)."""
     return (
         "SELECT 'ack' AS measure, " + ack_hours + " AS h, count(*) AS n FROM tips t"  # noqa: S608
-        " WHERE t.acknowledged_at IS NOT NULL AND" + _IN_PERIOD + " GROUP BY 2"
+        " WHERE t.acknowledged_at IS NOT NULL AND" + in_period + " GROUP BY 2"
         " UNION ALL SELECT 'close' AS measure, " + close_hours + " AS h, count(*) AS n"
-        " FROM tips t WHERE t.closed_at IS NOT NULL AND" + _IN_PERIOD + " GROUP BY 2"
+        " FROM tips t WHERE t.closed_at IS NOT NULL AND" + in_period + " GROUP BY 2"
     )
+
+
+#: PostgreSQL's period of every area, and of some areas: no `:everything = 1 OR …`, whose
+#: generic plan (a pool connection's statement after its fifth run) reads a whole index of tips
+#: (see _PG_GROUP_PERIOD).
+_PG_IN_PERIOD = " t.created_at >= :start AND t.created_at < :end"
+_PG_IN_PERIOD_AREAS = (_PG_IN_PERIOD  # noqa: S608
+                       + " AND t.area IN (SELECT value FROM json_each(:areas))")
 
 
 #: The same from the histogram (migration 0016): the rows of :cells (the scope's areas, or
 #: '*' for every area) of the UTC days [:a0, :a1), months [:m0, :m1) and days [:b0, :b1).
 _CELLS = (" FROM tip_hours WHERE measure IN ('ack', 'close')"
           " AND area IN (SELECT value FROM json_each(:cells)) AND")
-_HOURS_OF_HISTOGRAM = (
-    "SELECT measure, hours AS h, sum(n) AS n FROM ("  # noqa: S608
-    " SELECT measure, hours, n" + _CELLS + " grain = 'day' AND period >= :a0 AND period < :a1"
-    " UNION ALL SELECT measure, hours, n" + _CELLS + " grain = 'month'"
-    "  AND period >= :m0 AND period < :m1"
-    " UNION ALL SELECT measure, hours, n" + _CELLS + " grain = 'day'"
-    "  AND period >= :b0 AND period < :b1"
-    ") AS x GROUP BY measure, hours"
-)
+#: On PostgreSQL the areas are an array computed once (an InitPlan): `area = ANY (…)` is a
+#: condition of the primary key's index scan. The semi-join that `IN (SELECT … json_each)`
+#: becomes there is estimated at 100 areas whatever the list holds, and the planner read the
+#: whole histogram in parallel instead (1.3 M rows at 1M tips: 175-236 ms of a year's /stats,
+#: 10-20 ms this way; EXPLAIN ANALYZE in docs/PERFORMANCE.md, section 7).
+_PG_CELLS = (" FROM tip_hours WHERE measure IN ('ack', 'close')"
+             " AND area = ANY (ARRAY(SELECT json_array_elements_text(CAST(:cells AS json))))"
+             " AND")
+
+
+def _hours_of_histogram(cells: str) -> str:
+    """The histogram's (measure, h, n) of the rows `cells` selects, over the UTC days
+    [:a0, :a1), months [:m0, :m1) and days [:b0, :b1)."""
+    return (
+        "SELECT measure, hours AS h, sum(n) AS n FROM ("  # noqa: S608
+        " SELECT measure, hours, n" + cells + " grain = 'day' AND period >= :a0 AND period < :a1"
+        " UNION ALL SELECT measure, hours, n" + cells + " grain = 'month'"
+        "  AND period >= :m0 AND period < :m1"
+        " UNION ALL SELECT measure, hours, n" + cells + " grain = 'day'"
+        "  AND period >= :b0 AND period < :b1"
+        ") AS x GROUP BY measure, hours"
+    )
+
+
+_HOURS_OF_HISTOGRAM = {"sqlite": _hours_of_histogram(_CELLS),
+                       "postgresql": _hours_of_histogram(_PG_CELLS)}
 _HOURS_OF_TIPS = {dialect: _hours_of_tips(*hours) for dialect, hours in _HOURS.items()}
+_PG_HOURS_OF_TIPS = {True: _hours_of_tips(*_HOURS["postgresql"], _PG_IN_PERIOD),
+                     False: _hours_of_tips(*_HOURS["postgresql"], _PG_IN_PERIOD_AREAS)}
 
 #: Counting the tips of a period (TipCounts) kind by kind once the period holds more than this
 #: many tips per kind and bar (measured: at 100k tips, a year's 50k tips in 12,000 kinds × bars
@@ -108,14 +135,21 @@ _COUNT_EACH_KIND = (
 
 #: On PostgreSQL the bars are a JSON list's elements numbered from 1 (WITH ORDINALITY).
 _PG_BARS = " json_array_elements(CAST(:bars AS json)) WITH ORDINALITY AS b(value, key)"
+#: Two statements on PostgreSQL, every area and some areas, with no parameter the plan depends
+#: on: a statement the pool's connection has run five times is planned once for any values
+#: (a generic plan), and for `:everything = 1 OR …` that plan read the whole of tips_by_kind in
+#: parallel and matched every tip against every bar (3.5 s for a month at 1M tips, 5.4 s for a
+#: year, against 36 and 180 ms planned for the values; docs/PERFORMANCE.md, section 7).
 _PG_GROUP_PERIOD = (
     "SELECT CAST(b.key - 1 AS INTEGER) AS bar, t.category, t.area, t.status,"
     " count(*) AS n FROM" + _PG_BARS +
     " JOIN tips t ON t.created_at >= b.value->>0 AND t.created_at < b.value->>1"
-    " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status"
 )
-#: The grouping of the period in each dialect (PostgreSQL always groups: see _seek_each_kind).
-_GROUPING = {"sqlite": _GROUP_PERIOD, "postgresql": _PG_GROUP_PERIOD}
+_PG_GROUP_EVERY_AREA = _PG_GROUP_PERIOD + " GROUP BY bar, t.category, t.area, t.status"
+_PG_GROUP_AREAS = (
+    _PG_GROUP_PERIOD + " WHERE t.area IN (SELECT value FROM json_each(:areas))"  # noqa: S608
+    " GROUP BY bar, t.category, t.area, t.status"
+)
 #: The counts (bar, category, area, status, n) summed in SQL by bar and category, by area and
 #: by status: a few hundred rows reach Python instead of one per kind and bar.
 _SUMMED_BEFORE = "WITH k AS MATERIALIZED ("
@@ -226,11 +260,11 @@ class Statistics:
         bars = list(buckets) or [window]
         bars_param = {**params, "bars": json.dumps([[w.start, w.end] for w in bars])}
         by_kind = await self._seek_each_kind(window, params, len(bars))
-        rows = await self._db.read_all(
-            _SUMMED_BEFORE + (_COUNT_EACH_KIND if by_kind else _GROUPING[self._db.dialect])
-            + _SUMMED_AFTER,
-            bars_param,
-        )
+        if self._db.dialect == "postgresql":  # always a group: see _seek_each_kind
+            counting = _PG_GROUP_EVERY_AREA if scope.everything else _PG_GROUP_AREAS
+        else:
+            counting = _COUNT_EACH_KIND if by_kind else _GROUP_PERIOD
+        rows = await self._db.read_all(_SUMMED_BEFORE + counting + _SUMMED_AFTER, bars_param)
         by_category: dict[str, int] = {}
         by_area: dict[str | None, int] = {}
         by_status: dict[str, int] = {}
@@ -271,11 +305,12 @@ class Statistics:
         hours: dict[str, dict[float, int]] = {"ack": {}, "close": {}}
         rows = []
         for edge in edges:
-            rows += await self._db.read_all(_HOURS_OF_TIPS[self._db.dialect],
-                                            self._params(edge, scope))
+            statement = (_PG_HOURS_OF_TIPS[scope.everything] if self._db.dialect == "postgresql"
+                         else _HOURS_OF_TIPS["sqlite"])
+            rows += await self._db.read_all(statement, self._params(edge, scope))
         if cells is not None:
             areas = ["*"] if scope.everything else list(scope.areas)
-            rows += await self._db.read_all(_HOURS_OF_HISTOGRAM,
+            rows += await self._db.read_all(_HOURS_OF_HISTOGRAM[self._db.dialect],
                                             {**cells, "cells": json.dumps(areas)})
         for row in rows:
             n, counted = int(row["n"]), hours[row["measure"]]
