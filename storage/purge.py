@@ -186,7 +186,7 @@ async def _bound_drafts(db: Database, keyring: Keyring, tip_ids: set[int]) -> li
 
 #: The tables a purge deletes from (PostgreSQL VACUUMs them afterwards).
 PURGED_TABLES = ("outbox", "cards", "tip_assignees", "tip_messages", "tips", "drafts",
-                 "audit_log", "tip_tally", "tip_hours")
+                 "audit_log", "tip_tally", "tip_hours", "tip_days")
 
 
 async def vacuum_purged(db: Database) -> None:

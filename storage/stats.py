@@ -106,31 +106,15 @@ _HOURS_OF_TIPS = {dialect: _hours_of_tips(*hours) for dialect, hours in _HOURS.i
 _PG_HOURS_OF_TIPS = {True: _hours_of_tips(*_HOURS["postgresql"], _PG_IN_PERIOD),
                      False: _hours_of_tips(*_HOURS["postgresql"], _PG_IN_PERIOD_AREAS)}
 
-#: Counting the tips of a period (TipCounts) kind by kind once the period holds more than this
-#: many tips per kind and bar (measured: at 100k tips, a year's 50k tips in 12,000 kinds × bars
-#: are counted twice as fast kind by kind; a month of 10k tips, 400 tips, 25 times slower).
-SEEK_WHEN_TIPS_PER_KIND = 2
-
-#: One pass over the period, bar by bar (the bars make up the period: a second range on
-#: created_at would make SQLite scan the whole period for each bar), grouped by sorting.
+#: The tips of the partial UTC days at the bars' edges (the "bars" here are those pieces), in
+#: one pass, piece by piece (the pieces make up the edges: a second range on created_at would
+#: make SQLite scan them all for each piece), grouped by sorting.
 _GROUP_PERIOD = (
     "SELECT CAST(b.key AS INTEGER) AS bar, t.category, t.area, t.status,"  # noqa: S608
     " count(*) AS n FROM json_each(:bars) b"
     " JOIN tips t ON t.created_at >= json_extract(b.value, '$[0]')"
     "  AND t.created_at < json_extract(b.value, '$[1]')"
     " WHERE" + _IN_SCOPE + " GROUP BY bar, t.category, t.area, t.status"
-)
-
-#: Each kind of tip that exists (area, category, status: the tally of migration 0013) counted
-#: in each bar on the index tips_by_kind: a seek and a short count per kind and bar.
-_COUNT_EACH_KIND = (
-    "SELECT CAST(b.key AS INTEGER) AS bar, k.category, nullif(k.area, '') AS area,"
-    " k.status, (SELECT count(*) FROM tips t WHERE t.category = k.category"
-    "  AND t.area IS nullif(k.area, '') AND t.status = k.status"
-    "  AND t.created_at >= json_extract(b.value, '$[0]')"
-    "  AND t.created_at < json_extract(b.value, '$[1]')) AS n"
-    " FROM tip_tally k JOIN json_each(:bars) b"
-    " WHERE k.n > 0 AND (:everything = 1 OR k.area IN (SELECT value FROM json_each(:areas)))"
 )
 
 #: On PostgreSQL the bars are a JSON list's elements numbered from 1 (WITH ORDINALITY).
@@ -159,20 +143,54 @@ _SUMMED_AFTER = (
     " UNION ALL SELECT 'status' AS dim, 0 AS bar, status AS key, sum(n) AS n FROM k"
     " GROUP BY status"
 )
+#: The whole UTC days of each bar from the day counts (migration 0018): :days is a JSON list
+#: of [bar, first day, day after the last]. The same (dim, bar, key, n) rows as _SUMMED_AFTER.
+_DAYS = {
+    "sqlite": "WITH b AS (SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS bar,"
+              " json_extract(value, '$[1]') AS d0, json_extract(value, '$[2]') AS d1"
+              " FROM json_each(:days))",
+    "postgresql": "WITH b AS (SELECT CAST(e.value->>0 AS INTEGER) AS bar,"
+                  " e.value->>1 AS d0, e.value->>2 AS d1"
+                  " FROM json_array_elements(CAST(:days AS json)) AS e(value))",
+}
+#: Every area: the '*' rows by category and status (~54 a day at 1M tips), and each area's
+#: total of the day from the 'area' rows, a seek per bar and area (the areas that ever had a
+#: tip are tip_tally's). CROSS JOIN keeps SQLite's order: with `d.area IN (…)` it read every
+#: day of each area and matched it against every bar, a cost that grows with the line's age.
+_DAYS_EVERY_AREA = (
+    ", k AS MATERIALIZED (SELECT b.bar, d.category, d.status, sum(d.n) AS n FROM b"
+    " JOIN tip_days d ON d.dim = 'kind' AND d.area = '*' AND d.day >= b.d0 AND d.day < b.d1"
+    " GROUP BY b.bar, d.category, d.status)"
+    " SELECT 'bar' AS dim, bar, category AS key, sum(n) AS n FROM k GROUP BY bar, category"
+    " UNION ALL SELECT 'status' AS dim, 0 AS bar, status AS key, sum(n) AS n FROM k"
+    " GROUP BY status"
+    " UNION ALL SELECT 'area' AS dim, 0 AS bar, d.area AS key, sum(d.n) AS n"
+    " FROM b CROSS JOIN (SELECT DISTINCT area FROM tip_tally) a CROSS JOIN tip_days d"
+    " WHERE d.dim = 'area' AND d.area = a.area AND d.day >= b.d0 AND d.day < b.d1"
+    " GROUP BY d.area"
+)
+#: Some areas: their 'kind' rows, area by area.
+_DAYS_AREAS = {
+    "sqlite": " JOIN tip_days d ON d.dim = 'kind'"
+              " AND d.area IN (SELECT value FROM json_each(:areas))",
+    "postgresql": " JOIN tip_days d ON d.dim = 'kind' AND d.area = ANY (ARRAY("
+                  "SELECT json_array_elements_text(CAST(:areas AS json))))",
+}
+_DAYS_OF_AREAS = (
+    ", k AS MATERIALIZED (SELECT b.bar, d.area, d.category, d.status, sum(d.n) AS n FROM b"  # noqa: S608
+    "{areas} AND d.day >= b.d0 AND d.day < b.d1"
+    " GROUP BY b.bar, d.area, d.category, d.status)" + _SUMMED_AFTER[1:]
+)
+_COUNT_DAYS = {
+    (dialect, everything): _DAYS[dialect] + (
+        _DAYS_EVERY_AREA if everything
+        else _DAYS_OF_AREAS.format(areas=_DAYS_AREAS[dialect]))
+    for dialect in ("sqlite", "postgresql") for everything in (True, False)
+}
 _NEW_SUBSCRIBERS = {
     "sqlite": "coalesce(sum(created_at >= :start AND created_at < :end), 0)",
     "postgresql": "count(*) FILTER (WHERE created_at >= :start AND created_at < :end)",
 }
-
-#: The scope's tips and kinds (from the tally), and the first and last arrival (on
-#: tips_for_stats).
-_ESTIMATE = (
-    "SELECT coalesce(sum(n), 0) AS n, count(*) AS kinds,"
-    " (SELECT min(created_at) FROM tips) AS first, (SELECT max(created_at) FROM tips) AS last"
-    " FROM tip_tally WHERE n > 0"
-    " AND (:everything = 1 OR area IN (SELECT value FROM json_each(:areas)))"
-)
-
 
 @dataclass(frozen=True)
 class Window:
@@ -255,31 +273,51 @@ class Statistics:
         self, window: Window, scope: StatsScope, buckets: Sequence[Window] = ()
     ) -> TipCounts:
         """The period's tips by category, area and status, the medians, and the tips per
-        category in each of `buckets` (consecutive windows that make up `window`)."""
-        params = self._params(window, scope)
+        category in each of `buckets` (consecutive windows that make up `window`).
+
+        Each bar is its whole UTC days, counted from the day counts (migration 0018), and the
+        partial UTC days at its edges, counted from the tips: at a million tips a year's
+        /stats reads ~20,000 rows of counts and the tips of a dozen partial days instead of
+        the year's 500,000 tips."""
         bars = list(buckets) or [window]
-        bars_param = {**params, "bars": json.dumps([[w.start, w.end] for w in bars])}
-        by_kind = await self._seek_each_kind(window, params, len(bars))
-        if self._db.dialect == "postgresql":  # always a group: see _seek_each_kind
-            counting = _PG_GROUP_EVERY_AREA if scope.everything else _PG_GROUP_AREAS
-        else:
-            counting = _COUNT_EACH_KIND if by_kind else _GROUP_PERIOD
-        rows = await self._db.read_all(_SUMMED_BEFORE + counting + _SUMMED_AFTER, bars_param)
+        pieces: list[tuple[int, Window]] = []  # (bar, a partial day of its edges)
+        days: list[tuple[int, str, str]] = []  # (bar, its first whole day, the day after)
+        for bar, bucket in enumerate(bars):
+            edges, whole = _whole_days(bucket)
+            pieces += [(bar, edge) for edge in edges]
+            if whole is not None:
+                days.append((bar, f"{whole[0]}", f"{whole[1]}"))
+        counted: list[tuple[str, int, str | None, int]] = []  # (dim, bar, key, n)
+        if pieces:
+            edge_bars = json.dumps([[edge.start, edge.end] for _, edge in pieces])
+            rows = await self._db.read_all(
+                _SUMMED_BEFORE + self._grouping(scope) + _SUMMED_AFTER,
+                {**self._params(window, scope), "bars": edge_bars})
+            counted += [(r["dim"], pieces[int(r["bar"])][0] if r["dim"] == "bar" else 0,
+                         r["key"], int(r["n"])) for r in rows]
+        if days:
+            rows = await self._db.read_all(
+                _COUNT_DAYS[(self._db.dialect, scope.everything)],
+                {"days": json.dumps(days), "areas": json.dumps(list(scope.areas))})
+            counted += [(r["dim"], int(r["bar"]),
+                         None if r["dim"] == "area" and r["key"] == "" else r["key"],
+                         int(r["n"])) for r in rows]
         by_category: dict[str, int] = {}
         by_area: dict[str | None, int] = {}
         by_status: dict[str, int] = {}
         per_bucket: list[dict[str, int]] = [{} for _ in bars]
-        for row in rows:
-            n, key = int(row["n"]), row["key"]
+        for dim, bar, key, n in counted:
             if not n:
                 continue
-            if row["dim"] == "bar":
-                per_bucket[int(row["bar"])][key] = n
+            if dim == "bar":
+                assert key is not None
+                per_bucket[bar][key] = per_bucket[bar].get(key, 0) + n
                 by_category[key] = by_category.get(key, 0) + n
-            elif row["dim"] == "area":
-                by_area[key] = n
+            elif dim == "area":
+                by_area[key] = by_area.get(key, 0) + n
             else:
-                by_status[key] = n
+                assert key is not None
+                by_status[key] = by_status.get(key, 0) + n
         hours = await self._hours(window, scope)
         acknowledged, median_ack = _median(hours["ack"])
         closed, median_close = _median(hours["close"])
@@ -294,6 +332,12 @@ class Statistics:
             median_close_hours=median_close,
             per_bucket=tuple(per_bucket) if buckets else (),
         )
+
+    def _grouping(self, scope: StatsScope) -> str:
+        """The statement that groups the tips of the pieces (:bars) by kind, in this dialect."""
+        if self._db.dialect == "postgresql":
+            return _PG_GROUP_EVERY_AREA if scope.everything else _PG_GROUP_AREAS
+        return _GROUP_PERIOD
 
     async def _hours(
         self, window: Window, scope: StatsScope
@@ -318,26 +362,6 @@ class Statistics:
                 h = float(row["h"])
                 counted[h] = counted.get(h, 0) + n
         return hours
-
-    async def _seek_each_kind(
-        self, window: Window, params: dict[str, object], bars: int
-    ) -> bool:
-        """Count kind by kind (_COUNT_EACH_KIND) rather than group the period's tips
-        (_GROUP_PERIOD)? Seeking costs about the same per kind and bar whatever the size;
-        grouping costs per tip of the period, which is estimated from the tally and the first
-        and last arrival (both on indexes): a year of a large line is seeks, a month of a
-        commune is a group. On PostgreSQL always a group: its correlated count per kind and bar
-        cost ~230 µs each (a year at 50k tips, every area: 2.7 s kind by kind, 22 ms grouped)."""
-        if self._db.dialect != "sqlite":
-            return False
-        row = await self._db.read_one(_ESTIMATE, params)
-        if row is None or not row["n"] or row["first"] is None:
-            return False
-        first, last = (datetime.fromisoformat(row[k]).timestamp() for k in ("first", "last"))
-        start = max(first, datetime.fromisoformat(window.start).timestamp())
-        end = min(last, datetime.fromisoformat(window.end).timestamp())
-        share = max(0.0, end - start) / max(1.0, last - first)
-        return bool(row["n"] * share > SEEK_WHEN_TIPS_PER_KIND * row["kinds"] * bars)
 
     async def subscribers(self, window: Window) -> SubscriberCounts:
         row = await self._db.read_one(
@@ -454,10 +478,9 @@ class MonthlyReviews:
         return {int(r["admin_id"]): r["state"] for r in rows}
 
 
-def _split(window: Window) -> tuple[list[Window], dict[str, str] | None]:
-    """The partial UTC days at the edges of `window` (read from tips), and the ranges of the
-    histogram that make up the rest (`_HOURS_OF_HISTOGRAM`'s parameters): whole months where
-    there are, whole days around them. A window within two days is all edges."""
+def _whole_days(window: Window) -> tuple[list[Window], tuple[date, date] | None]:
+    """The partial UTC days at the edges of `window` (to be read from tips), and its whole UTC
+    days [first, after last) when it has any. A window within two days is all edges."""
     start = datetime.fromisoformat(window.start).astimezone(UTC)
     end = datetime.fromisoformat(window.end).astimezone(UTC)
     first_day = start.date() if _midnight(start.date()) == start else (
@@ -470,6 +493,17 @@ def _split(window: Window) -> tuple[list[Window], dict[str, str] | None]:
         edges.append(Window(window.start, _midnight(first_day).isoformat()))
     if _midnight(last_day) < end:
         edges.append(Window(_midnight(last_day).isoformat(), window.end))
+    return edges, (first_day, last_day)
+
+
+def _split(window: Window) -> tuple[list[Window], dict[str, str] | None]:
+    """The partial UTC days at the edges of `window` (read from tips), and the ranges of the
+    histogram that make up the rest (`_HOURS_OF_HISTOGRAM`'s parameters): whole months where
+    there are, whole days around them. A window within two days is all edges."""
+    edges, whole = _whole_days(window)
+    if whole is None:
+        return edges, None
+    first_day, last_day = whole
     first_month = first_day if first_day.day == 1 else (
         first_day.replace(day=1) + timedelta(days=32)).replace(day=1)
     last_month = last_day.replace(day=1)

@@ -22,7 +22,6 @@ import pytest
 
 import storage.purge as purge_module
 import storage.rotation as rotation
-import storage.stats as stats_module
 from reports.stats import collect, typed_period
 from storage.purge import PurgeCounts, purge_expired
 from storage.stats import StatsScope
@@ -34,8 +33,9 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICER, OTHER, ADMIN = 11, 12, 90
 #: Partial indexes: scanning one reads only the rows waiting for work.
 PARTIAL = {"tips_awaiting_ack", "tips_undelivered", "outbox_pending"}
-#: The tables no statement may scan whole (tip_hours: the histogram of /stats, migration 0016).
-WATCHED = ("tips", "outbox", "tip_hours")
+#: The tables no statement may scan whole (tip_hours: the histogram of /stats, migration 0016;
+#: tip_days: its day counts, migration 0018).
+WATCHED = ("tips", "outbox", "tip_hours", "tip_days")
 _WATCHED = "|".join(WATCHED)
 _NOT_ALIASES = {
     "where", "join", "on", "set", "indexed", "left", "inner", "cross", "order", "group",
@@ -182,22 +182,6 @@ async def test_no_statement_of_an_officer_or_the_worker_scans_tips_or_the_outbox
     finally:
         connection.close()
     assert scans == {}
-
-
-async def test_both_ways_of_counting_a_period_agree(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """/stats counts kind by kind on large periods and groups small ones: same numbers."""
-    await _an_officer_and_the_worker(store)
-    now = datetime.now(UTC)
-    year = typed_period(date(now.year, 1, 1), date(now.year, 12, 31))
-    for scope in (StatsScope(everything=True), StatsScope(everything=False, areas=("a-ngo",)),
-                  StatsScope(everything=False, areas=("hong-van", "a-ngo"))):
-        window, buckets = year.window(TZ), year.bucket_windows(TZ)
-        monkeypatch.setattr(stats_module, "SEEK_WHEN_TIPS_PER_KIND", 10**9)
-        grouped = await store.stats.tip_counts(window, scope, buckets)
-        monkeypatch.setattr(stats_module, "SEEK_WHEN_TIPS_PER_KIND", 0)
-        by_kind = await store.stats.tip_counts(window, scope, buckets)
-        assert grouped == by_kind
-        assert grouped.total > 0
 
 
 async def test_the_tally_follows_every_change_of_a_tip(store: Store) -> None:

@@ -156,7 +156,7 @@ async def test_stats_plans_made_for_any_values_still_read_tips_by_index(pg_store
     for method in ("fetchall", "execute", "executemany"):
         del vars(db)[method]
     statements = {sql: params for sql, params in seen
-                  if " tips" in sql or " tip_hours" in sql}
+                  if " tips" in sql or " tip_hours" in sql or " tip_days" in sql}
     assert len(statements) >= 4  # the groupings of both scopes, the edges, the histogram
     # The cause at 1M: a flag the plan depends on. A small database does not make the planner
     # choose the whole read (it did not with 40,000 rows), so the shape itself is checked.
