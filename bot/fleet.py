@@ -6,7 +6,9 @@ others can trust it:
 - `claim` an update before handling it and mark it `done` only after (storage/updates_seen.py,
   keyed by this bot's id and the update id): a second delivery of a handled update is dropped,
   one in hand by a live process is refused for now (webhook: non-2xx, Telegram redelivers later;
-  long polling waits), and one whose process is dead is handled again;
+  long polling waits), and one whose process is dead is handled again; with long polling the
+  claim keeps the update itself (sealed), and the next start handles again the `orphans` of a
+  process that died (Telegram does not send a confirmed update twice);
 - take the chat's `turn` (storage/chat_turns.py) around the handling (webhook mode, inside the
   chat's lane of bot/chat_lanes.py), so one chat's updates are handled one at a time across
   processes; past `TURN_WAIT` seconds the update is refused and redelivered;
@@ -67,22 +69,28 @@ class Fleet:
         self._finished: list[tuple[int, asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
 
-    async def claim(self, update_id: int, *, force: bool = False) -> Seen:
+    async def claim(
+        self, update_id: int, *, force: bool = False, update: str | None = None
+    ) -> Seen:
         """DONE, CLAIMED, or BUSY (in hand by a live process). `force`: take over even a claim
-        of a process that seems alive (long polling, after `POLL_WAIT`)."""
+        of a process that seems alive (long polling, after `POLL_WAIT`). `update`: its JSON,
+        kept (sealed) with the claim until it was handled (long polling, see `orphans`)."""
         seen = self.store.updates_seen
         claim = await seen.claim(
-            self.bot, update_id, self.holder, alive_at=time.time() if self.several else None
+            self.bot, update_id, self.holder, alive_at=time.time() if self.several else None,
+            update=update,
         )
-        return await self._settled(update_id, claim, force=force)
+        return await self._settled(update_id, claim, force=force, update=update)
 
-    async def _settled(self, update_id: int, claim: Claim, *, force: bool = False) -> Seen:
+    async def _settled(
+        self, update_id: int, claim: Claim, *, force: bool = False, update: str | None = None
+    ) -> Seen:
         """What a claim's answer comes to: a BUSY one whose holder is gone (or `force`) is
         taken over."""
         if claim.seen is not Seen.BUSY or claim.holder is None:
             return claim.seen
         if (force or self._dead(claim.holder)) and await self.store.updates_seen.take_over(
-            self.bot, update_id, claim.holder, self.holder
+            self.bot, update_id, claim.holder, self.holder, update
         ):
             log.info("update %s: its process is gone; handled here", update_id)
             return Seen.CLAIMED
@@ -93,20 +101,27 @@ class Fleet:
         polling (one process), anything but a process whose pid runs here."""
         return gone(holder) or (not self.several and not alive_here(holder))
 
-    async def claim_batch(self, update_ids: list[int]) -> dict[int, Seen]:
-        """Long polling: `claim` for a whole getUpdates batch (two statements, not two per
-        update); BUSY ones are the caller's to wait for (`claim_waiting`)."""
-        claims = await self.store.updates_seen.claim_many(self.bot, update_ids, self.holder)
-        return {update_id: await self._settled(update_id, claim)
+    async def claim_batch(
+        self, update_ids: list[int], updates: dict[int, str] | None = None
+    ) -> dict[int, Seen]:
+        """Long polling: `claim` for a whole getUpdates batch (a few statements, not two per
+        update), each with its JSON from `updates`; BUSY ones are the caller's to wait for
+        (`claim_waiting`)."""
+        known = updates or {}
+        claims = await self.store.updates_seen.claim_many(
+            self.bot, update_ids, self.holder, known)
+        return {update_id: await self._settled(update_id, claim, update=known.get(update_id))
                 for update_id, claim in claims.items()}
 
-    async def claim_waiting(self, update_id: int, stop: asyncio.Event | None = None) -> Seen:
+    async def claim_waiting(
+        self, update_id: int, stop: asyncio.Event | None = None, update: str | None = None
+    ) -> Seen:
         """Long polling: DONE or CLAIMED, waiting while another live process has it."""
         deadline = time.monotonic() + POLL_WAIT
         told = False
         while True:
             force = time.monotonic() >= deadline
-            seen = await self.claim(update_id, force=force)
+            seen = await self.claim(update_id, force=force, update=update)
             if seen is not Seen.BUSY:
                 if force:
                     log.warning("update %s: taken over after %.0f s in hand elsewhere",
@@ -118,6 +133,30 @@ class Fleet:
             if stop is not None and stop.is_set():
                 return Seen.BUSY
             await asyncio.sleep(BUSY_POLL)
+
+    async def orphans(self) -> list[tuple[int, str]]:
+        """Long polling, at start: the updates a process that is gone had claimed and not
+        handled, taken over by this one, oldest first, each with its JSON. Telegram will not send
+        them again (getUpdates confirmed them before they were handled). A claim whose holder
+        still runs on this host is left to it; one whose copy does not open is given up (logged:
+        it cannot be handled by anyone)."""
+        found = []
+        for orphan in await self.store.updates_seen.orphans(self.bot, self.holder):
+            if not self._dead(orphan.holder):
+                log.info("update %s is in hand in a running process; left to it",
+                         orphan.update_id)
+                continue
+            if not await self.store.updates_seen.take_over(
+                self.bot, orphan.update_id, orphan.holder, self.holder
+            ):
+                continue  # taken meanwhile
+            if orphan.update is None:
+                log.error("update %s: its process stopped before handling it, and its copy"
+                          " does not open; it is lost", orphan.update_id)
+                await self.release(orphan.update_id)
+                continue
+            found.append((orphan.update_id, orphan.update))
+        return found
 
     async def done(self, update_id: int) -> None:
         """Handled: never handled again; returns once that is written (a failure only logs: it

@@ -15,7 +15,12 @@ the SPEC asks of it, which `run_polling` cannot be told to do:
   confirmation) is handled once: `RecentUpdates`, the memory webhook mode uses too, remembers
   the last ids accepted, and the database (bot/fleet.py, storage/updates_seen.py) remembers
   them across restarts: an update is claimed there before it is queued and marked done once
-  it was handled, so a repeat after a restart is dropped and one cut off by a crash is handled;
+  it was handled, so a repeat after a restart is dropped;
+- an update cut off by a crash is handled at the next start. The next getUpdates confirms a
+  batch to Telegram while its updates are still queued or in hand (waiting for them would let
+  one slow chat hold every other), and Telegram never sends a confirmed update again; so the
+  claim keeps the update itself, sealed, until it was handled, and before it polls the bot
+  hands the updates a dead process had in hand to the handlers again, oldest first (`_replay`);
 - nothing decorative is awaited before polling starts: the command menus are published in the
   background (workers/menus.py), so a Bot API server without `setMyCommands` does not stop the
   line.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import time
@@ -50,6 +56,7 @@ from telegram.error import (
 
 from bot.fleet import Fleet, fleet_of
 from storage.updates_seen import Seen
+from telegram_api.bot import TiplineBot
 from telegram_api.types import App
 from workers.jobs import wind_down
 
@@ -292,6 +299,7 @@ async def _poll(
     application: App, reach: Reachability, stop: asyncio.Event, polling: Polling
 ) -> None:
     """Fetch updates into the application's queue until cancelled (or the token is revoked)."""
+    await _replay(application, polling)
     delay = RETRY_FIRST
     conflict_logged = 0.0
     while True:
@@ -339,13 +347,16 @@ async def _poll(
         # Claimed in the database before they are queued, the whole batch at once; each is
         # marked done once handled (bot/app.py, the lanes' `after`), so a restart does not
         # handle it again.
-        claims = await _claimed(fleet, [update.update_id for update in fresh])
+        copies = {update.update_id: _copy_of(application, update) for update in fresh
+                  } if fleet else {}
+        claims = await _claimed(fleet, copies)
         for update in fresh:
             if fleet is not None:
                 seen = claims.get(update.update_id, Seen.CLAIMED)
                 if seen is Seen.BUSY:
                     try:
-                        seen = await fleet.claim_waiting(update.update_id, stop)
+                        seen = await fleet.claim_waiting(
+                            update.update_id, stop, copies[update.update_id])
                     except Exception as error:
                         log.warning("update %s: not claimed in the database (%s); handled"
                                     " anyway", update.update_id, type(error).__name__)
@@ -361,17 +372,59 @@ async def _poll(
             polling.offset = updates[-1].update_id + 1
 
 
-async def _claimed(fleet: Fleet | None, update_ids: list[int]) -> dict[int, Seen]:
-    """The batch's claims (bot/fleet.py); none when the database fails: handled anyway
-    (a lost claim risks a repeat after a restart, a lost update a resident unanswered)."""
-    if fleet is None or not update_ids:
+def _copy_of(application: App, update: Update) -> str:
+    """The update as JSON, to keep with its claim (as Telegram sent it, with the line's Bot)."""
+    bot = application.bot
+    return bot.copy_of(update) if isinstance(bot, TiplineBot) else update.to_json()
+
+
+async def _claimed(fleet: Fleet | None, copies: dict[int, str]) -> dict[int, Seen]:
+    """The batch's claims (bot/fleet.py), each with its update's JSON (`copies`); none when the
+    database fails: handled anyway (a lost claim risks a repeat after a restart, a lost update
+    a resident unanswered)."""
+    if fleet is None or not copies:
         return {}
     try:
-        return await fleet.claim_batch(update_ids)
+        return await fleet.claim_batch(list(copies), copies)
     except Exception as error:
         log.warning("%s updates not claimed in the database (%s); handled anyway",
-                    len(update_ids), type(error).__name__)
+                    len(copies), type(error).__name__)
         return {}
+
+
+async def _replay(application: App, polling: Polling) -> None:
+    """Before the first getUpdates: hand the updates a dead process had claimed and not handled
+    to the handlers again, oldest first, so each chat's go in their order and before its newer
+    ones (bot/fleet.py `orphans`). Then forget the updates seen more than a day ago (the
+    housekeeping does it too, a minute later): after a week of silence Telegram numbers
+    updates anew at random, and an old row must not be mistaken for one of them."""
+    fleet = fleet_of(application)
+    if fleet is None:
+        return
+    try:
+        orphans = await fleet.orphans()
+    except Exception as error:
+        log.warning("the updates a stopped process had in hand were not looked for (%s)",
+                    type(error).__name__)
+        orphans = []
+    for update_id, copy in orphans:
+        try:
+            update = Update.de_json(json.loads(copy), application.bot)
+        except Exception as error:
+            log.error("update %s: its copy does not read as an update (%s); it is lost",
+                      update_id, type(error).__name__)
+            await fleet.release(update_id)
+            continue
+        if polling.recent.begin(update_id) is not None:
+            continue
+        polling.recent.done(update_id, True)
+        log.info("update %s: its process stopped before handling it; handled now", update_id)
+        await application.update_queue.put(update)
+    try:
+        await fleet.store.updates_seen.purge()
+    except Exception as error:
+        log.warning("old updates not forgotten at start (%s); housekeeping will",
+                    type(error).__name__)
 
 
 async def _confirm(application: App, offset: int) -> None:

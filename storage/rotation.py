@@ -151,6 +151,17 @@ SEALED: tuple[SealedColumn, ...] = (
         " WHERE hex(substr(chat_id, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
         lambda row: bytes(row["subject"]).hex(),
     ),
+    SealedColumn(  # an update in hand, only until it was handled (migration 0019)
+        "updates_seen", "payload", -1,
+        "SELECT update_id AS pk, bot, update_id, payload AS value FROM updates_seen"
+        " WHERE update_id > ? AND payload IS NOT NULL AND hex(substr(payload, 2, 4)) <> ?"
+        " ORDER BY update_id LIMIT ?",
+        # The old value names the row (its nonce is its own), whatever the bot.
+        "UPDATE updates_seen SET payload = ? WHERE update_id = ? AND payload = ?",
+        "SELECT count(*) AS n FROM updates_seen WHERE payload IS NOT NULL"
+        " AND hex(substr(payload, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
+        lambda row: f"{row['bot']}:{row['update_id']}",
+    ),
     SealedColumn(
         "broadcasts", "content", -1,
         "SELECT broadcast_id AS pk, uid, content AS value FROM broadcasts"
@@ -176,7 +187,8 @@ SEALED: tuple[SealedColumn, ...] = (
 #: Per sealed column: how many of its values are under a key whose id lies strictly between two
 #: ids (4-byte blobs, big-endian; the bounds themselves excluded). Where the column grows with
 #: the line, the key id has an index (migration 0017) and this is a seek of a range that holds
-#: no value unless something is wrong; drafts, broadcasts and schedules are few and read whole.
+#: no value unless something is wrong; drafts, broadcasts and schedules are few, and
+#: updates_seen holds a day's updates: read whole.
 _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     ("tips", "content"): "SELECT count(*) AS n FROM tips"
     " WHERE substr(content, 2, 4) > ? AND substr(content, 2, 4) < ?",
@@ -192,6 +204,8 @@ _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     " WHERE substr(state, 2, 4) > ? AND substr(state, 2, 4) < ?",
     ("subscribers", "chat_id"): "SELECT count(*) AS n FROM subscribers"
     " WHERE substr(chat_id, 2, 4) > ? AND substr(chat_id, 2, 4) < ?",
+    ("updates_seen", "payload"): "SELECT count(*) AS n FROM updates_seen"
+    " WHERE substr(payload, 2, 4) > ? AND substr(payload, 2, 4) < ?",
     ("broadcasts", "content"): "SELECT count(*) AS n FROM broadcasts"
     " WHERE substr(content, 2, 4) > ? AND substr(content, 2, 4) < ?",
     ("schedules", "content"): "SELECT count(*) AS n FROM schedules"

@@ -102,7 +102,7 @@ async def open_store(
         campaigns=Campaigns(db),
         stats=Statistics(db),
         reviews=MonthlyReviews(db),
-        updates_seen=UpdatesSeen(db),
+        updates_seen=UpdatesSeen(db, keyring),
         chat_turns=ChatTurns(db, keyring),
         floods=FloodCounts(db, keyring),
         job_runs=JobRuns(db),

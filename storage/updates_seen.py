@@ -19,18 +19,27 @@ with several processes, webhook mode) or, on the same host, its pid (workers/job
 checked by the caller). `claim` with `alive_at` takes over at once a claim whose holder has no
 heartbeat live at that moment; without it, it takes only a new update or the holder's own.
 
+Long polling keeps the update itself with its claim (`payload`, sealed with the content key:
+it holds someone's message, name and id; migration 0019), because getUpdates confirms a batch to
+Telegram before it is handled and Telegram never sends a confirmed update again: `orphans` are
+the updates a dead process had in hand, which the next start hands to the handlers again
+(bot/polling.py). The payload goes once the update is done; a release deletes the row.
+
 `at` is the hour the update was seen, the only time kept: `purge` (housekeeping) deletes rows
 seen more than a day before, and heartbeats long run out. Plain SQL that PostgreSQL accepts too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import time
 from dataclasses import dataclass
 
+from storage.crypto import DecryptionError
 from storage.database import Database
+from storage.keyring import Keyring
 
 #: How long a process's heartbeat lasts without renewal.
 HEARTBEAT_SECONDS = 30.0
@@ -58,26 +67,50 @@ class Claim:
     holder: str | None = None  # BUSY: who has it
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """An update claimed by `holder` and not handled, with what it said (`update`: its JSON
+    text; None when it could not be opened)."""
+
+    update_id: int
+    holder: str
+    update: str | None
+
+
+def _where(bot: int, update_id: int) -> str:
+    """The row a payload is bound to (its associated data)."""
+    return f"{bot}:{update_id}"
+
+
 class UpdatesSeen:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
         self._db = db
+        self._keyring = keyring
+
+    def _seal(self, bot: int, update_id: int, update: str | None) -> bytes | None:
+        if update is None:
+            return None
+        return self._keyring.encrypt(update, "updates_seen", _where(bot, update_id), "payload")
 
     async def claim(
-        self, bot: int, update_id: int, holder: str, *, alive_at: float | None = None
+        self, bot: int, update_id: int, holder: str, *, alive_at: float | None = None,
+        update: str | None = None,
     ) -> Claim:
         """Take update `update_id` of bot `bot` for `holder` unless it is done or in another
         holder's hand. With `alive_at` (a moment, usually now): also when that holder has no
-        heartbeat live then (several processes); without it, the caller decides."""
+        heartbeat live then (several processes); without it, the caller decides. `update`
+        (its JSON, long polling) is kept sealed with the claim until it is done."""
         hour = _hour(time.time())
         if alive_at is None:
             rows = await self._db.fetchall(
-                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
-                " VALUES (?, ?, 'handling', ?, ?)"
-                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at"
+                "INSERT INTO updates_seen (bot, update_id, state, holder, at, payload)"
+                " VALUES (?, ?, 'handling', ?, ?, ?)"
+                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at,"
+                " payload = coalesce(excluded.payload, updates_seen.payload)"
                 " WHERE updates_seen.state = 'handling'"
                 " AND updates_seen.holder = excluded.holder"
                 " RETURNING holder",
-                (bot, update_id, holder, hour),
+                (bot, update_id, holder, hour, self._seal(bot, update_id, update)),
             )
         else:
             rows = await self._db.fetchall(
@@ -99,17 +132,22 @@ class UpdatesSeen:
             (bot, update_id),
         )
         if row is None:  # purged in between: try once more
-            return await self.claim(bot, update_id, holder, alive_at=alive_at)
+            return await self.claim(bot, update_id, holder, alive_at=alive_at, update=update)
         if row["state"] == "done":
             return Claim(Seen.DONE)
         return Claim(Seen.BUSY, row["holder"])
 
-    async def claim_many(self, bot: int, update_ids: list[int], holder: str) -> dict[int, Claim]:
+    async def claim_many(
+        self, bot: int, update_ids: list[int], holder: str,
+        updates: dict[int, str] | None = None,
+    ) -> dict[int, Claim]:
         """`claim` (without `alive_at`: long polling) for a whole getUpdates batch in two
         statements instead of two per update: under a crowd the claims were a third of the
-        statements the bot ran (issue 16). Each update gets what `claim` would have said."""
+        statements the bot ran (issue 16). Each update gets what `claim` would have said;
+        `updates` (update id -> its JSON) are kept sealed with their claims."""
         if not update_ids:
             return {}
+        known = updates or {}
         ids = json.dumps(update_ids)
         claimed = {
             int(row["update_id"])
@@ -124,6 +162,16 @@ class UpdatesSeen:
                 (bot, holder, _hour(time.time()), ids),
             )
         }
+        # The payloads of the claims taken, one statement run for each (an SQLite of 3.40 has
+        # no unhex() to take them from one JSON list). Not in the claims' transaction, and it
+        # need not be: the batch is queued only after this returns, and Telegram keeps it until
+        # the next getUpdates, so a crash in between leaves it to be delivered again.
+        sealed = [(self._seal(bot, update_id, known[update_id]), bot, update_id, holder)
+                  for update_id in update_ids if update_id in claimed and update_id in known]
+        if sealed:
+            await self._db.executemany(
+                "UPDATE updates_seen SET payload = ? WHERE bot = ? AND update_id = ?"
+                " AND holder = ? AND state = 'handling'", sealed)
         found = {update_id: Claim(Seen.CLAIMED) for update_id in update_ids if update_id in claimed}
         others = [update_id for update_id in update_ids if update_id not in claimed]
         if others:
@@ -136,26 +184,51 @@ class UpdatesSeen:
             for update_id in others:
                 row = held.get(update_id)
                 if row is None:  # purged in between: the one-by-one way
-                    found[update_id] = await self.claim(bot, update_id, holder)
+                    found[update_id] = await self.claim(
+                        bot, update_id, holder, update=known.get(update_id))
                 elif row["state"] == "done":
                     found[update_id] = Claim(Seen.DONE)
                 else:
                     found[update_id] = Claim(Seen.BUSY, row["holder"])
         return found
 
-    async def take_over(self, bot: int, update_id: int, old_holder: str, holder: str) -> bool:
-        """Take an update in hand by a holder known to be gone (its process died)."""
+    async def orphans(self, bot: int, holder: str) -> list[Orphan]:
+        """Updates of bot `bot` claimed by another holder than `holder` and not handled, that
+        carry their payload (long polling's), oldest first: the caller decides which holders are
+        gone and takes those over (`take_over`) before handling them again."""
+        rows = await self._db.fetchall(
+            "SELECT update_id, holder, payload FROM updates_seen"
+            " WHERE bot = ? AND state = 'handling' AND holder <> ? AND payload IS NOT NULL"
+            " ORDER BY update_id",
+            (bot, holder),
+        )
+        found = []
+        for row in rows:
+            update_id = int(row["update_id"])
+            text: str | None = None
+            with contextlib.suppress(DecryptionError):
+                text = self._keyring.decrypt_text(
+                    bytes(row["payload"]), "updates_seen", _where(bot, update_id), "payload")
+            found.append(Orphan(update_id, str(row["holder"]), text))
+        return found
+
+    async def take_over(
+        self, bot: int, update_id: int, old_holder: str, holder: str, update: str | None = None
+    ) -> bool:
+        """Take an update in hand by a holder known to be gone (its process died); its payload
+        stays, or becomes `update` (its JSON) when it had none."""
         result = await self._db.execute(
-            "UPDATE updates_seen SET holder = ?, at = ?"
+            "UPDATE updates_seen SET holder = ?, at = ?, payload = coalesce(payload, ?)"
             " WHERE bot = ? AND update_id = ? AND holder = ? AND state = 'handling'",
-            (holder, _hour(time.time()), bot, update_id, old_holder),
+            (holder, _hour(time.time()), self._seal(bot, update_id, update), bot, update_id,
+             old_holder),
         )
         return result.rowcount == 1
 
     async def done(self, bot: int, update_id: int, holder: str) -> None:
         """The update was handled (call only after it was)."""
         await self._db.execute(
-            "UPDATE updates_seen SET state = 'done', at = ?"
+            "UPDATE updates_seen SET state = 'done', at = ?, payload = NULL"
             " WHERE bot = ? AND update_id = ? AND holder = ?",
             (_hour(time.time()), bot, update_id, holder),
         )
@@ -165,7 +238,7 @@ class UpdatesSeen:
         finished while the previous statement ran); its commit is shared with the other
         grouped writes of that moment (storage/database.py)."""
         await self._db.execute_grouped(
-            "UPDATE updates_seen SET state = 'done', at = ?"
+            "UPDATE updates_seen SET state = 'done', at = ?, payload = NULL"
             " WHERE bot = ? AND holder = ? AND update_id IN (SELECT value FROM json_each(?))",
             (_hour(time.time()), bot, holder, json.dumps(update_ids)),
         )

@@ -407,6 +407,10 @@ async def _on_message(
     user = update.effective_user
     message = update.effective_message
     assert message is not None  # routed here for a private message (handlers/conversation.py)
+    if message.message_id <= draft.last_message:
+        log.info("a report's message taken before (handled again after a restart); skipped")
+        return
+    draft = replace(draft, last_message=message.message_id)  # kept by every save below
     services = services_of(context)
     language = await language_of(context, user)
     step = draft.step

@@ -93,6 +93,10 @@ class ReportDraft(_Json):
     editing: bool = False
     choosing_edit: bool = False
     prompt_id: int | None = None
+    #: The last of the resident's messages the draft took (message ids grow in a chat): an
+    #: update handled again after a crash (bot/polling.py) or a webhook redelivery is not
+    #: taken twice, whatever it had saved before the crash.
+    last_message: int = 0
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,16 @@ def test_twenty_kill_9s_mid_work_lose_no_tip_half_store_nothing_and_send_no_broa
 
     shown = {}
     for number, resident in residents.items():
-        codes = {c for m in resident.messages() for c in RECEIPT.findall(m.text or "")}
-        assert len(codes) <= 1, "one submission, one receipt code"
-        if codes:
-            shown[number] = codes.pop()
+        receipts = [(m.text or "", code) for m in resident.messages()
+                    for code in RECEIPT.findall(m.text or "")]
+        # One code per submission, unless the bot was killed between showing it and noting it
+        # shown: the update handled again draws a new one, saying so (handlers/resident/
+        # receipts.py); the last code is the one that works.
+        assert len({code for _, code in receipts}) <= 1 or all(
+            "Mã cũ, nếu có, không còn dùng được" in body for body, _ in receipts[1:]
+        ), "one submission, one receipt code (or a replacement that says so)"
+        if receipts:
+            shown[number] = receipts[-1][1]
     assert shown, "no round reached a receipt: the loop tests nothing"
 
     async def tips_of_codes(store):  # type: ignore[no-untyped-def]

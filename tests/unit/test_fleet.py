@@ -123,7 +123,7 @@ async def test_a_handled_update_leaves_no_time_finer_than_the_hour(store: Store)
     rows = [dict(r) for r in await store.db.fetchall("SELECT * FROM updates_seen")]
     assert len(rows) == 1 and rows[0]["at"] in {before - before % 3600, now - now % 3600}
     assert rows == [{"bot": BOT, "update_id": 9, "state": "done", "holder": PROCESS,
-                     "at": rows[0]["at"]}]
+                     "at": rows[0]["at"], "payload": None}]
     assert not await store.db.fetchall("SELECT * FROM chat_turns")
 
 
@@ -179,3 +179,46 @@ async def test_a_failed_mark_only_logs(
     monkeypatch.setattr(store.updates_seen, "done_many", broken)
     await asyncio.gather(fleet.done(150), fleet.done(151))
     assert "could not record them handled (OSError)" in caplog.text
+
+
+async def test_polling_takes_over_a_dead_processs_updates_in_hand_oldest_first(
+    store: Store,
+) -> None:
+    copies = {5: '{"update_id":5,"message":{"text":"Bích Liên thôn 7"}}',
+              3: '{"update_id":3}', 4: '{"update_id":4}', 6: '{"update_id":6}'}
+    seen = store.updates_seen
+    await seen.claim_many(BOT, [5, 3, 6], DEAD_HERE, copies)
+    await seen.claim_many(BOT, [4], ALIVE_HERE, copies)
+    await seen.done(BOT, 6, DEAD_HERE)  # handled: its copy is gone
+    await seen.claim(BOT, 9, DEAD_HERE)  # claimed without a copy (webhook mode): not ours
+    rows = {r["update_id"]: r["payload"] for r in await store.db.fetchall(
+        "SELECT update_id, payload FROM updates_seen")}
+    assert rows[6] is None and rows[9] is None
+    assert "Bích Liên".encode() not in bytes(rows[5])  # sealed
+    fleet = Fleet(store, BOT, several=False)
+    assert await fleet.orphans() == [(3, copies[3]), (5, copies[5])]
+    assert await fleet.orphans() == []  # this process's now: handed back once
+    assert (await seen.claim(BOT, 4, ALIVE_HERE)).seen is Seen.CLAIMED  # left to its holder
+    await fleet.done(3)  # handled: nothing left to hand back
+    assert [o.update_id for o in await seen.orphans(BOT, "someone else")] == [4, 5]
+
+
+async def test_a_copy_that_does_not_open_is_given_up_and_said(
+    store: Store, caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen = store.updates_seen
+    await seen.claim_many(BOT, [7, 8], DEAD_HERE, {7: '{"update_id":7}', 8: '{"update_id":8}'})
+    await store.db.execute(  # update 8's sealed copy moved onto 7: bound to its row, it fails
+        "UPDATE updates_seen SET payload = (SELECT payload FROM updates_seen WHERE"
+        " update_id = 8) WHERE update_id = 7")
+    assert await Fleet(store, BOT, several=False).orphans() == [(8, '{"update_id":8}')]
+    assert await seen.state(BOT, 7) is None
+    assert "update 7: its process stopped before handling it" in caplog.text
+
+
+async def test_a_claim_taken_over_from_the_dead_gets_its_copy_and_keeps_it(store: Store) -> None:
+    seen = store.updates_seen
+    await seen.claim(BOT, 11, DEAD_HERE)  # claimed with no copy (before migration 0019)
+    second = Fleet(store, BOT, several=False, holder=f"{HOST}:{2**22 + 54321}:y")  # dies too
+    assert await second.claim_batch([11], {11: '{"update_id":11}'}) == {11: Seen.CLAIMED}
+    assert await Fleet(store, BOT, several=False).orphans() == [(11, '{"update_id":11}')]

@@ -46,6 +46,9 @@ async def _fill(store: Store, tips: int = 12) -> list[str]:
                                       channels=(), created_by=7009)
     await store.schedules.create(content={"kind": "rotation"}, frequency="daily",
                                  at_time="08:00", next_run_at=0, created_by=7009)
+    # Updates in hand (long polling keeps them with the claim): the same id under two bots.
+    await store.updates_seen.claim_many(1, [31], "gone:1:x", {31: '{"update_id":31}'})
+    await store.updates_seen.claim(2, 31, "gone:1:x", update='{"update_id":31,"bot":2}')
     return codes
 
 
@@ -61,6 +64,9 @@ async def _read_everything(store: Store, codes: list[str]) -> None:
     assert (await store.broadcasts.get(1)) is not None
     assert (await store.schedules.get(1)) is not None
     assert await store.outbox.next_due_in() is not None
+    assert [o.update for o in await store.updates_seen.orphans(1, "here")] == ['{"update_id":31}']
+    assert [o.update for o in await store.updates_seen.orphans(2, "here")] == [
+        '{"update_id":31,"bot":2}']
 
 
 def test_every_blob_column_is_either_rotated_or_known_not_to_hold_a_sealed_value(tmp_path):
@@ -93,7 +99,7 @@ async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(
     old_key = store.keyring.active_content_key_id
     done = await rotate_content(store.db, MASTER, batch=5)
     assert not done.resumed and done.failed == 0
-    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1  # tips x3, thread, the others
+    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1 + 2  # tips x3, thread, the others
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
     fresh = await open_store(db_target, MASTER)
@@ -129,7 +135,7 @@ async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store
     finally:
         await half.close()
     done = await rotate_content(store.db, MASTER, batch=10)
-    assert done.resumed and done.rewritten == 30 * 4 + 5 - seen[-1]  # the rest, once
+    assert done.resumed and done.rewritten == 30 * 4 + 5 + 2 - seen[-1]  # the rest, once
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
 

@@ -146,7 +146,8 @@ async def test_claims_and_turns_hold_no_time_but_the_hour(two: tuple[Store, Stor
     await a.updates_seen.done(BOT, 108, "A")
     hour = now - now % 3600
     seen = [dict(r) for r in await a.db.fetchall("SELECT * FROM updates_seen")]
-    assert seen == [{"bot": BOT, "update_id": 108, "state": "done", "holder": "A", "at": hour}]
+    assert seen == [{"bot": BOT, "update_id": 108, "state": "done", "holder": "A", "at": hour,
+                     "payload": None}]
     turns = await a.db.fetchall("SELECT * FROM chat_turns")
     assert [sorted(dict(r)) for r in turns] == [["chat", "holder"]]
 
