@@ -43,7 +43,12 @@ async def staff_role(services: Services, user_id: int) -> Role:
 def role_from(services: Services, user_id: int, member: StaffMember | None) -> Role:
     """The role that `member` (the staff row of `user_id` just read, or None) gives."""
     permanent = user_id in services.config.admin_ids
-    if member is None or not member.active:
+    if member is not None and not member.active:
+        # Deactivated in /officers: no rights at once, even for an admin of TIPBOT_ADMIN_IDS
+        # (a stolen phone is cut off without editing the settings and restarting; another
+        # admin reactivates). The list said "deactivated" while the account kept every right.
+        return Role(user_id, False, False, False, frozenset(), False)
+    if member is None:
         return Role(user_id, False, permanent, permanent, frozenset(), False)
     return Role(
         user_id=user_id,

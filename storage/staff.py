@@ -91,9 +91,9 @@ async def atomic(db: Database) -> AsyncIterator[None]:
 
 
 # An invite registers someone only while it is unused, not ended, not expired, and its creator
-# is an admin now (permanent, or promoted and active). That clause is written out in full in each
-# statement marked `# LIVE` (parameters: now, the permanent admins as JSON), so SQL text is
-# never assembled at run time.
+# is an admin now (permanent and not deactivated, or promoted and active). That clause is
+# written out in full in each statement marked `# LIVE` (parameters: now, the permanent admins
+# as JSON), so SQL text is never assembled at run time.
 
 
 class Staff:
@@ -398,7 +398,9 @@ class Staff:
                 "UPDATE invites SET used_by = ?, used_at = ?"
                 " WHERE token_hash = ? AND"  # LIVE
                 " invites.used_by IS NULL AND invites.ended_at IS NULL AND invites.expires_at > ?"
-                " AND (invites.created_by IN (SELECT value FROM json_each(?))"
+                " AND ((invites.created_by IN (SELECT value FROM json_each(?))"
+                "  AND NOT EXISTS (SELECT 1 FROM staff d WHERE d.user_id = invites.created_by"
+                "   AND d.active = 0))"
                 "  OR EXISTS (SELECT 1 FROM staff c WHERE c.user_id = invites.created_by"
                 "   AND c.is_admin = 1 AND c.active = 1))"
                 " RETURNING areas, all_areas, created_by",
@@ -428,7 +430,9 @@ class Staff:
         total = await self._db.fetchone(
             "SELECT count(*) AS n FROM invites WHERE"  # LIVE
             " invites.used_by IS NULL AND invites.ended_at IS NULL AND invites.expires_at > ?"
-            " AND (invites.created_by IN (SELECT value FROM json_each(?))"
+            " AND ((invites.created_by IN (SELECT value FROM json_each(?))"
+            "  AND NOT EXISTS (SELECT 1 FROM staff d WHERE d.user_id = invites.created_by"
+            "   AND d.active = 0))"
             "  OR EXISTS (SELECT 1 FROM staff c WHERE c.user_id = invites.created_by"
             "   AND c.is_admin = 1 AND c.active = 1))",
             params,
@@ -437,7 +441,9 @@ class Staff:
             "SELECT invites.*, s.display_name FROM invites"
             " LEFT JOIN staff s ON s.user_id = invites.created_by WHERE"  # LIVE
             " invites.used_by IS NULL AND invites.ended_at IS NULL AND invites.expires_at > ?"
-            " AND (invites.created_by IN (SELECT value FROM json_each(?))"
+            " AND ((invites.created_by IN (SELECT value FROM json_each(?))"
+            "  AND NOT EXISTS (SELECT 1 FROM staff d WHERE d.user_id = invites.created_by"
+            "   AND d.active = 0))"
             "  OR EXISTS (SELECT 1 FROM staff c WHERE c.user_id = invites.created_by"
             "   AND c.is_admin = 1 AND c.active = 1))"
             " ORDER BY invites.created_at DESC, invites.token_hash LIMIT ?",
@@ -457,7 +463,9 @@ class Staff:
                 "UPDATE invites SET ended_at = ?, ended_by = ?, end_reason = 'revoked'"
                 " WHERE substr(token_hash, 1, 8) = ? AND"  # LIVE
                 " invites.used_by IS NULL AND invites.ended_at IS NULL AND invites.expires_at > ?"
-                " AND (invites.created_by IN (SELECT value FROM json_each(?))"
+                " AND ((invites.created_by IN (SELECT value FROM json_each(?))"
+                "  AND NOT EXISTS (SELECT 1 FROM staff d WHERE d.user_id = invites.created_by"
+                "   AND d.active = 0))"
                 "  OR EXISTS (SELECT 1 FROM staff c WHERE c.user_id = invites.created_by"
                 "   AND c.is_admin = 1 AND c.active = 1))"
                 " RETURNING *",

@@ -94,6 +94,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ended = AccessEnded(True)
     # Deactivating ends the member's hand-overs and open invites, demoting their open invites:
     # storage does it in the same transaction as the change (see storage.staff).
+    if op == "de" and target_id == user.id:  # no rights would be left to undo it with
+        await query.answer(plain(language, "not_allowed"))
+        return
     if op == "de" and member.active:
         ended = await store.staff.set_active(target_id, False)
         change = "deactivate"

@@ -178,8 +178,15 @@ async def _reassign_menu(
 async def _move_to_area(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
-    """Move the tip to another area: its earlier hand-overs end in the same transaction."""
+    """Move the tip to another area: its earlier hand-overs end in the same transaction. Only
+    an admin or an officer of the tip's area may: one who holds it by a hand-over would take
+    it into their own area for good and shut out its area's officers."""
 
+    if not role.covers(tip.area):
+        log.info("tip %s: staff %s refused a move (holds it by a hand-over only)", tip.ref,
+                 role.user_id)
+        await update.callback_query.answer(plain(language, "not_allowed"))
+        return
     services = services_of(context)
     areas = list(services.areas)
     index = number(value)

@@ -98,6 +98,33 @@ def test_a_forged_hand_over_to_oneself_is_refused_and_changes_nothing(emulator, 
     assert "ERROR" not in bot.logs()
 
 
+def test_one_who_holds_a_tip_by_a_hand_over_may_not_move_it_into_their_area(
+    emulator, make_bot  # type: ignore[no-untyped-def]
+) -> None:
+    """A forged move by the hand-over's holder (the review's finding): he would take the tip
+    into his own area for good and shut out the officer who handed it to him."""
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.add_officer(7006, "a-roang", name="Tâm")
+    bot.start()
+    quang = staff_joins(emulator, 7002, "Quang")
+    tam = staff_joins(emulator, 7006, "Tâm")
+    report(emulator, emulator.user(5604, "Vân"), texts=("Khai thác gỗ lậu ở khe suối",))
+    card = _card(emulator, 7002, "Khai thác gỗ lậu")
+    tip_id = card.callback_data()[0].split(":")[2]
+    _hand_over(emulator, quang, card, tip_id, 7006)
+    given = _card(emulator, 7006, "Khai thác gỗ lậu")
+    state = _tip_state(bot, tip_id)
+    for data in (f"o:mo:{tip_id}:7002", f"o:ma:{tip_id}:2", f"o:ma:{tip_id}:0"):
+        query = tam.click_data(given.message_id, data)
+        assert REFUSED in (emulator.wait_for_callback_answer(query).get("text") or ""), data
+    assert _tip_state(bot, tip_id) == state and state[1] == "hong-van"
+    assert _handovers(bot) == [(int(tip_id), 7006)]
+    assert not _db(bot, "SELECT 1 FROM audit_log WHERE action = 'reassign' AND actor_id = 7006")
+    query = quang.click_data(card.message_id, f"o:ack:{tip_id}")  # the area's officer still acts
+    assert REFUSED not in (emulator.wait_for_callback_answer(query).get("text") or "")
+
+
 def test_changing_an_officers_areas_in_officers_ends_their_hand_overs_at_once(
     emulator, make_bot
 ):
@@ -210,3 +237,50 @@ def test_deactivating_an_officer_ends_their_hand_overs_for_good(emulator, make_b
     )
     _shut_out(emulator, bot, tam, given, tip_id, "Lừa đảo bán đất")
     assert _handovers(bot) == []
+
+
+def test_an_admin_of_the_settings_deactivated_in_officers_loses_every_right_at_once(
+    emulator, make_bot  # type: ignore[no-untyped-def]
+) -> None:
+    """A stolen phone of an admin listed in TIPBOT_ADMIN_IDS (the review's finding): the list
+    said "deactivated" while /tips, /export and /invite still worked. Now nothing does, their
+    invites die, and an admin cannot deactivate themselves (nobody could undo it then)."""
+    import re
+
+    bot = make_bot(TIPBOT_ADMIN_IDS="7009,7010")
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.start()
+    staff_joins(emulator, 7002, "Quang")
+    admin = staff_joins(emulator, 7009, "Admin")
+    thief = staff_joins(emulator, 7010, "Stolen")
+    thief.send_command("/invite")
+    choice = wait_button(emulator, thief, "inv:0:all")
+    thief.click(choice.message_id, "inv:0:all")
+    link = wait_text(emulator, thief, "start=inv-").text or ""
+    token = re.search(r"start=(inv-[A-Za-z0-9_-]+)", link).group(1)  # type: ignore[union-attr]
+    report(emulator, emulator.user(5605, "Ly"), texts=("Lừa đảo bán đất rừng",))
+    _card(emulator, 7002, "Lừa đảo bán đất")
+
+    admin.send_command("/officers")
+    press(emulator, admin, "a:v:7009")
+    own = wait_button(emulator, admin, "a:de:7009")
+    query = admin.click(own.message_id, "a:de:7009")
+    assert REFUSED in (emulator.wait_for_callback_answer(query).get("text") or "")
+    assert _db(bot, "SELECT active FROM staff WHERE user_id = 7009") == [(1,)]
+    admin.send_command("/officers")
+    press(emulator, admin, "a:v:7010")
+    detail = wait_button(emulator, admin, "a:de:7010")
+    emulator.wait_for_callback_answer(admin.click(detail.message_id, "a:de:7010"))
+    assert _db(bot, "SELECT active FROM staff WHERE user_id = 7010") == [(0,)]
+
+    before = len(emulator.messages(thief.id))
+    for command in ("/tips", "/export", "/invite", "/stats"):
+        thief.send_command(command)
+    emulator.wait_until(lambda: len(emulator.messages(thief.id)) >= before + 4)
+    new = emulator.messages(thief.id)[before:]
+    assert not [m for m in new if "Lừa đảo" in (m.text or "") or m.media_kind == "document"]
+    assert not [m for m in new if "start=inv-" in (m.text or "")]
+    accomplice = emulator.user(5999, "Accomplice")
+    accomplice.send_command("/start", token)
+    emulator.wait_for_message(accomplice, lambda m: bool(m.text))
+    assert not _db(bot, "SELECT 1 FROM staff WHERE user_id = 5999")
