@@ -86,6 +86,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tip is None or handler is None:
         await query.answer(plain(language, "not_allowed"))
         return
+    if action in _MOVES and not role.covers(tip.area):
+        # Held by a hand-over only: moving the tip into their own area would take it for good
+        # and shut out its area's officers; handing it on is its area's call.
+        log.info("tip %s: staff %s refused a move (holds it by a hand-over only)", tip.ref,
+                 role.user_id)
+        await query.answer(plain(language, "not_allowed"))
+        return
     await handler(update, context, role, tip, value, language)
 
 
@@ -151,8 +158,8 @@ async def _reply(
 async def _reassign_menu(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
-    """Other areas, and (for an admin or an officer of the tip's area) other officers to hand
-    the tip to. Never the presser: nobody hands a tip to themselves."""
+    """Other areas, and other officers to hand the tip to. Never the presser: nobody hands a
+    tip to themselves."""
     services = services_of(context)
     areas = list(services.areas)
     buttons = [
@@ -161,13 +168,12 @@ async def _reassign_menu(
         if a.code != tip.area
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    if role.covers(tip.area):
-        for member in await services.store.staff.all():
-            if member.is_officer and member.active and member.user_id != role.user_id:
-                rows.append([InlineKeyboardButton(
-                    "👮 " + member.display_name,
-                    callback_data=f"o:mo:{tip.tip_id}:{member.user_id}",
-                )])
+    for member in await services.store.staff.all():
+        if member.is_officer and member.active and member.user_id != role.user_id:
+            rows.append([InlineKeyboardButton(
+                "👮 " + member.display_name,
+                callback_data=f"o:mo:{tip.tip_id}:{member.user_id}",
+            )])
     await update.callback_query.answer()
     await update.effective_chat.send_message(
         text(language, "desk_choose_reassign", ref=tip.ref),
@@ -178,15 +184,8 @@ async def _reassign_menu(
 async def _move_to_area(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
-    """Move the tip to another area: its earlier hand-overs end in the same transaction. Only
-    an admin or an officer of the tip's area may: one who holds it by a hand-over would take
-    it into their own area for good and shut out its area's officers."""
+    """Move the tip to another area: its earlier hand-overs end in the same transaction."""
 
-    if not role.covers(tip.area):
-        log.info("tip %s: staff %s refused a move (holds it by a hand-over only)", tip.ref,
-                 role.user_id)
-        await update.callback_query.answer(plain(language, "not_allowed"))
-        return
     services = services_of(context)
     areas = list(services.areas)
     index = number(value)
@@ -217,8 +216,7 @@ async def _move_to_area(
 async def _move_to_officer(
     update: Update, context: Context, role: Role, tip: Tip, value: str, language: str
 ) -> None:
-    """Hand the tip to another officer personally. Only an admin or an officer of the tip's
-    area may (not someone who holds it by a hand-over), and never to themselves."""
+    """Hand the tip to another officer personally, never to oneself."""
 
     services = services_of(context)
     store = services.store
@@ -226,9 +224,6 @@ async def _move_to_officer(
     if target is not None and target == role.user_id:
         log.info("tip %s: staff %s refused a hand-over to themselves", tip.ref, role.user_id)
         await update.callback_query.answer(plain(language, "desk_no_self_handover"))
-        return
-    if not role.covers(tip.area):
-        await update.callback_query.answer(plain(language, "not_allowed"))
         return
     member = await store.staff.get(target) if target is not None else None
     if member is None or not member.active or not member.is_officer:
@@ -244,6 +239,9 @@ async def _move_to_officer(
     await refresh_cards(context, tip.tip_id, moved_to_officer=member.display_name)
     _wake(context)
 
+
+#: The actions only an admin or an officer of the tip's area may take (on_button checks).
+_MOVES = frozenset({"mv", "ma", "mo"})
 
 _ACTIONS = {
     "ack": _acknowledge,

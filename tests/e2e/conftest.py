@@ -8,6 +8,7 @@ import pytest
 
 from emulator import Emulator, EmulatorThread
 from testing.harness import BotProcess
+from testing.postgres import Cluster, session_cluster
 
 
 @pytest.fixture
@@ -35,3 +36,9 @@ def make_bot(emulator: Emulator, tmp_path) -> Iterator:  # type: ignore[no-untyp
         bot.stop()
     violations = emulator.check_recorded_calls()
     assert not violations, f"calls that the Bot API would reject: {violations}"
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[Cluster]:
+    """The PostgreSQL cluster of this test process (testing/postgres.py), started on first use."""
+    yield from session_cluster()

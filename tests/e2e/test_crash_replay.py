@@ -21,17 +21,13 @@ import pytest
 
 from emulator import Emulator
 from testing.harness import BotProcess, wait
-from testing.postgres import Cluster, session_cluster
+from testing.postgres import Cluster
 
 RESIDENT = 7_310_042_917
 NAME = "Bích Liên"
 USERNAME = "bichlien_thon7"
 WELCOME = "113"  # in the welcome's text (tests/e2e/test_welcome.py)
 
-
-@pytest.fixture(scope="module")
-def pg_cluster() -> Iterator[Cluster]:
-    yield from session_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

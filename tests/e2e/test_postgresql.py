@@ -14,17 +14,13 @@ import pytest
 from storage.receipt_codes import normalise_receipt_code
 from testing.campaign import with_store
 from testing.journeys import report, staff_joins
-from testing.postgres import Cluster, session_cluster
+from testing.postgres import Cluster
 
 TIP_TEXT = "Có người lạ chở gỗ lậu qua bản lúc nửa đêm"
 OLD_TEXT = "Xe tải chở gỗ không biển số đỗ ở bìa rừng"
 REPLY = "Cảm ơn, tổ tuần tra đã tới"
 VIEW_VI = "Tin báo của bạn"
 
-
-@pytest.fixture(scope="module")
-def pg_cluster() -> Iterator[Cluster]:
-    yield from session_cluster()
 
 
 @pytest.fixture

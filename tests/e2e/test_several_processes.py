@@ -24,17 +24,12 @@ from testing.campaign import ADMIN, OFFICER, received, seed_subscribers, start_b
 from testing.harness import BotProcess, new_key, wait
 from testing.journeys import RECEIPT, report, staff_joins, wait_text
 from testing.ports import free_port
-from testing.postgres import Cluster, session_cluster
+from testing.postgres import Cluster
 
 SECRET = "several_processes-secret_15"
 PATH = "/telegram/hook"
 REF = re.compile(r"\bT-[0-9A-Z]+\b")
 
-
-@pytest.fixture(scope="module")
-def pg_cluster() -> Iterator[Cluster]:
-    """The PostgreSQL cluster of this test process (testing/postgres.py), started on first use."""
-    yield from session_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
