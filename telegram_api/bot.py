@@ -14,12 +14,19 @@ still raise, since they are the caller's to judge.
 
 Every message the bot sends or edits comes back whole: its text, its formatting entities and
 its keyboard, which python-telegram-bot turns into objects (one per button). The bot only reads
-the message's id, chat and date back, and the files of what it sent; the keyboard and the
-entities it wrote itself are dropped before that (`ECHOED`): reading back a step of the report
-with its buttons cost ~300 µs of CPU, ~125 µs without, on every step of every resident (issue
-16). Updates (getUpdates) are never touched: a person's message keeps its entities; the last
-batch is kept as Telegram sent it (`copy_of`), so that long polling can store each update with
-its claim (bot/polling.py) without writing it out again from objects (~120 µs an update).
+the message's id, chat and date back, and the files of what it sent; the keyboard, the entities
+it wrote itself and its own name (`from`) are dropped before that (`ECHOED`): reading back a
+step of the report with its buttons cost ~300 µs of CPU, ~125 µs without, on every step of
+every resident (issue 16). An edit is not read back at all: nothing reads what an edit
+returns, and python-telegram-bot's edit methods already answer `Message | bool` (True is what
+Telegram answers for an inline message), so an edit answers True (`EDITS`, ~100 µs each, ten a
+report). A button press brings the bot's own message back too: its keyboard and entities are
+dropped from the update before it is read (`pressed_without_echo`), nothing reads them
+(the handlers edit that message by its id), and the update's copy kept for a crash is smaller.
+A person's own messages in updates are never touched: they keep their entities; the last
+batch is kept as Telegram sent it, but for that (`copy_of`), so that long polling can store
+each update with its claim (bot/polling.py) without writing it out again from objects
+(~120 µs an update).
 """
 
 from __future__ import annotations
@@ -45,7 +52,10 @@ OWN_MESSAGES = frozenset({
     "sendMediaGroup", "sendLocation",
 })
 #: The fields of such an answer that only repeat what the bot wrote (see the module).
-ECHOED = frozenset({"reply_markup", "entities", "caption_entities", "link_preview_options"})
+ECHOED = frozenset({"reply_markup", "entities", "caption_entities", "link_preview_options",
+                    "from"})
+#: Edits of a message: their answer is not read back (True, as for an inline message).
+EDITS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 
 
 def without_echo(result: Any) -> Any:
@@ -55,6 +65,18 @@ def without_echo(result: Any) -> Any:
     if isinstance(result, list):
         return [without_echo(item) for item in result]
     return result
+
+
+def pressed_without_echo(update: Any) -> None:
+    """In place: the bot's own message inside a button press (a getUpdates item) without its
+    `ECHOED` fields. The person's part of the update (who pressed, the button's data) stays."""
+    if not isinstance(update, dict):
+        return
+    query = update.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        for field in ECHOED & message.keys():
+            del message[field]
 
 
 class TiplineBot(ExtBot[None]):
@@ -76,8 +98,12 @@ class TiplineBot(ExtBot[None]):
             connect_timeout=connect_timeout, pool_timeout=pool_timeout,
         )
         if endpoint == "getUpdates" and isinstance(result, list):
+            for item in result:
+                pressed_without_echo(item)
             self._fetched = {item.get("update_id"): item for item in result
                              if isinstance(item, dict)}
+        if endpoint in EDITS and isinstance(result, dict):
+            return True
         return without_echo(result) if endpoint in OWN_MESSAGES else result
 
     def copy_of(self, update: Update) -> str:

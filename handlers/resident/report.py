@@ -38,6 +38,7 @@ from rules.areas import Areas
 from rules.routing import plan_delivery
 from storage.tips import NewTip
 from telegram_api.answers import is_not_modified
+from telegram_api.keyboards import SharedKeyboard
 from texts.catalog import CATEGORIES, Html, escape, plain, text
 from workers.delivery import wake_delivery
 
@@ -749,7 +750,7 @@ def _keyboard_for(draft: Draft, language: str, services: Services) -> InlineKeyb
 
 @functools.lru_cache(maxsize=512)
 def _shared_keyboard(shape: _Shape) -> InlineKeyboardMarkup:
-    return _built(shape, ())
+    return SharedKeyboard(_built(shape, ()).inline_keyboard)
 
 
 def _built(shape: _Shape, attachments: tuple[flows.Record, ...]) -> InlineKeyboardMarkup:

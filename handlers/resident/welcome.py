@@ -17,6 +17,7 @@ from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, reads_of, role_of, services_of
 from storage.tips import Scope
 from telegram_api.answers import unless_unchanged
+from telegram_api.keyboards import SharedKeyboard
 from texts.catalog import Html, offered, plain, text
 from workers.menus import publish_menu_for
 
@@ -58,8 +59,9 @@ async def staff_header(context: ContextTypes.DEFAULT_TYPE, user_id: int, languag
 @functools.cache
 def main_menu(language: str) -> InlineKeyboardMarkup:
     """The welcome's menu in `language`, built once (a keyboard is immutable; building it for
-    every /start was a twentieth of the welcome's cost under a crowd)."""
-    return InlineKeyboardMarkup(
+    every /start was a twentieth of the welcome's cost under a crowd), and written out once
+    (telegram_api/keyboards.py)."""
+    return SharedKeyboard(
         [
             [InlineKeyboardButton(plain(language, "menu_report"), callback_data="m:report")],
             [InlineKeyboardButton(plain(language, "menu_status"), callback_data="m:status")],
