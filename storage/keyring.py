@@ -49,6 +49,7 @@ class KeyPurpose(StrEnum):
     SUBSCRIBER = "subscriber"  # HMAC: one subscription per Telegram user
     PREFERENCES = "preferences"  # HMAC: a user's chosen language
     AUDIT = "audit"  # HMAC: the audit log's hash chain (forging a link needs the master key)
+    TIP_LIMIT = "tip_limit"  # HMAC: a person's tips of the day (storage/ratelimits.py), alone
 
 
 ENCRYPTION_PURPOSES = frozenset({KeyPurpose.CONTENT})

@@ -23,8 +23,8 @@ from storage.postgres import PostgresDatabase
 #: (a later migration's) comes after these, by name.
 ORDER = (
     "data_keys", "keyring_holders", "staff", "staff_areas", "invites", "tips", "tip_messages",
-    "tip_assignees", "cards", "outbox", "audit_log", "drafts", "attempts", "preferences",
-    "subscribers", "broadcasts", "broadcast_recipients", "schedules", "leases",
+    "tip_assignees", "cards", "outbox", "audit_log", "drafts", "attempts", "tip_limits",
+    "preferences", "subscribers", "broadcasts", "broadcast_recipients", "schedules", "leases",
     "campaign_rotation", "campaign_starts", "monthly_reviews", "monthly_review_sends",
     "upgrades", "tip_tally",
 )

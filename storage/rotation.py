@@ -141,6 +141,25 @@ SEALED: tuple[SealedColumn, ...] = (
         " WHERE hex(substr(state, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
         lambda row: bytes(row["pk"]).hex(),
     ),
+    # A person's counts for a rate limit (migration 0020): bound to their row, as drafts.
+    SealedColumn(
+        "tip_limits", "counts", b"",
+        "SELECT subject AS pk, counts AS value FROM tip_limits WHERE subject > ?"
+        " AND hex(substr(counts, 2, 4)) <> ? ORDER BY subject LIMIT ?",
+        "UPDATE tip_limits SET counts = ? WHERE subject = ? AND counts = ?",
+        "SELECT count(*) AS n FROM tip_limits"
+        " WHERE hex(substr(counts, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
+        lambda row: bytes(row["pk"]).hex(),
+    ),
+    SealedColumn(
+        "attempts", "counts", b"",
+        "SELECT subject AS pk, counts AS value FROM attempts WHERE subject > ?"
+        " AND hex(substr(counts, 2, 4)) <> ? ORDER BY subject LIMIT ?",
+        "UPDATE attempts SET counts = ? WHERE subject = ? AND counts = ?",
+        "SELECT count(*) AS n FROM attempts"
+        " WHERE hex(substr(counts, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
+        lambda row: bytes(row["pk"]).hex(),
+    ),
     SealedColumn(
         "subscribers", "chat_id", -1,
         "SELECT subscriber_id AS pk, subject, chat_id AS value FROM subscribers"
@@ -187,8 +206,8 @@ SEALED: tuple[SealedColumn, ...] = (
 #: Per sealed column: how many of its values are under a key whose id lies strictly between two
 #: ids (4-byte blobs, big-endian; the bounds themselves excluded). Where the column grows with
 #: the line, the key id has an index (migration 0017) and this is a seek of a range that holds
-#: no value unless something is wrong; drafts, broadcasts and schedules are few, and
-#: updates_seen holds a day's updates: read whole.
+#: no value unless something is wrong; drafts, broadcasts and schedules are few, updates_seen
+#: holds a day's updates and tip_limits and attempts the people of the last day: read whole.
 _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     ("tips", "content"): "SELECT count(*) AS n FROM tips"
     " WHERE substr(content, 2, 4) > ? AND substr(content, 2, 4) < ?",
@@ -202,6 +221,10 @@ _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     " WHERE substr(timing, 2, 4) > ? AND substr(timing, 2, 4) < ?",
     ("drafts", "state"): "SELECT count(*) AS n FROM drafts"
     " WHERE substr(state, 2, 4) > ? AND substr(state, 2, 4) < ?",
+    ("tip_limits", "counts"): "SELECT count(*) AS n FROM tip_limits"
+    " WHERE substr(counts, 2, 4) > ? AND substr(counts, 2, 4) < ?",
+    ("attempts", "counts"): "SELECT count(*) AS n FROM attempts"
+    " WHERE substr(counts, 2, 4) > ? AND substr(counts, 2, 4) < ?",
     ("subscribers", "chat_id"): "SELECT count(*) AS n FROM subscribers"
     " WHERE substr(chat_id, 2, 4) > ? AND substr(chat_id, 2, 4) < ?",
     ("updates_seen", "payload"): "SELECT count(*) AS n FROM updates_seen"
@@ -214,12 +237,19 @@ _COUNT_BETWEEN: dict[tuple[str, str], str] = {
 #: Below and above every key id: the empty blob (an empty value has no key) and 5 bytes of 0xff.
 _LOWEST, _HIGHEST = b"", b"\xff" * 5
 
-#: BLOB columns that hold no value encrypted with a content key (hashes, MACs, wrapped keys).
-NOT_SEALED = frozenset({
-    ("tips", "receipt_hash"), ("tips", "receipt_mac"), ("drafts", "subject"),
-    ("preferences", "subject"), ("attempts", "subject"), ("subscribers", "subject"),
-    ("audit_log", "link"), ("invites", "token_hash"), ("data_keys", "wrapped"),
-    ("chat_turns", "chat"), ("flood_counts", "subject"),  # keyed pseudonyms (0015)
+#: BLOB columns that hold a keyed pseudonym of a person (each under a key purpose of its own,
+#: storage/keyring.py): the tables that recognise someone again. None may grow with a person's
+#: tips (tests/e2e/test_privacy_at_rest.py).
+PSEUDONYMS = frozenset({
+    ("drafts", "subject"), ("preferences", "subject"), ("attempts", "subject"),
+    ("subscribers", "subject"), ("tip_limits", "subject"),  # (0020)
+    ("chat_turns", "chat"), ("flood_counts", "subject"),  # (0015)
+})
+#: BLOB columns that hold no value encrypted with a content key (pseudonyms, hashes, MACs,
+#: wrapped keys).
+NOT_SEALED = PSEUDONYMS | frozenset({
+    ("tips", "receipt_hash"), ("tips", "receipt_mac"), ("audit_log", "link"),
+    ("invites", "token_hash"), ("data_keys", "wrapped"),
 })
 
 

@@ -4,7 +4,9 @@ An open /status session links a resident's pseudonym to a tip (encrypted, but li
 someone holding the database, the master key and a suspect's Telegram id); an abandoned report
 keeps what the resident typed; rate-limit rows say that someone wrote. Each is deleted once
 past its deadline (storage/conversations.py `LIFETIMES`, storage/ratelimits.py), by a JobQueue job
-that deletes by an indexed deadline column and decrypts nothing, so a restart changes nothing.
+that deletes drafts by an indexed deadline column, decrypting nothing, so a restart changes
+nothing. Rate-limit rows have no clear time to delete by (it would date the tips they count):
+the sweep opens each of them, the few people of the last day.
 
 It also deletes what several processes leave behind (bot/fleet.py): updates seen more than a
 day ago (by the hour), chat turns of dead processes, heartbeats and flood counts long over. With

@@ -1,15 +1,19 @@
 """What a stolen database file gives away (SPEC "Security and privacy"): no time of a report to
-the minute or the second, in any form; and values moved between tips, or receipt hashes swapped,
-are detected instead of showing one tip's data as another's."""
+the minute or the second, in any form; no row that ties a fully anonymous tip to its author or
+to their other tips; and values moved between tips, or receipt hashes swapped, are detected
+instead of showing one tip's data as another's."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import sqlite3
 import struct
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from storage.rotation import PSEUDONYMS
 from testing.journeys import report, staff_joins
 
 VIEW_VI = "Tin báo của bạn"
@@ -124,6 +128,77 @@ def test_a_full_report_leaves_no_time_of_it_in_the_database_but_the_hour(emulato
     }
     assert created in hours
     assert acknowledged.endswith(":00:00+00:00")
+
+
+# --- the rate limits: no tip tied to its author -----------------------------------------------
+
+
+def test_anonymous_tips_share_no_row_no_hash_and_no_time_with_their_author(emulator, make_bot):
+    """Finding 1 of the review of 2026-12-03 (migration 0020): each tip was a row (hash,
+    'tip', hour) of a rowid table, so the n-th row named the n-th tip's author, two tips of
+    one person shared the hash, and that hash's wrong codes, kept to the microsecond, dated
+    them. Two residents send five fully anonymous tips between them (A B A A B) and type
+    wrong codes; the file, read as a thief reads it, has no row per tip in any table that
+    recognises a person, the rate-limit tables have no row number and no clear time, and the
+    tip count's hashes are nowhere else."""
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    one, two = emulator.user(5411, "An"), emulator.user(5412, "Bình")
+    order = (one, two, one, one, two)
+    for number, resident in enumerate(order):
+        report(emulator, resident, texts=(f"Tin báo số {number} về bến đò",))
+    started = time.time()
+    for resident, guesses in ((one, 2), (two, 1)):
+        for _ in range(guesses):
+            resident.send_command("/status", "ZZZZ-ZZZZ-ZZZZ")
+            emulator.wait_for_message(resident, NOT_FOUND_VI)
+    ended = time.time()
+    # No wrong code's moment as a number (SQLite's double or integer), in any file.
+    numbers = {pattern: what for pattern, what in _time_forms(
+        started, ended, integers=(started, ended)).items() if not what.startswith("text")}
+    assert not _leaks(bot.data_bytes(), numbers)
+    bot.stop()
+
+    files = bot.data_bytes()
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        assert db.execute("SELECT count(*) FROM tips").fetchone()[0] == len(order)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in sorted({table for table, _column in PSEUDONYMS} & tables):
+            # At most a row per person: no table that recognises one grows with the tips.
+            (rows,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+            assert rows <= 2, (table, rows)
+        for table in ("tip_limits", "attempts"):
+            (schema,) = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+                                   ).fetchone()
+            assert "WITHOUT ROWID" in schema, table
+            assert [r[1] for r in db.execute(f"PRAGMA table_info({table})")] == [
+                "subject", "counts"], table
+            values = db.execute(f"SELECT subject, counts FROM {table}").fetchall()
+            assert len(values) == 2, table  # one per person
+            assert len({len(counts) for _, counts in values}) == 1, table  # 3 tips or 2
+        counters = [s for (s,) in db.execute("SELECT subject FROM tip_limits")]
+        guessers = [s for (s,) in db.execute("SELECT subject FROM attempts")]
+    assert not set(counters) & set(guessers)
+    for subject in counters + guessers:
+        assert files.count(subject) == 1  # in its own row only: no other table holds it
+
+    # With the key, the counts are there: the limits work on what the file keeps.
+    counted = asyncio.run(_limits_of(bot, (one.id, two.id)))
+    assert counted == [(3, 2), (2, 1)]
+
+
+async def _limits_of(bot, people):  # type: ignore[no-untyped-def]
+    from storage.store import open_store
+
+    store = await open_store(bot.data / "tipline.db", base64.b64decode(bot.env["TIPBOT_KEY"]))
+    try:
+        return [(await store.ratelimits.tips_today(person),
+                 await store.ratelimits.recent_failures(person, "receipt", 600))
+                for person in people]
+    finally:
+        await store.close()
 
 
 # --- moved and swapped values --------------------------------------------------------------

@@ -63,20 +63,3 @@ async def test_the_clear_deadline_is_rounded_to_the_hour_and_the_sweep_decrypts_
         assert await store.conversations.expire() == 0
     finally:
         await store.close()
-
-
-async def test_tips_are_counted_by_hour_and_old_rate_limit_rows_are_swept(tmp_path) -> None:
-    store = await open_store(tmp_path / "t.db", os.urandom(32))
-    try:
-        for _ in range(3):
-            await store.ratelimits.note_tip(1)
-        assert await store.ratelimits.tips_today(1) == 3
-        assert await store.ratelimits.tips_today(2) == 0
-        rows = await store.db.fetchall("SELECT at FROM attempts")
-        assert all(r["at"] % 3600 == 0 for r in rows)
-        await store.ratelimits.record_failure(1, "receipt", 600)  # keeps the tip rows
-        assert await store.ratelimits.tips_today(1) == 3
-        await store.db.execute("UPDATE attempts SET at = at - 2 * 86400")
-        assert await store.ratelimits.expire() == 4
-    finally:
-        await store.close()

@@ -9,7 +9,7 @@ import pytest
 
 from storage.conversations import Flow
 from storage.database import open_database
-from storage.keyring import WrongMasterKeyError, load_keyring, rotate_master_key
+from storage.keyring import KeyPurpose, WrongMasterKeyError, load_keyring, rotate_master_key
 from storage.receipt_codes import normalise_receipt_code
 from storage.rotation import (
     NOT_SEALED,
@@ -49,6 +49,9 @@ async def _fill(store: Store, tips: int = 12) -> list[str]:
     # Updates in hand (long polling keeps them with the claim): the same id under two bots.
     await store.updates_seen.claim_many(1, [31], "gone:1:x", {31: '{"update_id":31}'})
     await store.updates_seen.claim(2, 31, "gone:1:x", update='{"update_id":31,"bot":2}')
+    # A person's counts for the rate limits (migration 0020).
+    await store.ratelimits.note_tip(5403)
+    await store.ratelimits.record_failure(5403, "receipt", 600)
     return codes
 
 
@@ -67,6 +70,8 @@ async def _read_everything(store: Store, codes: list[str]) -> None:
     assert [o.update for o in await store.updates_seen.orphans(1, "here")] == ['{"update_id":31}']
     assert [o.update for o in await store.updates_seen.orphans(2, "here")] == [
         '{"update_id":31,"bot":2}']
+    assert await store.ratelimits.tips_today(5403) == 1
+    assert await store.ratelimits.recent_failures(5403, "receipt", 600) == 1
 
 
 def test_every_blob_column_is_either_rotated_or_known_not_to_hold_a_sealed_value(tmp_path):
@@ -99,7 +104,8 @@ async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(
     old_key = store.keyring.active_content_key_id
     done = await rotate_content(store.db, MASTER, batch=5)
     assert not done.resumed and done.failed == 0
-    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1 + 2  # tips x3, thread, the others
+    # tips x3, thread, the others, the updates in hand, the two rate limits
+    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1 + 2 + 2
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
     fresh = await open_store(db_target, MASTER)
@@ -135,7 +141,7 @@ async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store
     finally:
         await half.close()
     done = await rotate_content(store.db, MASTER, batch=10)
-    assert done.resumed and done.rewritten == 30 * 4 + 5 + 2 - seen[-1]  # the rest, once
+    assert done.resumed and done.rewritten == 30 * 4 + 5 + 2 + 2 - seen[-1]  # the rest, once
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
 
@@ -201,7 +207,7 @@ async def _tick_forever(watch: KeyringWatch) -> None:
 
 async def test_master_rotation_rewraps_and_only_the_new_master_opens(store: Store, db_target):
     codes = await _fill(store, tips=2)
-    assert await rotate_master_key(store.db, MASTER, NEW_MASTER) == 7
+    assert await rotate_master_key(store.db, MASTER, NEW_MASTER) == len(KeyPurpose)  # one each
     await _read_everything(store, codes)  # the running keyring goes on
     with pytest.raises(WrongMasterKeyError):
         await load_keyring(store.db, MASTER)
