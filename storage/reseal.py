@@ -9,6 +9,11 @@ pending, so it runs exactly once even when two processes start together, and a c
 the database as it was. The staging tables are dropped (secure_delete overwrites their pages)
 and the step is recorded in `upgrades`; then a checkpoint writes the new pages over the old
 ones and empties the WAL, so the exact times leave the file at once.
+
+Migration 0021 (both databases) added `tips.transferred_sealed`: the agency a tip was transferred
+to, sealed and bound to the tip. Here the agencies stored in clear before it (`transferred_to`)
+are sealed into it and the clear ones emptied, in one transaction that re-checks that the step is
+pending (its row in `upgrades`), then the WAL is checkpointed as above.
 """
 
 from __future__ import annotations
@@ -20,17 +25,51 @@ from storage.crypto import DecryptionError
 from storage.database import Database
 from storage.hours import this_hour
 from storage.keyring import Keyring
-from storage.tips import message_binding, receipt_mac, seal_times, tip_binding
+from storage.tips import message_binding, receipt_mac, seal_agency, seal_times, tip_binding
 
 log = logging.getLogger(__name__)
 
 RESEAL_0009 = "0009_reseal"
+SEAL_TRANSFERS_0021 = "0021_seal_transfers"
 
 
 async def run_upgrades(db: Database, keyring: Keyring) -> None:
-    """Run the pending key-dependent upgrade steps (none pending: two cheap reads)."""
+    """Run the pending key-dependent upgrade steps (none pending: two cheap reads and a
+    primary-key read of `upgrades`)."""
     if await _pending(db):
         await _reseal_0009(db, keyring)
+    if await _transfers_pending(db):
+        await _seal_transfers_0021(db, keyring)
+
+
+async def _transfers_pending(db: Database) -> bool:
+    row = await db.fetchone("SELECT 1 FROM upgrades WHERE name = ?", (SEAL_TRANSFERS_0021,))
+    return row is None
+
+
+async def _seal_transfers_0021(db: Database, keyring: Keyring) -> None:
+    async with db.transaction():
+        if not await _transfers_pending(db):
+            return  # another process did it meanwhile
+        rows = await db.fetchall(
+            "SELECT tip_id, ref, transferred_to FROM tips WHERE transferred_to IS NOT NULL"
+            " ORDER BY tip_id"
+        )
+        if rows:
+            await db.executemany(
+                "UPDATE tips SET transferred_sealed = ?, transferred_to = NULL WHERE tip_id = ?",
+                [(seal_agency(keyring, r["tip_id"], r["ref"], r["transferred_to"]), r["tip_id"])
+                 for r in rows],
+            )
+        await db.execute(
+            "INSERT INTO upgrades (name, done_at) VALUES (?, ?)",
+            (SEAL_TRANSFERS_0021, this_hour()),
+        )
+    if rows and db.dialect == "sqlite":
+        await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")  # the clear pages leave the file
+    level = logging.WARNING if rows else logging.DEBUG
+    log.log(level, "upgrade %s: the agencies of %d transferred tips sealed, their clear copies"
+            " emptied", SEAL_TRANSFERS_0021, len(rows))
 
 
 async def _pending(db: Database) -> bool:

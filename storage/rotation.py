@@ -114,6 +114,16 @@ SEALED: tuple[SealedColumn, ...] = (
         " AND hex(substr(times, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
         _tip_bound,
     ),
+    SealedColumn(  # the agency a tip was transferred to, an officer's free text (0021)
+        "tips", "transferred_sealed", -1,
+        "SELECT tip_id AS pk, tip_id, ref, transferred_sealed AS value FROM tips"
+        " WHERE tip_id > ? AND transferred_sealed IS NOT NULL"
+        " AND hex(substr(transferred_sealed, 2, 4)) <> ? ORDER BY tip_id LIMIT ?",
+        "UPDATE tips SET transferred_sealed = ? WHERE tip_id = ? AND transferred_sealed = ?",
+        "SELECT count(*) AS n FROM tips WHERE transferred_sealed IS NOT NULL"
+        " AND hex(substr(transferred_sealed, 2, 4)) NOT IN (SELECT value FROM json_each(?))",
+        _tip_bound,
+    ),
     SealedColumn(
         "tip_messages", "body", -1,
         "SELECT message_id AS pk, tip_id, uid, body AS value FROM tip_messages"
@@ -205,9 +215,10 @@ SEALED: tuple[SealedColumn, ...] = (
 
 #: Per sealed column: how many of its values are under a key whose id lies strictly between two
 #: ids (4-byte blobs, big-endian; the bounds themselves excluded). Where the column grows with
-#: the line, the key id has an index (migration 0017) and this is a seek of a range that holds
-#: no value unless something is wrong; drafts, broadcasts and schedules are few, updates_seen
-#: holds a day's updates and tip_limits and attempts the people of the last day: read whole.
+#: the line, the key id has an index (migration 0017; 0021 for tips' agencies) and this is a
+#: seek of a range that holds no value unless something is wrong; drafts, broadcasts and
+#: schedules are few, updates_seen holds a day's updates and tip_limits and attempts the
+#: people of the last day: read whole.
 _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     ("tips", "content"): "SELECT count(*) AS n FROM tips"
     " WHERE substr(content, 2, 4) > ? AND substr(content, 2, 4) < ?",
@@ -215,6 +226,8 @@ _COUNT_BETWEEN: dict[tuple[str, str], str] = {
     " WHERE substr(notify_chat, 2, 4) > ? AND substr(notify_chat, 2, 4) < ?",
     ("tips", "times"): "SELECT count(*) AS n FROM tips"
     " WHERE substr(times, 2, 4) > ? AND substr(times, 2, 4) < ?",
+    ("tips", "transferred_sealed"): "SELECT count(*) AS n FROM tips"
+    " WHERE substr(transferred_sealed, 2, 4) > ? AND substr(transferred_sealed, 2, 4) < ?",
     ("tip_messages", "body"): "SELECT count(*) AS n FROM tip_messages"
     " WHERE substr(body, 2, 4) > ? AND substr(body, 2, 4) < ?",
     ("outbox", "timing"): "SELECT count(*) AS n FROM outbox"

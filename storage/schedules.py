@@ -122,12 +122,14 @@ class Schedules:
         )
         return result.rowcount == 1
 
-    async def resume(self, schedule_id: int, next_run_at: float) -> bool:
-        """Active again from the next occurrence (occurrences missed while paused are not sent)."""
+    async def resume(self, schedule_id: int, next_run_at: float, *, by: int) -> bool:
+        """Active again from the next occurrence (occurrences missed while paused are not sent),
+        under the admin `by`, who is its creator from now on: a schedule posts only while its
+        creator is an admin (workers/scheduler.py), so the one who resumes it answers for it."""
         result = await self._db.execute(
-            "UPDATE schedules SET active = 1, next_run_at = ? WHERE schedule_id = ?"
-            " AND active = 0",
-            (next_run_at, schedule_id),
+            "UPDATE schedules SET active = 1, next_run_at = ?, created_by = ?"
+            " WHERE schedule_id = ? AND active = 0",
+            (next_run_at, by, schedule_id),
         )
         return result.rowcount == 1
 

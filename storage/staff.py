@@ -72,11 +72,13 @@ class OpenInvite:
 
 @dataclass(frozen=True)
 class AccessEnded:
-    """What a change of a staff member ended with it: their open invites, their hand-overs."""
+    """What a change of a staff member ended with it: their open invites, their hand-overs,
+    and the schedules they made (paused, for another admin to take over in /schedules)."""
 
     found: bool
     invites: int = 0
     handovers: int = 0
+    schedules: int = 0
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +211,15 @@ class Staff:
         )
         return result.rowcount
 
+    async def _pause_schedules_of(self, creator: int) -> int:
+        """The creator was deactivated or demoted: their active schedules are paused (kept, so
+        that another admin can see and take them over; the scheduler also refuses to post for
+        a creator who is no longer an admin, see workers/scheduler.py)."""
+        result = await self._db.execute(
+            "UPDATE schedules SET active = 0 WHERE created_by = ? AND active = 1", (creator,)
+        )
+        return result.rowcount
+
     async def ensure_admin_row(self, user_id: int, first_name: str) -> bool:
         """A permanent admin who writes gets a row (name, reachability), not officer rights.
 
@@ -297,7 +308,8 @@ class Staff:
 
     async def set_active(self, user_id: int, active: bool) -> AccessEnded:
         """Deactivate or reactivate. Deactivating ends, in the same transaction, every
-        hand-over to them and every open invite they made; reactivating restores neither."""
+        hand-over to them and every open invite they made, and pauses their schedules;
+        reactivating restores none of them."""
         async with atomic(self._db):
             result = await self._db.execute(
                 "UPDATE staff SET active = ?, updated_at = ? WHERE user_id = ?",
@@ -311,11 +323,13 @@ class Staff:
             handovers = await self._db.execute(
                 "DELETE FROM tip_assignees WHERE staff_id = ?", (user_id,)
             )
-            return AccessEnded(True, invites, handovers.rowcount)
+            schedules = await self._pause_schedules_of(user_id)
+            return AccessEnded(True, invites, handovers.rowcount, schedules)
 
     async def set_admin(self, user_id: int, admin: bool) -> AccessEnded:
-        """Promote or demote. Demoting ends the open invites they made, in the same
-        transaction (an invite lives only while its creator is an admin)."""
+        """Promote or demote. Demoting ends the open invites they made and pauses their
+        schedules, in the same transaction (an invite lives, and a schedule posts, only while
+        its creator is an admin). The caller never demotes a permanent admin (they stay one)."""
         async with atomic(self._db):
             result = await self._db.execute(
                 "UPDATE staff SET is_admin = ?, updated_at = ? WHERE user_id = ?",
@@ -325,7 +339,8 @@ class Staff:
                 return AccessEnded(False)
             if admin:
                 return AccessEnded(True)
-            return AccessEnded(True, await self._end_invites_of(user_id, "creator_demoted"))
+            invites = await self._end_invites_of(user_id, "creator_demoted")
+            return AccessEnded(True, invites, 0, await self._pause_schedules_of(user_id))
 
     async def set_areas(self, user_id: int, areas: tuple[str, ...], all_areas: bool) -> int:
         """Replace an officer's areas. When they change, the officer's hand-overs of tips

@@ -8,7 +8,9 @@ one of these ciphertexts is bound to the tip (its row id and reference), each th
 its tip and its own uid, and the receipt hash to the tip by a MAC under the receipt key: moving
 a value or a hash to another row makes it fail, logged as a failed integrity check (never with
 content) and treated as absent. The receipt code itself is never stored: only its keyed hash.
-A tip carries nothing that points to its author, nor the campaign link it came from.
+A tip carries nothing that points to its author, nor the campaign link it came from. The agency a
+tip was transferred to (an officer's free text) is sealed too, bound to the tip
+(`transferred_sealed`, migration 0021; the old clear `transferred_to` is always NULL).
 """
 
 from __future__ import annotations
@@ -126,6 +128,15 @@ def receipt_mac(keyring: Keyring, tip_id: int, ref: str, receipt_hash: bytes) ->
     return keyring.pseudonym(
         KeyPurpose.RECEIPT, f"tip-receipt|{tip_id}|{ref}|{bytes(receipt_hash).hex()}"
     )
+
+
+#: The field a tip's sealed agency is bound to (its column, as storage/rotation.py rotates it).
+AGENCY_FIELD = "transferred_sealed"
+
+
+def seal_agency(keyring: Keyring, tip_id: int, ref: str, agency: str) -> bytes:
+    """Encrypt the agency a tip is transferred to (an officer's free text), bound to the tip."""
+    return keyring.encrypt(agency, "tips", tip_binding(tip_id, ref), AGENCY_FIELD)
 
 
 def integrity_failed(what: str, tip_id: int) -> None:
@@ -568,27 +579,45 @@ class TipDesk:
         self, tip_id: int, status: str, *, transferred_to: str | None = None
     ) -> None:
         """Change the status; any change by an officer counts as the acknowledgement. The clear
-        times (acknowledged, closed, updated) are hours; the exact change is sealed."""
+        times (acknowledged, closed, updated) are hours; the exact change is sealed. A change to
+        'transferred' keeps `transferred_to` (the agency) sealed with the tip; another status
+        keeps the agency of an earlier transfer as it is."""
         now = exact_now()
         hour = hour_of(now)
         closed = json.dumps(list(CLOSED_STATUSES))
         async with atomic(self._db):
+            sealed = None
+            if status == "transferred" and transferred_to is not None:
+                row = await self._db.fetchone("SELECT ref FROM tips WHERE tip_id = ?", (tip_id,))
+                if row is None:
+                    return
+                sealed = seal_agency(self._keyring, tip_id, row["ref"], transferred_to)
             await self._db.execute(
                 "UPDATE tips SET status = ?,"
                 " acknowledged_at = coalesce(acknowledged_at, ?),"
                 " closed_at = CASE WHEN ? IN (SELECT value FROM json_each(?))"
                 "  THEN coalesce(closed_at, ?) END,"
-                " transferred_to = CASE WHEN ? = 'transferred' THEN ? ELSE transferred_to END"
+                " transferred_sealed = CASE WHEN ? = 'transferred' THEN ?"
+                "  ELSE transferred_sealed END"
                 " WHERE tip_id = ?",
-                (status, hour, status, closed, hour, status, transferred_to, tip_id),
+                (status, hour, status, closed, hour, status, sealed, tip_id),
             )
             await touch(self._db, self._keyring, tip_id, now)
 
     async def transferred_to(self, tip_id: int) -> str | None:
-        row = await self._db.fetchone(
-            "SELECT transferred_to FROM tips WHERE tip_id = ?", (tip_id,)
+        """The agency the tip was transferred to; None when there is none, or when the sealed
+        value does not open here (moved or altered: logged, never shown)."""
+        row = await self._db.lookup_one(
+            "SELECT ref, transferred_sealed FROM tips WHERE tip_id = ?", (tip_id,)
         )
-        return row["transferred_to"] if row else None
+        if row is None or row["transferred_sealed"] is None:
+            return None
+        try:
+            return self._keyring.decrypt_text(row["transferred_sealed"], "tips",
+                                              tip_binding(tip_id, row["ref"]), AGENCY_FIELD)
+        except DecryptionError:
+            integrity_failed("the agency it was transferred to", tip_id)
+            return None
 
     async def move_to_area(self, tip_id: int, area: str) -> int:
         """Move the tip to `area`; every earlier hand-over of it ends in the same transaction

@@ -9,6 +9,13 @@ is claimed in the database in the same transaction that queues the broadcast, so
 most once, whatever the number of timers or processes. An occurrence missed by more than
 `GRACE_SECONDS` is skipped, not sent late.
 
+A schedule posts only while its creator (`created_by`) is an admin, by the rule of every other
+right (rules/access.py: promoted and active, or in TIPBOT_ADMIN_IDS and not deactivated). The
+claim checks it: a schedule whose creator lost the right is paused instead of posted, audit-logged
+(actor 0, the bot), and waits in /schedules for another admin to take it over. Demoting or
+deactivating pauses the creator's schedules at once (storage/staff.py), and each start pauses
+those of an admin taken out of TIPBOT_ADMIN_IDS.
+
 The decisions (`Rule.next_after`, `decide`, `fire_due`) take the time as an argument, so they are
 tested with a moved clock instead of real minutes.
 """
@@ -32,6 +39,7 @@ from apscheduler.triggers.date import DateTrigger
 from telegram.ext import ContextTypes
 
 from bot.services import Services
+from rules.access import role_under
 from storage.schedules import Schedule
 from storage.store import Store
 from telegram_api.types import App
@@ -189,9 +197,46 @@ def decide(next_run_at: float, now: float, grace: float = GRACE_SECONDS) -> str:
 
 @dataclass(frozen=True)
 class FireOutcome:
-    decision: str  # 'fired', 'skipped', 'wait', 'inactive', 'taken'
+    decision: str  # 'fired', 'skipped', 'wait', 'inactive', 'paused' (its creator lost the right)
     broadcast_id: int | None = None
     recipients: int = 0
+
+
+async def creator_is_admin(
+    store: Store, permanent_admins: frozenset[int], schedule: Schedule
+) -> bool:
+    """Whether the schedule's creator is an admin now (read in the caller's transaction)."""
+    member = await store.staff.get(schedule.created_by)
+    return role_under(permanent_admins, schedule.created_by, member).is_admin
+
+
+async def _pause_orphan(store: Store, schedule: Schedule, when: str) -> bool:
+    """Pause a schedule whose creator is no longer an admin, with its audit entry. The caller
+    holds the transaction."""
+    if not await store.schedules.pause(schedule.schedule_id):
+        return False
+    await store.audit.record(0, "schedule", None, schedule=schedule.schedule_id,
+                             change="pause", reason="creator_not_admin",
+                             creator=schedule.created_by, on=when)
+    log.warning("schedule %s paused: its creator, staff %s, is no longer an admin (%s)",
+                schedule.schedule_id, schedule.created_by, when)
+    return True
+
+
+async def pause_orphans(store: Store, permanent_admins: frozenset[int]) -> list[int]:
+    """Pause every active schedule whose creator is no longer an admin (at start: an admin
+    taken out of TIPBOT_ADMIN_IDS); returns their ids."""
+    paused = []
+    for schedule in await store.schedules.active():
+        async with store.db.transaction():
+            current = await store.schedules.get(schedule.schedule_id)
+            if current is None or not current.active:
+                continue
+            if await creator_is_admin(store, permanent_admins, current):
+                continue
+            if await _pause_orphan(store, current, "start"):
+                paused.append(current.schedule_id)
+    return paused
 
 
 async def fire_due(
@@ -202,8 +247,11 @@ async def fire_due(
     timezone: ZoneInfo,
     channels: tuple[str, ...],
     bot_username: str,
+    permanent_admins: frozenset[int],
 ) -> FireOutcome:
-    """Post the schedule's occurrence if it is due now; skip it if it was missed by too much.
+    """Post the schedule's occurrence if it is due now; skip it if it was missed by too much;
+    pause it instead when its creator is no longer an admin (`permanent_admins` are the
+    settings' TIPBOT_ADMIN_IDS, as rules.access reads them).
 
     One transaction claims the occurrence, moves the schedule to its next one and queues the
     broadcast (and moves the campaign rotation): an occurrence is posted at most once.
@@ -215,6 +263,9 @@ async def fire_due(
         decision = decide(schedule.next_run_at, now)
         if decision == "wait":
             return FireOutcome("wait")
+        if not await creator_is_admin(store, permanent_admins, schedule):
+            await _pause_orphan(store, schedule, "due")
+            return FireOutcome("paused")
         rule = Rule.of(schedule)
         following = rule.next_after(timezone, max(now, schedule.next_run_at))
         due = schedule.next_run_at
@@ -258,6 +309,7 @@ def _services(application: App) -> Services:
 async def start_scheduler(application: App) -> None:
     """From post_init: skip what was missed for too long, then register every active schedule."""
     services = _services(application)
+    await pause_orphans(services.store, services.config.admin_ids)
     now = time.time()
     for schedule in await services.store.schedules.active():
         if decide(schedule.next_run_at, now) == "skip":
@@ -343,6 +395,7 @@ async def _fire(application: App, schedule_id: int, now: float) -> None:
             timezone=services.config.timezone,
             channels=services.config.channels,
             bot_username=services.bot_username,
+            permanent_admins=services.config.admin_ids,
         )
     except _Taken:
         log.info("schedule %s: occurrence already posted elsewhere", schedule_id)
@@ -351,6 +404,8 @@ async def _fire(application: App, schedule_id: int, now: float) -> None:
         log.info("schedule %s posted as broadcast %s to %s recipients", schedule_id,
                  outcome.broadcast_id, outcome.recipients)
         wake_broadcaster(application)
+    elif outcome.decision == "paused":
+        unregister(application, schedule_id)
     elif outcome.decision == "skipped":
         log.warning("schedule %s: missed by more than %.0f min while the bot was down; skipped",
                     schedule_id, GRACE_SECONDS / 60)

@@ -17,6 +17,7 @@ from handlers.shared.buttons import number as button_number
 from handlers.shared.context import admin_in_private, services_of
 from storage.staff import AccessEnded, StaffMember
 from texts.catalog import Html, plain, text
+from workers import scheduler
 from workers.menus import publish_menu_for
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     store = services.store
     change: str | None = None
     ended = AccessEnded(True)
-    # Deactivating ends the member's hand-overs and open invites, demoting their open invites:
-    # storage does it in the same transaction as the change (see storage.staff).
+    # Deactivating ends the member's hand-overs and open invites, demoting their open invites;
+    # both pause the schedules they made. Storage does it in the same transaction as the change
+    # (see storage.staff).
     if op == "de" and target_id == user.id:  # no rights would be left to undo it with
         await query.answer(plain(language, "not_allowed"))
         return
@@ -116,11 +118,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(plain(language, "button_expired"))
         return
     if change:
-        ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers}
+        ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers,
+                "schedules_paused": ended.schedules}
         await store.audit.record(user.id, "staff", None, target=target_id, change=change,
                                  **{k: v for k, v in ends.items() if v})
-        log.info("admin %s: %s staff %s (%d invites and %d hand-overs ended)", user.id, change,
-                 target_id, ended.invites, ended.handovers)
+        log.info("admin %s: %s staff %s (%d invites and %d hand-overs ended, %d schedules"
+                 " paused)", user.id, change, target_id, ended.invites, ended.handovers,
+                 ended.schedules)
+        if ended.schedules:
+            await scheduler.sync_jobs(context.application)  # their timers go at once
         await publish_menu_for(context.bot, services, target_id)
         member = await store.staff.get(target_id) or member
     await query.answer(plain(language, f"officers_done_{change}") if change else None)

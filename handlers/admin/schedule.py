@@ -5,6 +5,10 @@ rotation, or the admin's own text or photo with caption), how often (daily, chos
 day of the month), the time HH:MM in TIPBOT_TIMEZONE, a summary, save. `/schedules` lists the
 schedules with pause, resume and delete. Every button checks the admin role when pressed and the
 conversation step it belongs to.
+
+A schedule posts only while its creator is an admin (workers/scheduler.py): one paused because
+its creator lost the right says so in the list, and its resume button reads "take over". Any
+resume makes the admin who pressed it the schedule's creator (audit-logged when that changes).
 """
 
 from __future__ import annotations
@@ -407,15 +411,23 @@ async def _list(
         return text(language, "schedules_empty"), None
     count = len(schedules)
     schedules = schedules[:MAX_LISTED]  # one message; a district has a handful
-    items = [await _item(context, language, s) for s in schedules]
+    orphans = {
+        s.schedule_id: await _creator_name(context, s)
+        for s in schedules
+        if not s.active and not await scheduler.creator_is_admin(
+            services.store, services.config.admin_ids, s)
+    }
+    items = [await _item(context, language, s, orphans.get(s.schedule_id)) for s in schedules]
     rows = []
     for schedule in schedules:
+        resume = "btn_schedule_take_over" if schedule.schedule_id in orphans else (
+            "btn_schedule_resume")
         toggle = (
             InlineKeyboardButton(plain(language, "btn_schedule_pause", id=schedule.schedule_id),
                                  callback_data=f"sch:p:{schedule.schedule_id}")
             if schedule.active
             else InlineKeyboardButton(
-                plain(language, "btn_schedule_resume", id=schedule.schedule_id),
+                plain(language, resume, id=schedule.schedule_id),
                 callback_data=f"sch:r:{schedule.schedule_id}",
             )
         )
@@ -428,10 +440,23 @@ async def _list(
     return body, InlineKeyboardMarkup(rows)
 
 
-async def _item(context: ContextTypes.DEFAULT_TYPE, language: str, schedule: Schedule) -> str:
+async def _creator_name(context: ContextTypes.DEFAULT_TYPE, schedule: Schedule) -> str:
+    member = await services_of(context).store.staff.get(schedule.created_by)
+    return member.display_name if member else f"#{schedule.created_by}"
+
+
+async def _item(
+    context: ContextTypes.DEFAULT_TYPE, language: str, schedule: Schedule,
+    orphaned_by: str | None = None,
+) -> str:
+    """One schedule in the list; `orphaned_by` names its creator when it is paused because
+    they are no longer an admin."""
     services = services_of(context)
     timezone = services.config.timezone
     state = "schedule_state_active" if schedule.active else "schedule_state_paused"
+    shown: str = plain(language, state)
+    if orphaned_by is not None:
+        shown = plain(language, "schedule_state_orphaned", name=orphaned_by)
     last: str = plain(language, "schedule_last_none")
     if schedule.last_outcome == "skipped":
         last = text(language, "schedule_last_skipped", when=when(schedule.last_run_at, timezone))
@@ -443,7 +468,7 @@ async def _item(context: ContextTypes.DEFAULT_TYPE, language: str, schedule: Sch
         language,
         "schedule_item",
         id=schedule.schedule_id,
-        state=plain(language, state),
+        state=shown,
         rule=Html(describe_rule(language, scheduler.Rule.of(schedule), timezone.key)),
         content=Html(describe_content(language, schedule.content)),
         next=when(schedule.next_run_at, timezone) if schedule.active else "—",
@@ -480,12 +505,22 @@ async def _list_action(
     elif action == "r":
         rule = scheduler.Rule.of(schedule)
         following = rule.next_after(services.config.timezone, time.time())
-        if await store.schedules.resume(schedule.schedule_id, following):
-            resumed = await store.schedules.get(schedule.schedule_id)
-            if resumed is not None:
-                scheduler.register(context.application, resumed)
-            log.info("schedule %s resumed by staff %s", schedule.schedule_id, staff)
-        await query.answer(plain(language, "schedule_resumed", id=schedule.schedule_id))
+        answer = "schedule_resumed"
+        async with store.db.transaction():
+            paused = await store.schedules.get(schedule.schedule_id)
+            before = paused.created_by if paused is not None else staff
+            resumed = await store.schedules.resume(schedule.schedule_id, following, by=staff)
+            if resumed and before != staff:  # the one who resumes it answers for it now
+                await store.audit.record(staff, "schedule", None, schedule=schedule.schedule_id,
+                                         change="take_over", creator_before=before)
+                answer = "schedule_taken_over"
+        if resumed:
+            current = await store.schedules.get(schedule.schedule_id)
+            if current is not None:
+                scheduler.register(context.application, current)
+            log.info("schedule %s resumed by staff %s (created by %s)", schedule.schedule_id,
+                     staff, before)
+        await query.answer(plain(language, answer, id=schedule.schedule_id))
     elif action == "del":
         await query.answer()
         await query.edit_message_text(

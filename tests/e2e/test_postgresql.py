@@ -73,6 +73,8 @@ def test_a_sqlite_line_moved_with_migrate_db_goes_on_on_postgresql(
         tip = await store.tips.by_receipt_code(normalise_receipt_code(code))
         async with store.db.transaction():
             await store.desk.add_officer_message(tip.tip_id, 7002, {"text": REPLY})
+        moved_on = await store.tips.by_receipt_code(normalise_receipt_code(second))
+        await store.desk.set_status(moved_on.tip_id, "transferred", transferred_to="Kiểm lâm")
         await store.schedules.create(content={"kind": "text", "text": "Tuần tra"},
                                      frequency="daily", at_time="08:00",
                                      next_run_at=time.time() + 86400, created_by=7001)
@@ -102,6 +104,12 @@ def test_a_sqlite_line_moved_with_migrate_db_goes_on_on_postgresql(
     emulator.wait_for_message(officer, REPLY)  # the thread came along
     assert with_store(bot, lambda s: s.subscribers.count()) == 1
     assert len(with_store(bot, lambda s: s.schedules.all())) == 1
+
+    async def agency(store):  # type: ignore[no-untyped-def]
+        tip = await store.tips.by_receipt_code(normalise_receipt_code(second))
+        return await store.desk.transferred_to(tip.tip_id)
+
+    assert with_store(bot, agency) == "Kiểm lâm"  # sealed with its tip, copied as it was
     # New rows get new ids (the sequences were moved past the copied ones).
     newer = report(emulator, emulator.user(5314, "Hoa"), texts=("Tin mới sau khi chuyển",))
     assert VIEW_VI in _status(emulator, emulator.user(5314, "Hoa"), newer)

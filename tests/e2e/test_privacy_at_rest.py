@@ -1,7 +1,7 @@
 """What a stolen database file gives away (SPEC "Security and privacy"): no time of a report to
 the minute or the second, in any form; no row that ties a fully anonymous tip to its author or
-to their other tips; and values moved between tips, or receipt hashes swapped, are detected
-instead of showing one tip's data as another's."""
+to their other tips; not the agency an officer typed for a transfer; and values moved between
+tips, or receipt hashes swapped, are detected instead of showing one tip's data as another's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from storage.rotation import PSEUDONYMS
-from testing.journeys import report, staff_joins
+from testing.journeys import press, report, staff_joins, wait_text
 
 VIEW_VI = "Tin báo của bạn"
 NOT_FOUND_VI = "Không tìm thấy tin báo với mã này"
@@ -199,6 +199,65 @@ async def _limits_of(bot, people):  # type: ignore[no-untyped-def]
                 for person in people]
     finally:
         await store.close()
+
+
+# --- what an officer types -------------------------------------------------------------------
+
+#: What an officer might type as the agency: a unit, a name, a phone (finding 4 of the review).
+AGENCY = "Đội CSKT Zq7Xw9 – anh Phúc 0905 771 293"
+
+
+def _agency_key(bot) -> str:  # type: ignore[no-untyped-def]
+    """The id of the content key the agency is sealed under (bytes 2-5 of its header)."""
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        (key,) = db.execute("SELECT hex(substr(transferred_sealed, 2, 4)) FROM tips"
+                            " WHERE transferred_sealed IS NOT NULL").fetchone()
+    return str(key)
+
+
+def _agency_leaks(data: bytes) -> list[str]:
+    return [part for part in (AGENCY, "Zq7Xw9", "0905 771 293", "anh Phúc")
+            if part.encode() in data]
+
+
+def test_the_agency_of_a_transfer_is_in_no_file_shown_to_the_officer_and_rotated(
+    emulator, make_bot  # type: ignore[no-untyped-def]
+) -> None:
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van", name="Quang")
+    bot.start()
+    officer = staff_joins(emulator, 7002, "Quang")
+    report(emulator, emulator.user(5404, "Dân"), texts=("Khai thác cát trái phép ở bến đò",))
+    card = emulator.wait_for_message(officer, lambda m: "Khai thác cát" in (m.text or "")
+                                     and m.buttons)
+    tip_id = int(card.callback_data()[0].split(":")[2])
+    ref = _ref_of(bot, tip_id)
+    officer.click(card.message_id, f"o:st:{tip_id}")
+    press(emulator, officer, f"o:set:{tip_id}:transferred")
+    emulator.wait_for_message(officer, "cơ quan nào")
+    officer.send_text(AGENCY)
+    wait_text(emulator, officer, f"Tin {ref}: Đã chuyển cơ quan khác.")
+    emulator.wait_until(lambda: AGENCY in emulator.message(7002, card.message_id).text)
+    officer.send_command("/tip", ref)
+    shown = wait_text(emulator, officer, f"Đã chuyển cơ quan khác: {AGENCY}")
+    assert ref in shown.text
+    assert not _agency_leaks(bot.data_bytes())  # the database, -wal and -shm, running
+
+    # A new content key seals it again; the officer still reads it.
+    before = _agency_key(bot)
+    rotated = bot.cli("rotate-key", "--content", timeout=120)
+    assert rotated.returncode == 0, rotated.stderr
+    assert _agency_key(bot) != before
+    count = len(emulator.messages(officer.id))
+    officer.send_command("/tip", ref)
+    emulator.wait_until(lambda: any(
+        f": {AGENCY}" in (m.text or "") for m in emulator.messages(officer.id)[count:]))
+    bot.stop()
+    assert not _agency_leaks(bot.data_bytes())
+    with sqlite3.connect(bot.data / "tipline.db") as db:
+        assert db.execute("SELECT count(*) FROM tips WHERE transferred_to IS NOT NULL"
+                          ).fetchone() == (0,)
+    assert "integrity check failed" not in bot.logs()
 
 
 # --- moved and swapped values --------------------------------------------------------------

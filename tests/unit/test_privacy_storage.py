@@ -191,6 +191,68 @@ async def test_a_tips_values_moved_to_another_tip_do_not_open(store, caplog):
     assert found is not None and found.tip_id == one.tip_id
 
 
+async def test_the_agency_of_a_transfer_is_sealed_with_its_tip(store, caplog):
+    """Finding 4 of the review: an officer's free text, once in a clear column."""
+    one, _ = await _insert(store, "one")
+    two, _ = await _insert(store, "two")
+    await store.desk.set_status(one.tip_id, "transferred", transferred_to="Kiểm lâm Hồng Vân")
+    row = await store.db.fetchone(
+        "SELECT transferred_to, transferred_sealed FROM tips WHERE tip_id = ?", (one.tip_id,))
+    assert row["transferred_to"] is None
+    assert "Kiểm lâm".encode() not in bytes(row["transferred_sealed"])
+    assert await store.desk.transferred_to(one.tip_id) == "Kiểm lâm Hồng Vân"
+    assert await store.desk.transferred_to(two.tip_id) is None
+    await store.desk.set_status(one.tip_id, "acknowledged")  # reopened: the agency is kept
+    assert await store.desk.transferred_to(one.tip_id) == "Kiểm lâm Hồng Vân"
+    await store.db.execute(
+        "UPDATE tips SET transferred_sealed = (SELECT transferred_sealed FROM tips"
+        " WHERE tip_id = ?) WHERE tip_id = ?", (one.tip_id, two.tip_id),
+    )
+    with caplog.at_level(logging.ERROR):
+        assert await store.desk.transferred_to(two.tip_id) is None
+    assert INTEGRITY in caplog.text and "Kiểm lâm" not in caplog.text
+
+
+async def test_migration_0021_seals_the_agencies_stored_in_clear_once(
+    store, db_target, dialect, tmp_path, caplog
+):
+    one, _ = await _insert(store, "one")
+    two, _ = await _insert(store, "two")
+    await store.desk.set_status(two.tip_id, "transferred", transferred_to="Kiểm lâm")
+    # A line from before 0021: the agency in the clear column, the step not run yet.
+    await store.db.execute(
+        "UPDATE tips SET status = 'transferred', transferred_to = 'Công an xã A Ngo'"
+        " WHERE tip_id = ?", (one.tip_id,))
+    await store.db.execute("DELETE FROM upgrades WHERE name = '0021_seal_transfers'")
+    with caplog.at_level(logging.WARNING):
+        upgraded = await open_store(db_target, MASTER)
+    try:
+        assert "upgrade 0021_seal_transfers: the agencies of 1 transferred tips sealed" in (
+            caplog.text)
+        assert await upgraded.desk.transferred_to(one.tip_id) == "Công an xã A Ngo"
+        assert await upgraded.desk.transferred_to(two.tip_id) == "Kiểm lâm"
+        assert await upgraded.db.fetchall(
+            "SELECT tip_id FROM tips WHERE transferred_to IS NOT NULL") == []
+        sealed = await upgraded.db.fetchall(
+            "SELECT transferred_sealed FROM tips ORDER BY tip_id")
+    finally:
+        await upgraded.close()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="storage.reseal"):
+        again = await open_store(db_target, MASTER)  # once only: nothing more to do
+    try:
+        assert "upgrade" not in caplog.text
+        assert await again.db.fetchall(
+            "SELECT transferred_sealed FROM tips ORDER BY tip_id") == sealed
+        assert len(await again.db.fetchall(
+            "SELECT 1 FROM upgrades WHERE name = '0021_seal_transfers'")) == 1
+    finally:
+        await again.close()
+    if dialect == "sqlite":  # checkpointed: the clear text is in no file
+        data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert b"A Ngo" not in data and "Kiểm lâm".encode() not in data
+
+
 async def test_forget_skips_a_notification_chat_that_does_not_open(store, caplog):
     one, _ = await _insert(store)
     two, _ = await _insert(store)
@@ -297,7 +359,7 @@ async def test_migration_0009_rounds_the_clear_times_and_reseals_the_rows(tmp_pa
             "SELECT name FROM sqlite_master WHERE name LIKE 'reseal_0009%'"
         ) == []
         done = await db.fetchall("SELECT name, done_at FROM upgrades")
-        assert [r["name"] for r in done] == ["0009_reseal"]
+        assert sorted(r["name"] for r in done) == ["0009_reseal", "0021_seal_transfers"]
         sealed = [bytes(r["content"]) for r in await db.fetchall("SELECT content FROM tips")]
         _no_exact_minutes_in(tmp_path)  # checkpointed at once, not only at close
     finally:
@@ -330,7 +392,7 @@ async def test_two_processes_starting_on_an_old_database_reseal_it_once(tmp_path
     codes = await _old_database(path)
     first, second = await asyncio.gather(open_store(path, MASTER), open_store(path, MASTER))
     try:
-        assert len(await first.db.fetchall("SELECT * FROM upgrades")) == 1
+        assert len(await first.db.fetchall("SELECT * FROM upgrades")) == 2  # 0009, 0021
         for store in (first, second):
             found = await store.tips.by_receipt_code(codes[0])
             assert found is not None and found.created_at == OLD_CREATED
@@ -338,7 +400,7 @@ async def test_two_processes_starting_on_an_old_database_reseal_it_once(tmp_path
         await first.close()
         await second.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM upgrades").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM upgrades").fetchone() == (2,)
 
 
 async def test_migration_0012_names_the_resident_as_a_recipient_not_as_id_0(tmp_path):

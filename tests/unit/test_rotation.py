@@ -38,6 +38,7 @@ async def _fill(store: Store, tips: int = 12) -> list[str]:
             )
         await store.tips.add_resident_message(tip, {"text": f"more {number}"}, (7002,))
         codes.append(code)
+    await store.desk.set_status(1, "transferred", transferred_to="Đồn Biên phòng A Đớt")
     await store.outbox.retry_later(1, 60, "network")  # an encrypted timing
     await store.conversations.save(5401, Flow.REPORT, {"step": "text", "text": ["draft"]})
     await store.subscribers.subscribe(5402, 5402, "vi")
@@ -61,6 +62,7 @@ async def _read_everything(store: Store, codes: list[str]) -> None:
         assert tip is not None and tip.content["text"] == f"tip {number}"
         assert tip.notify_chat == 4242
         assert [m.body["text"] for m in await store.tips.thread(tip.tip_id)] == [f"more {number}"]
+    assert await store.desk.transferred_to(1) == "Đồn Biên phòng A Đớt"
     saved = await store.conversations.load(5401)
     assert saved is not None and saved.fields["text"] == ["draft"]
     assert (await store.subscribers.recipient(1)) is not None
@@ -104,8 +106,8 @@ async def test_content_rotation_reencrypts_everything_and_deletes_the_old_key(
     old_key = store.keyring.active_content_key_id
     done = await rotate_content(store.db, MASTER, batch=5)
     assert not done.resumed and done.failed == 0
-    # tips x3, thread, the others, the updates in hand, the two rate limits
-    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1 + 2 + 2
+    # tips x3, thread, one agency, the others, the updates in hand, the two rate limits
+    assert done.rewritten == 12 * 3 + 12 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
     fresh = await open_store(db_target, MASTER)
@@ -141,7 +143,7 @@ async def test_an_interrupted_content_rotation_resumes_and_finishes(store: Store
     finally:
         await half.close()
     done = await rotate_content(store.db, MASTER, batch=10)
-    assert done.resumed and done.rewritten == 30 * 4 + 5 + 2 + 2 - seen[-1]  # the rest, once
+    assert done.resumed and done.rewritten == 30 * 4 + 6 + 2 + 2 - seen[-1]  # the rest, once
     assert done.deleted_keys == (old_key,)
     assert await values_outside(store.db, done.new_key_id) == 0
 

@@ -17,6 +17,7 @@ from workers.scheduler import (
     decide,
     fire_due,
     parse_time,
+    pause_orphans,
 )
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -120,10 +121,14 @@ async def _schedule(store, rule: Rule, next_run_at: float, content=None) -> int:
     )
 
 
-async def _fire(store, schedule_id: int, now: float):
+#: The creator of the tests' schedules (`_schedule`) is an admin of the settings.
+ADMINS = frozenset({7001})
+
+
+async def _fire(store, schedule_id: int, now: float, admins: frozenset[int] = ADMINS):
     return await fire_due(
         store, schedule_id=schedule_id, now=now, timezone=TZ, channels=("@alnews",),
-        bot_username="tipline_bot",
+        bot_username="tipline_bot", permanent_admins=admins,
     )
 
 
@@ -195,7 +200,7 @@ async def test_a_paused_schedule_does_not_fire_and_resumes_from_the_next_occurre
     assert (await _fire(store, schedule_id, due + 1)).decision == "inactive"
     assert await _broadcast_count(store) == 0
     now = at("2025-01-09 12:00")
-    assert await store.schedules.resume(schedule_id, rule.next_after(TZ, now))
+    assert await store.schedules.resume(schedule_id, rule.next_after(TZ, now), by=7001)
     assert local((await store.schedules.get(schedule_id)).next_run_at) == "Fri 2025-01-10 08:00"
     assert (await _fire(store, schedule_id, now)).decision == "wait"
 
@@ -233,3 +238,94 @@ async def test_the_rotation_remembers_its_position_across_restarts(tmp_path):
             assert await store.campaigns.next_in_rotation(size) == 0  # starts again
     finally:
         await store.close()
+
+
+# --- a schedule posts only while its creator is an admin ------------------------------------
+
+
+async def _promoted_admin(store, user_id: int) -> None:
+    await store.staff.upsert_officer(user_id, areas=("hong-van",), all_areas=False,
+                                     display_name="Cán bộ")
+    await store.staff.set_admin(user_id, True)
+
+
+async def _schedule_audit(store) -> list[str]:
+    rows = await store.db.fetchall(
+        "SELECT actor_id, detail FROM audit_log WHERE action = 'schedule' ORDER BY audit_id")
+    return [f"{r['actor_id']} {r['detail']}" for r in rows]
+
+
+async def test_a_due_post_of_a_creator_who_lost_the_right_is_paused_not_posted(store):
+    """The rule of rules/access.py: out of TIPBOT_ADMIN_IDS (and never promoted), or a
+    permanent admin deactivated, or a promoted admin demoted behind storage's back."""
+    rule = Rule("daily", 8, 0)
+    due = at("2025-01-06 08:00")
+    await _promoted_admin(store, 7004)
+    await store.staff.ensure_admin_row(7005, "Permanent")
+    cases = {
+        7001: frozenset(),  # taken out of the settings' list
+        7004: ADMINS,  # promoted, then demoted by an edit of its row (storage does not pause)
+        7005: frozenset({7005}),  # permanent, deactivated by an edit of its row
+    }
+    await store.db.execute("UPDATE staff SET is_admin = 0 WHERE user_id = 7004")
+    await store.db.execute("UPDATE staff SET active = 0 WHERE user_id = 7005")
+    for creator, admins in cases.items():
+        schedule_id = await store.schedules.create(
+            content={"kind": "rotation"}, frequency="daily", at_time=rule.at_time,
+            next_run_at=due, created_by=creator)
+        assert (await _fire(store, schedule_id, due - 60, admins)).decision == "wait"
+        assert (await _fire(store, schedule_id, due + 1, admins)).decision == "paused"
+        schedule = await store.schedules.get(schedule_id)
+        assert not schedule.active and schedule.next_run_at == due
+        assert (await _fire(store, schedule_id, due + 2, admins)).decision == "inactive"
+    assert await _broadcast_count(store) == 0
+    assert await store.campaigns.rotation_position() == 0
+    audit = await _schedule_audit(store)
+    assert len(audit) == 3 and all(a.startswith('0 {"change": "pause", "creator": ') for a in audit)
+    assert '"on": "due", "reason": "creator_not_admin", "schedule": 1}' in audit[0]
+    report = await store.audit.verify()
+    assert report.first_broken is None
+
+
+async def test_a_promoted_admin_and_a_permanent_one_post(store):
+    rule = Rule("daily", 8, 0)
+    due = at("2025-01-06 08:00")
+    await _promoted_admin(store, 7004)
+    for creator in (7001, 7004):
+        schedule_id = await store.schedules.create(
+            content={"kind": "rotation"}, frequency="daily", at_time=rule.at_time,
+            next_run_at=due, created_by=creator)
+        assert (await _fire(store, schedule_id, due + 1)).decision == "fired"
+
+
+async def test_demoting_or_deactivating_pauses_the_creators_schedules_with_the_change(store):
+    await _promoted_admin(store, 7004)
+    await _promoted_admin(store, 7006)
+    made = {}
+    for creator in (7001, 7004, 7004, 7006):
+        made.setdefault(creator, []).append(await store.schedules.create(
+            content={"kind": "rotation"}, frequency="daily", at_time="08:00",
+            next_run_at=at("2025-01-06 08:00"), created_by=creator))
+    await store.schedules.pause(made[7004][1])  # paused already: counted once, not twice
+    ended = await store.staff.set_admin(7004, False)
+    assert ended.schedules == 1
+    ended = await store.staff.set_active(7006, False)
+    assert ended.schedules == 1
+    assert [s.schedule_id for s in await store.schedules.active()] == made[7001]
+    # Reactivating or promoting again resumes nothing (like invites, they stay ended).
+    await store.staff.set_active(7006, True)
+    await store.staff.set_admin(7004, True)
+    assert [s.schedule_id for s in await store.schedules.active()] == made[7001]
+    # At start, an admin taken out of TIPBOT_ADMIN_IDS: theirs are paused, once.
+    assert await pause_orphans(store, frozenset()) == made[7001]
+    assert await pause_orphans(store, frozenset()) == []
+    assert await store.schedules.active() == []
+
+
+async def test_resuming_makes_the_admin_who_resumes_the_creator(store):
+    schedule_id = await _schedule(store, Rule("daily", 8, 0), at("2025-01-06 08:00"))
+    await store.schedules.pause(schedule_id)
+    assert await store.schedules.resume(schedule_id, at("2025-01-07 08:00"), by=7004)
+    assert (await store.schedules.get(schedule_id)).created_by == 7004
+    assert not await store.schedules.resume(schedule_id, at("2025-01-08 08:00"), by=7005)
+    assert (await store.schedules.get(schedule_id)).created_by == 7004
