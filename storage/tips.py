@@ -268,9 +268,10 @@ class Tips:
     async def add_resident_message(
         self, tip: Tip, body: dict[str, Any], recipients: tuple[int, ...]
     ) -> None:
-        """The resident adds text or evidence: stored encrypted, queued for the tip's officers."""
+        """The resident adds text or evidence: stored encrypted, queued for the tip's officers.
+        Joins the caller's transaction (the /status session that took it is saved with it)."""
         now = exact_now()
-        async with self._db.transaction():
+        async with atomic(self._db):
             message_id = await insert_message(
                 self._db, self._keyring, tip.tip_id, "resident", None, body, now
             )

@@ -8,6 +8,14 @@ cleaned copy" (they see exactly what officers will get); the copy's file id is w
 keeps, and officers are sent that. Photos (Telegram encodes them again and drops EXIF), voice
 notes and video notes (recorded in Telegram) go as they are.
 
+A file's bytes are in memory only while it holds one of `PARALLEL_CLEANINGS` slots, from its
+download to its upload (`Slots`), so files waiting for their turn hold no memory. A slot set
+free goes to the waiting person holding the fewest slots, so one person's many files cannot keep
+another resident's waiting behind all of them; and a person has at most `IN_FLIGHT_PER_PERSON`
+files on their way at once (`InFlight`): a report keeps the rest in its draft until one is done,
+/status refuses the rest with a kind answer. Both count a person by the keyed hash of their
+conversation (`person_of`), in memory only.
+
 This module knows Telegram and files, not drafts or tips: the report and /status flows decide
 what to keep (handlers/resident/report.py, handlers/resident/status.py). Logs say what
 happened to a file (its format, never its name, id or content).
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 import weakref
@@ -37,6 +46,7 @@ from evidence.clean import (
     CannotClean,
     clean,
 )
+from storage.keyring import KeyPurpose, Keyring
 from texts.catalog import Html, file_kind_label, plain, text
 
 log = logging.getLogger(__name__)
@@ -45,12 +55,14 @@ log = logging.getLogger(__name__)
 CLEANED_KINDS = ("animation", "video", "audio", "document")
 #: A reason of our own, next to evidence.clean.REASONS: Telegram could not give or take it.
 NOT_FETCHED = "not_fetched"
-#: Files cleaned at once: each holds its bytes (up to 20 MB) two or three times in memory.
+#: Files fetched, cleaned and uploaded at once, all residents together: each holds its bytes
+#: (up to 20 MB) two or three times in memory, from its download to its upload.
 PARALLEL_CLEANINGS = 2
+#: Files one person may have on their way at once (waiting for a slot or in one).
+IN_FLIGHT_PER_PERSON = 3
 DOWNLOAD_TIMEOUT = 120.0
 UPLOAD_TIMEOUT = 180.0
 
-_cleanings = asyncio.Semaphore(PARALLEL_CLEANINGS)
 _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 #: Jobs alive in this process (tokens only), so a flow can restart those a restart cut off.
 running: set[str] = set()
@@ -69,6 +81,106 @@ async def user_lock(user_id: int) -> AsyncIterator[None]:
         _locks[user_id] = lock
     async with lock:
         yield
+
+
+def person_of(keyring: Keyring, user_id: int) -> bytes:
+    """Whom a file belongs to, for the limits here: the keyed hash that finds their
+    conversation (storage/conversations.py), never the Telegram id."""
+    return keyring.pseudonym(KeyPurpose.CONVERSATION, user_id)
+
+
+class Slots:
+    """`size` slots for the work that holds a file's bytes: its download, cleaning and upload.
+
+    A slot set free goes to the waiting person who holds the fewest slots, the one who waited
+    longest among them: a resident's file waits for the end of one file in a slot, not for a
+    flooder's whole queue. Waiting costs no memory (nothing is downloaded yet) and no handler
+    waits here: only the files' background tasks do.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._held: dict[bytes, int] = {}
+        self._waiting: list[tuple[int, bytes, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    def held(self, person: bytes) -> int:
+        return self._held.get(person, 0)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, person: bytes) -> AsyncIterator[None]:
+        await self._take(person)
+        try:
+            yield
+        finally:
+            self._give_back(person)
+
+    def _busy(self) -> int:
+        return sum(self._held.values())
+
+    def _hold(self, person: bytes) -> None:
+        self._held[person] = self._held.get(person, 0) + 1
+
+    async def _take(self, person: bytes) -> None:
+        if not self._waiting and self._busy() < self.size:
+            self._hold(person)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (next(self._arrivals), person, future)
+        self._waiting.append(entry)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            elif future.done() and not future.cancelled():
+                self._give_back(person)  # handed a slot at the moment it was cancelled
+            raise
+
+    def _give_back(self, person: bytes) -> None:
+        left = self._held.get(person, 0) - 1
+        if left > 0:
+            self._held[person] = left
+        else:
+            self._held.pop(person, None)
+        while self._waiting and self._busy() < self.size:
+            entry = min(self._waiting, key=lambda e: (self.held(e[1]), e[0]))
+            self._waiting.remove(entry)
+            _, waiter, future = entry
+            if future.done():
+                continue  # cancelled while waiting
+            self._hold(waiter)
+            future.set_result(None)
+
+
+class InFlight:
+    """How many files each person has on their way (waiting for a slot or in one): counted when
+    a flow starts a file's task, given back when that task ends. In memory only, by `person_of`;
+    the flows check `count` against IN_FLIGHT_PER_PERSON before they start one."""
+
+    def __init__(self) -> None:
+        self._counts: dict[bytes, int] = {}
+
+    def count(self, person: bytes) -> int:
+        return self._counts.get(person, 0)
+
+    def take(self, person: bytes) -> None:
+        self._counts[person] = self._counts.get(person, 0) + 1
+
+    def give_back(self, person: bytes) -> None:
+        left = self._counts.get(person, 0) - 1
+        if left > 0:
+            self._counts[person] = left
+        else:
+            self._counts.pop(person, None)
+
+
+slots = Slots(PARALLEL_CLEANINGS)
+in_flight = InFlight()
 
 
 @dataclass(frozen=True)
@@ -143,8 +255,7 @@ async def download(bot: Bot, received: Received) -> bytes:
 async def cleaned_copy(bot: Bot, received: Received) -> tuple[bytes, str]:
     """Download and clean: (bytes, extension), or CannotClean with the reason."""
     data = await download(bot, received)
-    async with _cleanings:
-        result = await asyncio.to_thread(clean, data, received.file_name, received.mime_type)
+    result = await asyncio.to_thread(clean, data, received.file_name, received.mime_type)
     log.info("evidence: a %s file cleaned (%s KB)", result.fmt, len(result.data) // 1024)
     return result.data, result.extension
 
@@ -200,6 +311,7 @@ async def prepare(
     number: int,
     language: str,
     *,
+    person: bytes,
     as_it_is: bool = False,
     reply_markup: InlineKeyboardMarkup | None = None,
     caption_suffix: str = "",
@@ -208,8 +320,25 @@ async def prepare(
 
     `as_it_is` (the resident's choice for a file that cannot be cleaned): the bytes are
     uploaded unchanged under the neutral name when they can be fetched, else the original
-    file id is kept. Raises CannotClean when cleaning was asked and is not possible.
+    file id is kept. Raises CannotClean when cleaning was asked and is not possible. Waits
+    for one of the slots (`slots`, fair between persons) first and holds it to the end.
     """
+    async with slots.slot(person):
+        return await _prepare(bot, chat_id, received, number, language, as_it_is=as_it_is,
+                              reply_markup=reply_markup, caption_suffix=caption_suffix)
+
+
+async def _prepare(
+    bot: Bot,
+    chat_id: int,
+    received: Received,
+    number: int,
+    language: str,
+    *,
+    as_it_is: bool,
+    reply_markup: InlineKeyboardMarkup | None,
+    caption_suffix: str,
+) -> dict[str, Any]:
     if as_it_is:
         try:
             data = await download(bot, received)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from handlers.resident import status as resident_status
+from handlers.resident.evidence import user_lock
 from handlers.shared import flows
 from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
@@ -33,7 +35,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if await flows.busy_with_report(update, context):
         return
-    await flows.begin(context, user.id, StatusSession(step="add", tip_id=tip.tip_id))
+    async with user_lock(user.id):
+        await resident_status.begin_session(
+            context, user.id, update.effective_chat.id,
+            StatusSession(step="add", tip_id=tip.tip_id), language,
+        )
     await update.effective_chat.send_message(
         text(language, "status_ask_addition"),
         reply_markup=InlineKeyboardMarkup(

@@ -27,7 +27,7 @@ from bot.services import Services
 from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
 from handlers.resident import receipts
-from handlers.resident.evidence import Received, user_lock
+from handlers.resident.evidence import IN_FLIGHT_PER_PERSON, Received, person_of, user_lock
 from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import number, parse, word
@@ -256,7 +256,8 @@ async def _evidence(
         )
         return ANSWERED
     if any(a.get("pending") for a in attachments):
-        _resume_cleanings(context, update, draft, language)
+        _resume_cleanings(context, update.effective_user.id, update.effective_chat.id, draft,
+                          language)
         await update.callback_query.answer(plain(language, "evidence_wait_cleaning"))
         return ANSWERED
     return _advance(draft, "followup")
@@ -456,7 +457,7 @@ async def _on_message(
         await _step_message(update, context, draft, answer)
         return
     if step == "evidence":
-        _resume_cleanings(context, update, draft, language)
+        _resume_cleanings(context, user.id, update.effective_chat.id, draft, language)
     if step == "evidence" and (attachment := attachment_of(message)):
         limit = services.config.max_attachments
         if len(draft.attachments) >= limit:
@@ -492,21 +493,31 @@ async def _on_message(
 def _start_cleaning(
     context: Context, user_id: int, chat_id: int, token: str, language: str
 ) -> None:
-    """Clean (or prepare as it is) the draft's file `token` in the background."""
+    """Clean (or prepare as it is) the draft's file `token` in the background; past the
+    person's IN_FLIGHT_PER_PERSON files on their way it waits in the draft ("being cleaned")
+    and starts when one of theirs is done (`_clean_in_background`)."""
+    if token in resident_evidence.running:
+        return
+    person = person_of(services_of(context).store.keyring, user_id)
+    if resident_evidence.in_flight.count(person) >= IN_FLIGHT_PER_PERSON:
+        return
+    resident_evidence.in_flight.take(person)
     resident_evidence.running.add(token)
     context.application.create_task(
-        _clean_in_background(context, user_id, chat_id, token, language), name="evidence"
+        _clean_in_background(context, user_id, chat_id, token, language, person),
+        name="evidence",
     )
 
 
-def _resume_cleanings(context: Context, update: Update, draft: Draft, language: str) -> None:
-    """Files whose cleaning a restart cut off start again (their entry is still pending)."""
+def _resume_cleanings(
+    context: Context, user_id: int, chat_id: int, draft: Draft, language: str
+) -> None:
+    """Files waiting for their turn, or whose cleaning a restart cut off (their entry is still
+    pending), start, as many as the person may have on their way."""
     for attachment in draft.attachments:
         token = attachment.get("pending")
-        if token and token not in resident_evidence.running:
-            _start_cleaning(
-                context, update.effective_user.id, update.effective_chat.id, token, language
-            )
+        if token:
+            _start_cleaning(context, user_id, chat_id, token, language)
 
 
 def _pending(draft: Draft | None, token: str) -> flows.Record | None:
@@ -516,7 +527,21 @@ def _pending(draft: Draft | None, token: str) -> flows.Record | None:
 
 
 async def _clean_in_background(
-    context: Context, user_id: int, chat_id: int, token: str, language: str
+    context: Context, user_id: int, chat_id: int, token: str, language: str, person: bytes
+) -> None:
+    """Prepare one file (`_clean_one`), then start the next of the draft's waiting files."""
+    try:
+        await _clean_one(context, user_id, chat_id, token, language, person)
+    finally:
+        resident_evidence.running.discard(token)
+        resident_evidence.in_flight.give_back(person)
+    draft = await flows.current_of(context, user_id, ReportDraft)
+    if draft is not None:
+        _resume_cleanings(context, user_id, chat_id, draft, language)
+
+
+async def _clean_one(
+    context: Context, user_id: int, chat_id: int, token: str, language: str, person: bytes
 ) -> None:
     """Download, clean and upload one file, then put the copy's file id in the draft.
 
@@ -543,6 +568,7 @@ async def _clean_in_background(
             result = await resident_evidence.prepare(
                 context.bot, chat_id, received, number, language, as_it_is=as_it_is,
                 reply_markup=keyboard, caption_suffix=suffix if in_step else "",
+                person=person,
             )
         except CannotClean as error:
             result = {"kind": received.kind, "undecided": token, "n": number,
@@ -581,8 +607,6 @@ async def _clean_in_background(
     except TelegramError as error:
         # The draft already says what happened; the evidence step shows it again.
         log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
-    finally:
-        resident_evidence.running.discard(token)
 
 
 # --- prompts -------------------------------------------------------------------------------

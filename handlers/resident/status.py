@@ -3,6 +3,15 @@
 The receipt code is the only credential a resident holds, so guessing is rate limited: at most
 5 wrong codes per user in 10 minutes, then "try again later" and no lookup at all. The user is
 counted by a keyed hash with the rate-limit key (see storage/ratelimits.py).
+
+Additions are limited too, each refusal with a kind answer: ADDITIONS_PER_HOUR to one tip, the
+files still on their way counted with those stored (each is stored once its clean copy exists),
+and at most IN_FLIGHT_PER_PERSON files on their way at once (handlers/resident/evidence.py: a
+flooder's files hold no memory while they wait and do not hold up other residents'). The session
+remembers the last message it took, saved with what that message added, so an update handled
+again after a crash (bot/polling.py) adds nothing twice; the files on their way wait in the
+session until the tip has them, and those a restart cut off start again at the resident's next
+step. The session and the files it changes beside the handlers are changed under the user's lock.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from telegram.ext import ContextTypes
 
 from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
-from handlers.resident.evidence import Received, user_lock
+from handlers.resident.evidence import IN_FLIGHT_PER_PERSON, Received, person_of, user_lock
 from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import parse
@@ -27,6 +36,7 @@ from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import StatusSession
 from rules.times import local_time
 from storage.receipt_codes import normalise_receipt_code
+from storage.staff import atomic
 from storage.tips import Tip
 from texts.catalog import Html, plain, text
 from workers.delivery import entitled_holders, wake_delivery
@@ -48,31 +58,57 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     language = await language_of(context, user)
     if await flows.busy_with_report(update, context):
         return
-    await flows.begin(context, user.id, StatusSession(step="code"))
-    typed = " ".join(context.args or []) if update.callback_query is None else ""
-    if typed:
-        await _look_up(update, context, typed, language)
-        return
+    async with user_lock(user.id):
+        await begin_session(context, user.id, update.effective_chat.id, StatusSession(), language)
+        typed = " ".join(context.args or []) if update.callback_query is None else ""
+        if typed:
+            await _look_up(update, context, typed, language)
+            return
     await update.effective_chat.send_message(text(language, "status_ask_code"))
+
+
+async def begin_session(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, session: StatusSession,
+    language: str,
+) -> None:
+    """Start a /status session (under the user's lock); the files of the one before that a
+    restart cut off go on first (they are stored whatever the session)."""
+    before = await flows.current_of(context, user_id, StatusSession)
+    if before is not None:
+        _resume(context, user_id, chat_id, before, language)
+    await flows.begin(context, user_id, session)
 
 
 async def on_message(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: StatusSession
 ) -> None:
+    """A message while /status is open, with the session read again under the user's lock."""
+    user = update.effective_user
+    async with user_lock(user.id):
+        session = await flows.current_of(context, user.id, StatusSession)
+        if session is None:
+            return  # ended (closed, cancelled) between the dispatch and now
+        await _on_message(update, context, session)
+
+
+async def _on_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: StatusSession
+) -> None:
     """A message while /status is open: the code, or an addition to the opened tip."""
     message = update.effective_message
     language = await language_of(context, update.effective_user)
-    if draft.step == "code":
+    _resume(context, update.effective_user.id, update.effective_chat.id, session, language)
+    if session.step == "code":
         if not message.text:
             await message.reply_text(text(language, "status_ask_code"))
             return
         await _look_up(update, context, message.text, language)
         return
-    if draft.step == "add":
-        await _add(update, context, draft, language)
+    if session.step == "add":
+        await _add(update, context, session, language)
         return
     await message.reply_text(text(language, "status_hint_open"), reply_markup=_open_keyboard(
-        language, draft.view
+        language, session.view
     ))
 
 
@@ -148,7 +184,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     language = await language_of(context, user)
-    draft = await flows.current_of(context, user.id, StatusSession)
+    async with user_lock(user.id):
+        draft = await flows.current_of(context, user.id, StatusSession)
+        if draft is not None:
+            _resume(context, user.id, update.effective_chat.id, draft, language)
+        await _on_button(update, context, draft, language)
+
+
+async def _on_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: StatusSession | None,
+    language: str,
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    user = update.effective_user
     data = parse(query.data)
     action = data.word(0)
     if draft is None or draft.tip_id is None:
@@ -176,17 +225,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _add(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: StatusSession, language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: StatusSession, language: str
 ) -> None:
-    """Store one addition (text or a file) and queue it for the tip's officers.
+    """Store one addition (text or a file) and queue it for the tip's officers (under the
+    user's lock, the session read under it).
 
     A document, audio, video or animation is cleaned first, off this handler's path; the
     addition is stored once its clean copy exists (see `_clean_addition`).
     """
     message = update.effective_message
     assert message is not None  # a private message (handlers/conversation.py)
+    user_id, chat_id = update.effective_user.id, update.effective_chat.id
     services = services_of(context)
     received = resident_evidence.received_file(message)
+    if message.message_id <= session.last_message:
+        # Taken before the process stopped: a text is stored, a file on its way (resumed).
+        log.info("a /status addition taken before (handled again after a restart); skipped")
+        if received is None:
+            await message.reply_text(text(language, "status_addition_received"))
+        return
     attachment = None if received is not None else attachment_of(message)
     body_text = message.text or message.caption or ""
     if len(body_text) > ADDITION_MAX:
@@ -195,64 +252,124 @@ async def _add(
     if attachment is None and received is None and not body_text:
         await message.reply_text(text(language, "status_addition_hint"))
         return
-    tip = await services.store.tips.by_id(draft.tip_id) if draft.tip_id is not None else None
+    tip = await services.store.tips.by_id(session.tip_id) if session.tip_id is not None else None
     if tip is None:
-        await flows.end(context, update.effective_user.id)
+        await flows.end(context, user_id)
         await message.reply_text(text(language, "status_closed"))
         return
-    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
-    recent = await services.store.tips.resident_messages_since(tip.tip_id, hour_ago)
-    if recent >= ADDITIONS_PER_HOUR:
+    person = person_of(services.store.keyring, user_id)
+    if await _over_hourly_limit(context, tip.tip_id, person):
         # Each addition queues a delivery per officer: a flood would hold up other tips' cards.
         limit = ADDITIONS_PER_HOUR
         await message.reply_text(text(language, "status_addition_flood", limit=limit))
         return
+    taken = replace(session, last_message=message.message_id)
     if received is not None:
-        number = await _next_file_number(context, update.effective_user.id, tip)
+        if resident_evidence.in_flight.count(person) >= IN_FLIGHT_PER_PERSON:
+            await message.reply_text(
+                text(language, "evidence_busy", limit=IN_FLIGHT_PER_PERSON)
+            )
+            return
+        number = await _next_file_number(context, session, tip)
+        token = secrets.token_hex(4)
+        entry = {"received": received.to_json(), "n": number, "text": body_text}
+        taken = replace(taken, evidence_seq=number, cleaning={**session.cleaning, token: entry})
+        await flows.save(context, user_id, taken)
+        _start(context, user_id, chat_id, tip.tip_id, token, entry, language)
         await message.reply_text(text(language, "evidence_cleaning", number=number))
-        context.application.create_task(
-            _clean_addition(context, update.effective_user.id, update.effective_chat.id,
-                            tip.tip_id, received, number, body_text, language),
-            name="evidence",
-        )
         return
     body = {"text": body_text, "attachments": [attachment] if attachment else []}
-    await _store_addition(context, tip, body)
+    await _store_addition(context, tip, body, user_id, taken)
     answer = text(language, "status_addition_received")
     if attachment is not None and attachment["kind"] == "video_note":
         answer = Html(answer + "\n\n" + text(language, "evidence_face_warning"))
     await message.reply_text(answer)
 
 
+async def _over_hourly_limit(
+    context: ContextTypes.DEFAULT_TYPE, tip_id: int, person: bytes
+) -> bool:
+    """ADDITIONS_PER_HOUR reached: the additions stored in the last hour and the person's files
+    on their way (stored once cleaned) together."""
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    recent = await services_of(context).store.tips.resident_messages_since(tip_id, hour_ago)
+    return recent + resident_evidence.in_flight.count(person) >= ADDITIONS_PER_HOUR
+
+
 async def _store_addition(
-    context: ContextTypes.DEFAULT_TYPE, tip: Tip, body: dict[str, Any]
+    context: ContextTypes.DEFAULT_TYPE,
+    tip: Tip,
+    body: dict[str, Any],
+    user_id: int,
+    session: StatusSession | None,
 ) -> None:
+    """Store the addition and, in the same transaction, the session that took it (if any)."""
     services = services_of(context)
     recipients = await entitled_holders(services, tip)
     if not recipients:
         recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
-    await services.store.tips.add_resident_message(tip, body, tuple(recipients))
+    async with atomic(services.store.db):
+        await services.store.tips.add_resident_message(tip, body, tuple(recipients))
+        if session is not None:
+            await flows.save(context, user_id, session)
     log.info("tip %s: resident added information", tip.ref)
     wake_delivery(context.application)
 
 
-async def _next_file_number(context: ContextTypes.DEFAULT_TYPE, user_id: int, tip: Tip) -> int:
+async def _next_file_number(
+    context: ContextTypes.DEFAULT_TYPE, session: StatusSession, tip: Tip
+) -> int:
     """N of `evidence-N`: after the files the tip already has, and those on their way."""
-    services = services_of(context)
-    async with user_lock(user_id):
-        draft = await flows.current_of(context, user_id, StatusSession)
-        if draft is None or draft.tip_id != tip.tip_id:
-            draft = None
-        number = draft.evidence_seq if draft is not None else None
-        if number is None:
-            thread = await services.store.tips.thread(tip.tip_id)
-            number = len(tip.content.get("attachments", [])) + sum(
-                len(m.body.get("attachments", [])) for m in thread if m.author != "officer"
-            )
-        number += 1
-        if draft is not None:
-            await flows.save(context, user_id, replace(draft, evidence_seq=number))
-    return number
+    number = session.evidence_seq
+    if number is None:
+        thread = await services_of(context).store.tips.thread(tip.tip_id)
+        number = len(tip.content.get("attachments", [])) + sum(
+            len(m.body.get("attachments", [])) for m in thread if m.author != "officer"
+        )
+    return number + 1
+
+
+def _start(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    chat_id: int,
+    tip_id: int,
+    token: str,
+    entry: flows.Record,
+    language: str,
+) -> None:
+    """Clean the session's file `token` in the background: one more of the person's files on
+    their way (the caller checked the limits)."""
+    person = person_of(services_of(context).store.keyring, user_id)
+    resident_evidence.in_flight.take(person)
+    resident_evidence.running.add(token)
+    context.application.create_task(
+        _clean_addition(context, user_id, chat_id, tip_id, token, entry, language, person),
+        name="evidence",
+    )
+
+
+def _resume(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    chat_id: int,
+    session: StatusSession,
+    language: str,
+) -> None:
+    """Files of the session whose cleaning a restart cut off start again (all of them: each was
+    within the limits when it was taken)."""
+    if session.tip_id is None:
+        return
+    for token, entry in session.cleaning.items():
+        if token not in resident_evidence.running:
+            _start(context, user_id, chat_id, session.tip_id, token, entry, language)
+
+
+def _without(session: StatusSession | None, token: str) -> StatusSession | None:
+    """The session without its file `token` on its way; None when it does not hold it."""
+    if session is None or token not in session.cleaning:
+        return None
+    return replace(session, cleaning={k: v for k, v in session.cleaning.items() if k != token})
 
 
 async def _clean_addition(
@@ -260,19 +377,24 @@ async def _clean_addition(
     user_id: int,
     chat_id: int,
     tip_id: int,
-    received: Received,
-    number: int,
-    body_text: str,
+    token: str,
+    entry: flows.Record,
     language: str,
-    *,
-    as_it_is: bool = False,
+    person: bytes,
 ) -> None:
-    """Clean one added file, then store it with its text; or ask the resident what to do."""
+    """Clean one added file, then store it with its text; or ask the resident what to do.
+
+    Stored even when the session ended meanwhile (the resident pressed "done" at once): they
+    were told it is on its way. The session's entry goes in the same transaction."""
     services = services_of(context)
+    received = Received.from_json(entry["received"])
+    number = entry.get("n", 1)
+    body_text = entry.get("text", "")
     try:
         try:
             attachment = await resident_evidence.prepare(
-                context.bot, chat_id, received, number, language, as_it_is=as_it_is
+                context.bot, chat_id, received, number, language,
+                as_it_is=bool(entry.get("as_is")), person=person,
             )
         except CannotClean as error:
             reason = error.reason
@@ -281,24 +403,29 @@ async def _clean_addition(
                         type(error).__name__)
             reason = resident_evidence.NOT_FETCHED
         else:
-            tip = await services.store.tips.by_id(tip_id)
-            if tip is None:
-                return
-            await _store_addition(context, tip, {"text": body_text, "attachments": [attachment]})
+            async with user_lock(user_id):
+                after = _without(await flows.current_of(context, user_id, StatusSession), token)
+                tip = await services.store.tips.by_id(tip_id)
+                if tip is None:
+                    if after is not None:
+                        await flows.save(context, user_id, after)
+                    return
+                body = {"text": body_text, "attachments": [attachment]}
+                await _store_addition(context, tip, body, user_id, after)
             await context.bot.send_message(chat_id, text(language, "status_addition_received"))
             return
-        token = secrets.token_hex(4)
         async with user_lock(user_id):
-            draft = await flows.current_of(context, user_id, StatusSession)
-            if draft is None or draft.tip_id != tip_id:
-                draft = None
+            session = await flows.current_of(context, user_id, StatusSession)
+            if session is None or session.tip_id != tip_id:
+                session = None
             else:
                 # Until the resident chooses, the original's file id waits here (encrypted).
                 waiting = {token: {"received": received.to_json(), "n": number, "text": body_text}}
-                draft = replace(draft, undecided={**draft.undecided, **waiting})
-                await flows.save(context, user_id, draft)
+                session = replace(_without(session, token) or session,
+                                  undecided={**session.undecided, **waiting})
+                await flows.save(context, user_id, session)
         keyboard = None
-        if draft is not None:
+        if session is not None:
             keyboard = InlineKeyboardMarkup([
                 [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
                                       callback_data=f"st:evk:{token}")],
@@ -312,6 +439,10 @@ async def _clean_addition(
         )
     except TelegramError as error:
         log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
+    finally:
+        # Given back only now: until the file is stored it counts in the hourly limit.
+        resident_evidence.running.discard(token)
+        resident_evidence.in_flight.give_back(person)
 
 
 async def _evidence_choice(
@@ -322,29 +453,37 @@ async def _evidence_choice(
     token: str | None,
     language: str,
 ) -> None:
-    """"Send as it is" (`st:evk:TOKEN`) or "leave it out" (`st:evd:TOKEN`) for an added file."""
+    """"Send as it is" (`st:evk:TOKEN`) or "leave it out" (`st:evd:TOKEN`) for an added file
+    (under the user's lock: `draft` was read under it)."""
     query = update.callback_query
     user_id = update.effective_user.id
-    async with user_lock(user_id):
-        current = await flows.current_of(context, user_id, StatusSession)
-        waiting = dict(current.undecided) if current is not None else {}
-        pending = waiting.pop(token, None) if token else None
-        if (current is None or pending is None or current.tip_id is None
-                or current.tip_id != draft.tip_id):
-            await query.answer(plain(language, "button_expired"))
-            return
-        tip_id = current.tip_id
-        current = replace(current, undecided=waiting)
-        await flows.save(context, user_id, current)
-    await query.answer()
+    waiting = dict(draft.undecided)
+    pending = waiting.pop(token, None) if token else None
+    if pending is None or token is None or draft.tip_id is None:
+        await query.answer(plain(language, "button_expired"))
+        return
+    tip_id = draft.tip_id
     number = pending.get("n", "?")
     if choice == "evd":
+        await flows.save(context, user_id, replace(draft, undecided=waiting))
+        await query.answer()
         await query.edit_message_text(text(language, "evidence_left_out_addition", number=number))
         return
+    # As it is: one more file on its way, within the same limits as a file sent (its buttons
+    # stay when it is refused, so nothing is lost).
+    person = person_of(services_of(context).store.keyring, user_id)
+    if await _over_hourly_limit(context, tip_id, person):
+        await query.answer(
+            plain(language, "status_addition_flood", limit=ADDITIONS_PER_HOUR), show_alert=True
+        )
+        return
+    if resident_evidence.in_flight.count(person) >= IN_FLIGHT_PER_PERSON:
+        await query.answer(plain(language, "evidence_busy_press"), show_alert=True)
+        return
+    entry = {**pending, "as_is": True}
+    await flows.save(context, user_id, replace(
+        draft, undecided=waiting, cleaning={**draft.cleaning, token: entry}
+    ))
+    _start(context, user_id, update.effective_chat.id, tip_id, token, entry, language)
+    await query.answer()
     await query.edit_message_text(text(language, "evidence_cleaning_as_is", number=number))
-    context.application.create_task(
-        _clean_addition(context, user_id, update.effective_chat.id, tip_id,
-                        Received.from_json(pending["received"]), number,
-                        pending.get("text", ""), language, as_it_is=True),
-        name="evidence",
-    )

@@ -102,7 +102,9 @@ class ReportDraft(_Json):
 @dataclass(frozen=True)
 class StatusSession(_Json):
     """`/status`: asking for the code, a tip open (its view token), or adding to it; files
-    that could not be cleaned wait in `undecided` for the resident's choice."""
+    on their way wait in `cleaning` until the tip has them (a restart's cut-off ones start
+    again at the resident's next step), files that could not be cleaned in `undecided` for
+    the resident's choice; each by a token, with the original's file id (encrypted)."""
 
     flow: ClassVar[Flow] = Flow.STATUS
 
@@ -111,6 +113,10 @@ class StatusSession(_Json):
     view: str = ""
     evidence_seq: int | None = None
     undecided: Mapping[str, Record] = field(default_factory=dict)
+    cleaning: Mapping[str, Record] = field(default_factory=dict)
+    #: The last of the resident's messages taken as an addition (as ReportDraft.last_message):
+    #: saved with what it added, so an update handled again after a crash is not taken twice.
+    last_message: int = 0
 
 
 @dataclass(frozen=True)
