@@ -54,6 +54,7 @@ async def run_every_lookup(store: Store) -> None:
     await store.conversations.load(5001)
     await store.ratelimits.tips_today(5001)
     await store.ratelimits.recent_failures(5001, "status", 600)
+    await store.desk.transferred_to(1)
 
 
 async def traced_lookups(store: Store) -> tuple[sqlite3.Connection, list[str]]:
