@@ -7,6 +7,7 @@ short answer in the user's language; nothing changes and nothing is kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -28,6 +29,8 @@ from texts.catalog import Html, text
 
 Context = ContextTypes.DEFAULT_TYPE
 OnMessage = Callable[[Update, Context, Any], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 async def _dates(update: Update, context: Context, dates: TypedDates) -> None:
@@ -100,21 +103,38 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await update.effective_message.reply_text(cancelled(language, state.flow))
 
 
+#: /forget at most FORGET_LIMIT times a person in FORGET_WINDOW seconds: each opens every
+#: tip's notification chat (finding 2 of 2026-12-03), so a repeated /forget must not slow the
+#: line for everyone. Two leave room for a second thought; the third waits a few minutes.
+FORGET_LIMIT = 2
+FORGET_WINDOW = 600.0
+
+
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/forget` (SPEC "Resident"): this chat leaves every tip's notification link, campaign
     news, any conversation in progress (a report, a /status session, an owed receipt, a staff
-    member's pending action) and the stored language preference."""
+    member's pending action) and the stored language preference.
+
+    The answer is the same whether the chat was linked to no tip or to many, and nothing
+    logs how many (finding 1 of 2026-12-03): whoever holds the phone later learns nothing
+    from it about the tips sent."""
     user = private_user(update)
     if user is None:
         return
     services = services_of(context)
     store = services.store
     language = await language_of(context, user)  # before the preference goes
-    count = await store.tips.forget_notify_chat(update.effective_chat.id)
+    limits = store.ratelimits
+    if await limits.recent_failures(user.id, "forget", FORGET_WINDOW) >= FORGET_LIMIT:
+        log.info("update %s: a /forget refused, too many in a few minutes", update.update_id)
+        await update.effective_message.reply_text(text(language, "forget_later"))
+        return
+    await limits.record_failure(user.id, "forget", FORGET_WINDOW)
+    await store.tips.forget_notify_chat(update.effective_chat.id)
     await flows.end(context, user.id)
     await store.preferences.forget(user.id)
     reads_of(context, user.id).language = None
-    answer = text(language, "forget_done", count=count)
+    answer = text(language, "forget_done")
     if await store.subscribers.unsubscribe(user.id):
         answer = Html(answer + "\n\n" + text(language, "forget_subscription_removed"))
     await update.effective_message.reply_text(answer)

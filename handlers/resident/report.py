@@ -921,13 +921,14 @@ async def _summary_sent(update: Update, language: str, ref: str) -> None:
 
 
 async def _over_daily_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """At most TIPBOT_MAX_TIPS_PER_DAY tips a person in 24 hours: past it, a kind answer."""
+    """At most TIPBOT_MAX_TIPS_PER_DAY tips a person in 24 hours: past it, a kind answer that
+    does not say why (whoever holds the phone later is not told that tips were sent)."""
     services = services_of(context)
     limit = services.config.max_tips_per_day
     if await services.store.ratelimits.tips_today(update.effective_user.id) < limit:
         return False
     language = await language_of(context, update.effective_user)
-    await _say(update, text(language, "tips_limit_reached", limit=limit))
+    await _say(update, text(language, "tips_limit_reached"))
     log.info("update %s: a report refused, daily tip limit reached", update.update_id)
     return True
 

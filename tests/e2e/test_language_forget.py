@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
+from storage.receipt_codes import normalise_receipt_code
+from testing.campaign import with_store
 from testing.journeys import press, report, staff_joins, wait_button
+from texts.catalog import plain
 
 
 def linked_tips(bot) -> int:  # type: ignore[no-untyped-def]
@@ -22,6 +25,20 @@ def rows(bot, table: str) -> int:  # type: ignore[no-untyped-def]
 
 def drafts(bot) -> int:  # type: ignore[no-untyped-def]
     return rows(bot, "drafts")
+
+
+def notify_chats(bot, codes) -> list[int | None]:  # type: ignore[no-untyped-def]
+    """The notification chat of each tip, by receipt code, as the officer's side opens it."""
+
+    async def read(store):  # type: ignore[no-untyped-def]
+        tips = [await store.tips.by_receipt_code(normalise_receipt_code(code) or "")
+                for code in codes]
+        return [tip.notify_chat for tip in tips]
+
+    return with_store(bot, read)
+
+
+FORGET_DONE = plain("vi", "forget_done")
 
 
 def test_language_switches_to_english_and_back(emulator, make_bot):
@@ -75,30 +92,38 @@ def test_forget_unlinks_this_chat_from_every_tip_and_only_this_chat(emulator, ma
         report(emulator, resident, texts=("Tin ba",), notify=False),
     ]
     neighbour = emulator.user(5603, "Hùng")
-    report(emulator, neighbour, texts=("Tin của người khác",), notify=True)
+    theirs = report(emulator, neighbour, texts=("Tin của người khác",), notify=True)
     emulator.wait_for_message(officer, lambda m: "Tin của người khác" in (m.text or ""))
     assert linked_tips(bot) == 3
+    assert notify_chats(bot, [*codes, theirs]) == [5602, 5602, None, 5603]
 
     # A /status session open on one of the tips is closed as well: no link to a tip remains.
     resident.send_command("/status", codes[0])
     emulator.wait_for_message(resident, "Tin báo của bạn")
     view = wait_button(emulator, resident, "st:close")
     resident.send_command("/forget")
-    done = emulator.wait_for_message(resident, "Đã xóa liên kết")
-    assert "2 tin" in done.text
+    done = emulator.wait_for_message(resident, "từng gắn với tin báo")
     assert linked_tips(bot) == 1, "the neighbour's link stays"
+    assert notify_chats(bot, [*codes, theirs]) == [None, None, None, 5603]
     assert drafts(bot) == 0, "nothing about the resident remains linked to a tip"
     add = next(d for d in view.callback_data() if d.startswith("st:add"))
     query = resident.click(view.message_id, add)
     assert "hết hạn" in (emulator.wait_for_callback_answer(query)["text"] or "")
 
     resident.send_command("/forget")  # again: nothing left, nothing breaks
-    assert "0 tin" in emulator.wait_for_message(resident, "Đã xóa liên kết").text
+    again = emulator.wait_for_message(resident, "từng gắn với tin báo")
+    # Whoever holds the phone learns nothing from the answer: two links or none, the same words.
+    assert again.text == done.text == FORGET_DONE
+    # A neighbour who never had a link gets those words too.
+    stranger = emulator.user(5604, "Lan")
+    stranger.send_command("/forget")
+    assert emulator.wait_for_message(stranger, "từng gắn với tin báo").text == FORGET_DONE
     # The codes still work: the resident can check back on their own.
     for code in codes:
         resident.send_command("/status", code)
         emulator.wait_for_message(resident, "Tin báo của bạn")
     assert linked_tips(bot) == 1
+    assert not [line for line in bot.logs().splitlines() if "2 tip" in line or "forgot" in line]
 
 
 def test_forget_also_ends_a_report_in_progress_and_the_language_choice(emulator, make_bot):
@@ -119,3 +144,33 @@ def test_forget_also_ends_a_report_in_progress_and_the_language_choice(emulator,
     assert rows(bot, "preferences") == 0
     resident.send_command("/help")
     emulator.wait_for_message(resident, "Cách dùng")  # back to Telegram's language (vi)
+
+
+def test_a_third_forget_within_ten_minutes_waits_and_changes_nothing(emulator, make_bot):
+    """Each /forget opens every tip's notification chat: a person gets two in 10 minutes, so
+    a repeated /forget cannot slow the line for everyone; the third is told to wait."""
+    bot = make_bot()
+    bot.add_officer(7002, "hong-van")
+    bot.start()
+    staff_joins(emulator, 7002)
+    resident = emulator.user(5605, "Mai")
+    for _ in range(2):
+        resident.send_command("/forget")
+        assert emulator.wait_for_message(resident, "từng gắn với tin báo").text == FORGET_DONE
+    code = report(emulator, resident, texts=("Tin sau khi quên",), notify=True)
+    resident.send_command("/language")
+    press(emulator, resident, "lang:en")
+    emulator.wait_for_message(resident, "Language set to English")
+    assert linked_tips(bot) == 1 and rows(bot, "preferences") == 1
+
+    resident.send_command("/forget")
+    emulator.wait_for_message(resident, plain("en", "forget_later"))
+    assert linked_tips(bot) == 1, "the refused /forget unlinked nothing"
+    assert notify_chats(bot, [code]) == [5605]
+    assert rows(bot, "preferences") == 1, "nor removed the language choice"
+    resident.send_command("/help")
+    emulator.wait_for_message(resident, "How to use")
+    # Someone else's /forget is not limited by this person's.
+    other = emulator.user(5606, "Bình")
+    other.send_command("/forget")
+    assert emulator.wait_for_message(other, "từng gắn với tin báo").text == FORGET_DONE

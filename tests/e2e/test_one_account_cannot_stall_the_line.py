@@ -153,7 +153,8 @@ def test_a_tip_past_the_daily_limit_gets_a_kind_answer_with_113(emulator, make_b
     resident = emulator.user(FLOODER, "Dân")
     report(emulator, resident)
     resident.send_command("/report")
-    refusal = emulator.wait_for_message(resident, "24")
+    refusal = emulator.wait_for_message(resident, "thử lại sau")
+    assert "24" not in (refusal.text or ""), "the answer does not say why: no count of past tips"
     assert "113" in (refusal.text or "")
     # A neighbour is not affected by someone else's count.
     neighbour = emulator.user(NEIGHBOUR, "Hàng xóm")

@@ -167,7 +167,7 @@ def _others(key: str) -> dict[str, str]:
 
 
 def test_there_are_plural_texts() -> None:
-    assert {"card_spoken", "report_spoken", "forget_done"} <= {k for k in KEYS if is_plural(k)}
+    assert {"card_spoken", "report_spoken"} <= {k for k in KEYS if is_plural(k)}
     assert plain("en", "report_spoken", count=1) == "🎙 1 voice note"
     assert plain("en", "report_spoken", count=3) == "🎙 3 voice notes"
     assert plain("vi", "report_spoken", count=1) == "🎙 1 tin nhắn thoại"  # one form in vi

@@ -265,6 +265,54 @@ async def test_forget_skips_a_notification_chat_that_does_not_open(store, caplog
     assert INTEGRITY in caplog.text
 
 
+
+async def test_forget_yields_to_other_tasks_while_it_opens_the_chats(store, monkeypatch):
+    """/forget opens every tip's notification chat; between pages the event loop runs the
+    others (receipts, cards, deliveries), where it used to open them all in one go."""
+    import storage.tips as tips_module
+    from storage.keyring import Keyring
+
+    monkeypatch.setattr(tips_module, "FORGET_PAGE", 7)
+    mine = []
+    for index in range(45):
+        chat = 424242 if index % 3 else 515151
+        async with store.db.transaction():
+            tip, _ = await store.tips.insert(
+                NewTip("drugs", "hong-van", False, {"text": "x"}, notify_chat=chat),
+                Delivery(1, ()),
+            )
+        if chat == 515151:
+            mine.append(tip.tip_id)
+    ticks = 0
+    seen: list[int] = []
+    opened = Keyring.decrypt_text
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(ticks)
+        return opened(self, *args, **kwargs)
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(Keyring, "decrypt_text", counting)
+    running = asyncio.ensure_future(ticker())
+    try:
+        assert await store.tips.forget_notify_chat(515151) == len(mine) == 15
+    finally:
+        running.cancel()
+    monkeypatch.undo()
+    assert len(seen) == 45
+    # The other task ran between the pages: the chats were not all opened in one stretch.
+    assert len(set(seen)) >= 45 // 7
+    for tip_id in mine:
+        assert (await store.tips.by_id(tip_id)).notify_chat is None  # type: ignore[union-attr]
+    assert await store.tips.forget_notify_chat(424242) == 30
+    assert await store.tips.forget_notify_chat(515151) == 0
+
+
 # --- migration 0009 and the one-off re-encryption ------------------------------------------
 
 
