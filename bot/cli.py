@@ -11,10 +11,12 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from bot import audit_cli, data_cli, officers_cli
-from bot.config import Config, ConfigError, load_config, read_environment
+from bot.config import Config, ConfigError, load_config, read_environment, read_secret
 from bot.logs import configure_logging
 from rules.areas import AreasFileError, load_areas
 from storage.database import DatabaseError
@@ -23,6 +25,10 @@ from storage.keyring import WrongMasterKeyError, generate_master_key
 log = logging.getLogger("bot")
 
 EXIT_USAGE = 2
+#: Where `migrate-db` reads the PostgreSQL URL when neither --to nor --to-file is given (or
+#: from the file `TIPBOT_MIGRATE_TO_FILE` names): not on the command line, where any user of
+#: the machine sees it (/proc/<pid>/cmdline) and the shell's history keeps it.
+MIGRATE_TO = "TIPBOT_MIGRATE_TO"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,10 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     purge = commands.add_parser("purge", help="delete the closed tips past the retention")
     purge.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     migrate = commands.add_parser(
-        "migrate-db", help="copy the SQLite line (TIPBOT_DB) into an empty PostgreSQL database"
+        "migrate-db",
+        help="copy the SQLite line (TIPBOT_DB) into an empty PostgreSQL database, whose URL is"
+             f" in {MIGRATE_TO} (or a file: --to-file PATH, {MIGRATE_TO}_FILE)",
     )
-    migrate.add_argument("--to", required=True, metavar="URL",
-                         help="postgresql://user:password@host:port/db (created, empty)")
+    target = migrate.add_mutually_exclusive_group()
+    target.add_argument(
+        "--to-file", metavar="PATH",
+        help="a file holding the postgresql://user:password@host:port/db URL of the empty"
+             f" database (or set {MIGRATE_TO} or {MIGRATE_TO}_FILE)",
+    )
+    target.add_argument(
+        "--to", metavar="URL",
+        help="the URL itself; a password in it shows in the process list and the shell's"
+             f" history: prefer {MIGRATE_TO} or --to-file",
+    )
 
     sandbox = commands.add_parser(
         "sandbox", help="try the whole line offline in a browser (no token, no real data)"
@@ -105,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "audit":
             return asyncio.run(audit_cli.verify(config))
         if command == "migrate-db":
-            return asyncio.run(data_cli.migrate_db(config, args.to))
+            problems: list[str] = []
+            url = migrate_target(args, environ, problems)
+            if problems:
+                return _report_problems(problems)
+            return asyncio.run(data_cli.migrate_db(config, url))
         if command in ("rotate-key", "backup", "purge"):
             if command == "rotate-key":
                 return asyncio.run(data_cli.rotate_key(config, content=args.content))
@@ -119,6 +140,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as error:
         return _report_problems([f"TIPBOT_DB: {error}"])
     return EXIT_USAGE
+
+
+def migrate_target(
+    args: argparse.Namespace, environ: Mapping[str, str], problems: list[str]
+) -> str:
+    """The URL `migrate-db` copies to: `--to`, else the file `--to-file` names, else
+    TIPBOT_MIGRATE_TO (or TIPBOT_MIGRATE_TO_FILE). A password given with `--to` is warned about
+    on standard error, never echoed."""
+    if args.to is not None:
+        if _has_password(args.to):
+            print("migrate-db: warning: the --to URL holds a password, which other users of this"
+                  " machine can see in the process list and the shell's history keeps; set"
+                  f" {MIGRATE_TO} or use --to-file PATH instead (and change the password if"
+                  " others share this machine)", file=sys.stderr)
+        return str(args.to)
+    if args.to_file is not None:
+        try:
+            return Path(args.to_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else (
+                "unreadable")
+            problems.append(f"--to-file: cannot read {args.to_file}: {reason}")
+            return ""
+    url = read_secret(environ, MIGRATE_TO, problems)
+    if not url and not problems:
+        problems.append(f"migrate-db: {MIGRATE_TO}: unset; set it (or {MIGRATE_TO}_FILE, or"
+                        " --to-file PATH) to the postgresql://user:password@host:port/db URL of"
+                        " the empty database")
+    return url
+
+
+def _has_password(url: str) -> bool:
+    """Whether a URL carries a password (`user:password@` or a `password=` parameter)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            return True
+    except ValueError:  # not a URL urllib can read: warn when it could hold one
+        return "@" in url
+    return any(key.lower() == "password" and value
+               for key, value in parse_qsl(parts.query, keep_blank_values=True))
 
 
 def _report_problems(problems: list[str]) -> int:

@@ -322,6 +322,12 @@ def webhook_settings(
     )
 
 
+def read_secret(environ: Mapping[str, str], name: str, problems: list[str]) -> str:
+    """`NAME`, or the content of the file `NAME_FILE` names (see `_secret`); for the command
+    line's own secrets (`migrate-db`'s TIPBOT_MIGRATE_TO)."""
+    return _secret(environ, name, problems)
+
+
 def _secret(environ: Mapping[str, str], name: str, problems: list[str]) -> str:
     """A secret from `NAME`, or, when that is unset, from the file named by `NAME_FILE` (a
     systemd credential: `LoadCredential=` and `NAME_FILE=%d/...`, see deploy/). The file's

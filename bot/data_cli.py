@@ -182,7 +182,8 @@ async def migrate_db(config: Config, target: str) -> int:
         return _problem("migrate-db: TIPBOT_DB must name the SQLite file to copy from (it is a"
                         " PostgreSQL URL)")
     if not is_postgres_url(target):
-        return _problem("migrate-db: --to must be a postgresql://user:password@host:port/db URL")
+        return _problem("migrate-db: the target (TIPBOT_MIGRATE_TO, --to-file or --to) must be a"
+                        " postgresql://user:password@host:port/db URL")
     missing = _no_database(config, "nothing to copy")
     if missing is not None:
         return missing
