@@ -1,5 +1,6 @@
-"""Rate limits per person: tips a day (TIPBOT_MAX_TIPS_PER_DAY) and wrong receipt codes (5 in
-10 minutes), counted so that a stolen database ties no tip to its author or to another tip.
+"""Rate limits per person: tips a day (TIPBOT_MAX_TIPS_PER_DAY), wrong receipt codes (5 in
+10 minutes) and /forget (2 in 10 minutes: kind "forget", each opens every tip's notification
+chat), counted so that a stolen database ties no tip to its author or to another tip.
 
 Why it looks like this (migration 0020, finding 1 of the review of 2026-12-03). Each tip used
 to add a row (hash, 'tip', hour) to an ordinary rowid table in the tip's own transaction: the
