@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--all-areas", action="store_true", help="covers every area")
     add.add_argument("--name", help="display name shown to other officers (never to residents)")
     officer_commands.add_parser("list", help="list officers, their areas and state")
+    for action, helptext in (
+        ("deactivate", "take every right from a staff member, a permanent admin too (a lost"
+                       " phone)"),
+        ("reactivate", "give a deactivated staff member their rights back"),
+    ):
+        state = officer_commands.add_parser(action, help=helptext)
+        state.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
 
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")

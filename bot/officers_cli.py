@@ -1,9 +1,12 @@
-"""`python -m bot officers add|list`: staffing from the command line.
+"""`python -m bot officers add|list|deactivate|reactivate`: staffing from the command line.
 
 Works before the bot ever ran (it creates and migrates the database), needs TIPBOT_KEY and
 TIPBOT_DB but no token, is safe while the bot runs (SQLite's lock and one transaction per
 change), and is idempotent: adding again replaces the officer's areas. `list` only reads: on a
-database that does not exist it says so and exits 2 without creating it.
+database that does not exist it says so and exits 2 without creating it, as `deactivate` and
+`reactivate` do (they change a staff row that must exist). Those two are the recovery when no
+live admin is left to press the button in `/officers` (any account, a permanent admin's too);
+the running bot sees the change at the next update, as with the button.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 
 from bot.config import Config
 from rules.areas import load_areas
-from storage.store import open_store
+from storage.store import Store, open_store
 
 EXIT_USAGE = 2
 
@@ -35,8 +38,8 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             return EXIT_USAGE
     elif not config.database_exists():
         print(
-            f"tipline: no database at {config.database_name} (TIPBOT_DB): no officers to list;"
-            " `officers add` creates it",
+            f"tipline: no database at {config.database_name} (TIPBOT_DB): no officers to"
+            f" {args.officers_command}; `officers add` creates it",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -63,6 +66,8 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             if member.reach == "pending":
                 print("  they must open the bot once (any message) before tips can reach them")
             return 0
+        if args.officers_command in ("deactivate", "reactivate"):
+            return await _set_active(store, args.telegram_id, args.officers_command)
         members = await store.staff.all()
         if not members:
             print("no officers or admins registered yet")
@@ -80,3 +85,28 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _set_active(store: Store, user_id: int, action: str) -> int:
+    member = await store.staff.get(user_id)
+    if member is None:
+        print(f"tipline: no staff member {user_id} (see `officers list`)", file=sys.stderr)
+        return EXIT_USAGE
+    active = action == "reactivate"
+    if member.active == active:
+        print(f"staff {user_id} ({member.display_name}): already {action}d; nothing changed")
+        return 0
+    # Deactivating ends their hand-overs and open invites and pauses their schedules, in the
+    # same transaction (storage.staff), as the button does.
+    ended = await store.staff.set_active(user_id, active)
+    ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers,
+            "schedules_paused": ended.schedules}
+    # Actor 0: the command line (whoever runs it has the server and the master key).
+    await store.audit.record(0, "staff", None, target=user_id,
+                             change=f"{action} (command line)",
+                             **{k: v for k, v in ends.items() if v})
+    print(f"staff {user_id} ({member.display_name}): {action}d")
+    if not active:
+        print(f"  {ended.invites} open invites and {ended.handovers} hand-overs ended,"
+              f" {ended.schedules} schedules paused")
+    return 0

@@ -288,7 +288,9 @@ class Staff:
         return [r["user_id"] for r in rows]
 
     async def admins(self, permanent: frozenset[int]) -> list[int]:
-        """Admins to try: permanent ones and promoted ones, except those known unreachable.
+        """Admins to try: permanent ones and promoted ones, except those known unreachable
+        and those deactivated in /officers (a permanent admin too: a stolen phone gets no tip,
+        no monthly review, and does not count as staffing the line).
 
         A permanent admin who has not written yet is tried anyway (a 403 then marks them).
         """
@@ -299,7 +301,7 @@ class Staff:
         result = set()
         for user_id in permanent:
             row = known.get(user_id)
-            if row is None or row["reach"] != UNREACHABLE:
+            if row is None or (row["reach"] != UNREACHABLE and row["active"]):
                 result.add(user_id)
         for r in rows:
             if r["is_admin"] and r["active"] and r["reach"] != UNREACHABLE:

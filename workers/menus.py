@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services import Services
+from rules.access import role_from
 from telegram_api.types import App
 from texts.catalog import SOURCE_LANGUAGE, offered, pick_language, plain
 from workers.jobs import holdings_of
@@ -136,11 +137,9 @@ async def publish_command_menus(bot: Bot, services: Services) -> None:
 
 async def publish_menu_for(bot: Bot, services: Services, user_id: int) -> None:
     """One chat's menu, after its role or language changed. Failures are only logged."""
-    member = await services.store.staff.get(user_id)
-    admin = user_id in services.config.admin_ids or bool(
-        member and member.active and member.is_admin
-    )
-    officer = bool(member and member.active and member.is_officer)
+    # The live role (rules.access): a deactivated permanent admin gets no admin menu either.
+    role = role_from(services, user_id, await services.store.staff.get(user_id))
+    admin, officer = role.is_admin, role.is_officer
     language = pick_language(await services.store.preferences.language(user_id),
                              services.config.language)
     try:

@@ -1,5 +1,8 @@
 """`/officers` for admins: list the staff, change an officer's areas, deactivate, reactivate,
-promote to admin, demote. Permanent admins (TIPBOT_ADMIN_IDS) cannot be demoted here.
+promote to admin, demote. Permanent admins (TIPBOT_ADMIN_IDS) cannot be demoted here, and only
+another permanent admin may deactivate or reactivate one: a promoted admin (or their stolen
+phone) could otherwise shut every permanent admin out. `python -m bot officers deactivate|
+reactivate ID` is the recovery from the command line (docs/OPERATIONS.md).
 
 Button data: `a:<op>:<user id>[:<mask>:<sub-op>]`; the admin role is checked again on every
 press and every change is written to the audit log with the change itself.
@@ -12,6 +15,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.services import Services
 from handlers.shared.buttons import hex_mask, parse
 from handlers.shared.buttons import number as button_number
 from handlers.shared.context import admin_in_private, services_of
@@ -91,6 +95,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     op, target_id = data.text(0), member.user_id
     permanent = target_id in services.config.admin_ids
     store = services.store
+    if op in _STATE_OPS and permanent and not _may_change_permanent(services, user.id):
+        # Forged or old button data of a promoted admin: nothing changes (no button is offered).
+        await store.audit.record(user.id, "staff_refused", None, target=target_id, change=op)
+        log.warning("admin %s refused: %s of permanent admin %s", user.id, op, target_id)
+        await query.answer(plain(language, "officers_permanent_only"))
+        return
     change: str | None = None
     ended = AccessEnded(True)
     # Deactivating ends the member's hand-overs and open invites, demoting their open invites;
@@ -131,11 +141,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = await store.staff.get(target_id) or member
     await query.answer(plain(language, f"officers_done_{change}") if change else None)
     await query.edit_message_text(
-        _line(context, member, language), reply_markup=_detail_keyboard(member, permanent, language)
+        _line(context, member, language),
+        reply_markup=_detail_keyboard(member, permanent, language, viewer=user.id,
+                                      viewer_permanent=_may_change_permanent(services, user.id)),
     )
 
 
-def _detail_keyboard(member: StaffMember, permanent: bool, language: str) -> InlineKeyboardMarkup:
+# The presses that change an account's state or admin right (not its areas).
+_STATE_OPS = frozenset({"de", "re", "pr", "dm"})
+
+
+def _may_change_permanent(services: Services, presser: int) -> bool:
+    """Only a permanent admin deactivates or reactivates another (the presser already passed
+    the live admin check: a deactivated permanent admin never gets here)."""
+    return presser in services.config.admin_ids
+
+
+def _detail_keyboard(
+    member: StaffMember, permanent: bool, language: str, *, viewer: int, viewer_permanent: bool
+) -> InlineKeyboardMarkup:
     uid = member.user_id
 
     def button(key: str, data: str) -> InlineKeyboardButton:
@@ -144,8 +168,13 @@ def _detail_keyboard(member: StaffMember, permanent: bool, language: str) -> Inl
     rows = []
     if member.is_officer:
         rows.append([button("officers_change_areas", f"a:ar:{uid}:0:s")])
-    rows.append([button("officers_deactivate", f"a:de:{uid}") if member.active
-                 else button("officers_reactivate", f"a:re:{uid}")])
+    # A promoted admin is offered no state change of a permanent admin (refused if forged),
+    # nor anyone a button to deactivate themselves (refused: nobody could undo it then).
+    if not permanent or viewer_permanent:
+        if not member.active:
+            rows.append([button("officers_reactivate", f"a:re:{uid}")])
+        elif uid != viewer:
+            rows.append([button("officers_deactivate", f"a:de:{uid}")])
     if not permanent:
         rows.append([button("officers_demote", f"a:dm:{uid}") if member.is_admin
                      else button("officers_promote", f"a:pr:{uid}")])
@@ -194,9 +223,12 @@ async def _areas(
         member = await services.store.staff.get(member.user_id) or member
         await query.answer(plain(language, "officers_done_areas"))
         permanent = member.user_id in services.config.admin_ids
+        viewer = update.effective_user.id
         await query.edit_message_text(
             _line(context, member, language),
-            reply_markup=_detail_keyboard(member, permanent, language),
+            reply_markup=_detail_keyboard(member, permanent, language, viewer=viewer,
+                                          viewer_permanent=_may_change_permanent(services,
+                                                                                 viewer)),
         )
         return
     elif sub != "s":

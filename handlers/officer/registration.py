@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import Services
 from handlers.shared.context import language_of, services_of
+from rules.access import staff_role
 from storage.staff import ALREADY_STAFF, INACTIVE_STAFF, Invite
 from telegram_api.request import no_retry
 from texts.catalog import pick_language, text
@@ -74,7 +75,10 @@ async def _tell_of_use(
     Sent at once, best effort: one attempt each, no waiting on a busy Telegram (the durable
     outbox carries only messages about a tip). The registration itself is in the audit log.
     """
-    recipients = sorted(({invite.created_by} | set(services.config.admin_ids)) - {user.id})
+    # Only those who are admins now: a permanent admin deactivated in /officers (a stolen
+    # phone) must not learn every new officer's name and Telegram id.
+    candidates = sorted(({invite.created_by} | set(services.config.admin_ids)) - {user.id})
+    recipients = [i for i in candidates if (await staff_role(services, i)).is_admin]
     told = 0
     for staff_id in recipients:
         language = pick_language(await services.store.preferences.language(staff_id),

@@ -945,7 +945,8 @@ def _ready_attachments(draft: Draft) -> list[dict[str, Any]]:
 
 
 async def _line_is_staffed(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Someone can receive a tip: a reachable officer, or any admin not known unreachable."""
+    """Someone can receive a tip: a reachable officer, or any admin not known unreachable and
+    not deactivated (a deactivated permanent admin does not staff the line)."""
     staff = services_of(context).store.staff
     if await staff.any_reachable_officer():
         return True

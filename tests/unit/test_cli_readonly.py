@@ -19,7 +19,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {"TIPBOT_KEY": generate_master_key(), "TIPBOT_DB": str(tmp_path / "db" / "t.db")}
 
 
-@pytest.mark.parametrize("command", [("officers", "list"), ("audit", "verify")])
+@pytest.mark.parametrize("command", [
+    ("officers", "list"), ("audit", "verify"), ("officers", "deactivate", "42"),
+    ("officers", "reactivate", "42"),
+])
 def test_read_only_commands_on_a_missing_database_say_so_and_create_nothing(
     tmp_path: Path, env: dict[str, str], command: tuple[str, ...]
 ) -> None:

@@ -124,6 +124,20 @@ async def test_an_unreachable_admin_is_not_tried(store: Store) -> None:
     assert await plan_delivery(store, "a-ngo", frozenset({31, 32})) == Delivery(ADMIN_TIER, (32,))
 
 
+async def test_a_deactivated_permanent_admin_is_neither_a_target_nor_staff(store: Store) -> None:
+    """A stolen phone of a TIPBOT_ADMIN_IDS admin, deactivated in /officers: no tip, no monthly
+    review (workers/monthly_review sends to `admins()`), and the line is not staffed by it."""
+    await store.staff.ensure_admin_row(31, "Admin")
+    await store.staff.ensure_admin_row(32, "Stolen")
+    await store.staff.set_active(32, False)
+    assert await store.staff.admins(frozenset({31, 32})) == [31]
+    assert await plan_delivery(store, "a-ngo", frozenset({31, 32})) == Delivery(ADMIN_TIER, (31,))
+    assert await store.staff.admins(frozenset({32})) == []
+    assert await plan_delivery(store, "a-ngo", frozenset({32})) is None
+    await store.staff.set_active(32, True)
+    assert await store.staff.admins(frozenset({32})) == [32]
+
+
 async def test_an_unstaffed_line_has_nobody(store: Store) -> None:
     assert await plan_delivery(store, "a-ngo", frozenset()) is None
 
