@@ -44,7 +44,7 @@ from reports.stats import (
 from rules.areas import Areas
 from storage.stats import ExportRow
 from texts.catalog import CATEGORIES, STATUSES, plain
-from views.counts import coarse
+from views.counts import shown_campaigns, total_text
 
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 DAY_FORMAT = "dd/mm/yyyy"
@@ -235,10 +235,14 @@ def _summary(
          number_format=HOURS_FORMAT)
     line(plain(language, "xlsx_summary_closed"), counts.closed)
     if report.campaigns is not None:
-        line(plain(language, "xlsx_summary_campaign_starts"),
-             _count_or_text(coarse(sum(c.starts for c in report.campaigns), language)))
-        line(plain(language, "xlsx_summary_campaign_tips"),
-             _count_or_text(coarse(sum(c.tips for c in report.campaigns), language)))
+        # As in /stats and /campaign (views/counts.py): no total over every campaign, only the
+        # campaigns with a count of 5 or more, each with its totals when every category has 5
+        # or more ("—" otherwise).
+        for shown in shown_campaigns(report.campaigns, CATEGORIES):
+            line(f"{plain(language, 'xlsx_summary_campaign_starts')} — {shown.campaign}",
+                 _count_or_text(total_text(shown.starts, language)))
+            line(f"{plain(language, 'xlsx_summary_campaign_tips')} — {shown.campaign}",
+                 _count_or_text(total_text(shown.tips, language)))
     line(plain(language, "xlsx_summary_subscribers"), report.subscribers.total)
     line(plain(language, "xlsx_summary_new_subscribers"), report.subscribers.new)
     line("")

@@ -22,7 +22,7 @@ from storage.campaigns import CampaignCount
 from storage.stats import StatsScope, SubscriberCounts, TipCounts, Window
 from storage.store import Store
 from texts.catalog import CATEGORIES, STATUSES, Html, plain, text
-from views.counts import coarse
+from views.counts import SMALL_COUNT, shown_campaigns, total_text
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,8 @@ class StatsReport:
     #: (first day of the bar, tips per category) for the chart
     series: list[tuple[date, dict[str, int]]]
     subscribers: SubscriberCounts
-    #: campaign links (all time: their counters keep no dates); None outside every-area scope
+    #: campaign links (all time: their counters keep no dates), per campaign and category, of
+    #: the campaigns a list may name (views/counts.py); None outside every-area scope
     campaigns: list[CampaignCount] | None
 
 
@@ -199,7 +200,7 @@ async def collect(store: Store, period: Period, scope: StatsScope, zone: tzinfo)
     window = period.window(zone)
     counts = await store.stats.tip_counts(window, scope, period.bucket_windows(zone))
     subscribers = await store.stats.subscribers(window)
-    campaigns = await store.campaigns.summary() if scope.everything else None
+    campaigns = await store.campaigns.listed_counts(SMALL_COUNT) if scope.everything else None
     return StatsReport(
         period=period,
         scope=scope,
@@ -313,17 +314,17 @@ def report_text(language: str, report: StatsReport, areas: Areas) -> Html:
         ))
     campaigns = Html("")
     if report.campaigns is not None:
-        starts = sum(c.starts for c in report.campaigns)
-        tips = sum(c.tips for c in report.campaigns)
+        # No total over every campaign: codes nobody opened are among its parts, at 0, so the
+        # rule of views/counts.py always leaves it out. The campaigns named are those with a
+        # count of 5 or more, most shown openings first, each with its totals by that rule.
         top = [
             text(language, "stats_campaign_line", code=c.campaign,
-                 starts=coarse(c.starts, language), tips=coarse(c.tips, language))
-            for c in report.campaigns[:CAMPAIGNS_SHOWN]
+                 starts=total_text(c.starts, language), tips=total_text(c.tips, language))
+            for c in shown_campaigns(report.campaigns, CATEGORIES)[:CAMPAIGNS_SHOWN]
         ]
-        campaigns = text(
-            language, "stats_campaigns", starts=coarse(starts, language),
-            tips=coarse(tips, language), top=Html("".join(top)),
-        )
+        if not top:
+            top = [Html("\n" + text(language, "stats_nothing"))]
+        campaigns = text(language, "stats_campaigns", top=Html("".join(top)))
     return text(
         language,
         "stats_report",

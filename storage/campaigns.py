@@ -55,14 +55,22 @@ class Campaigns:
             CampaignCount(campaign, r["category"], int(r["starts"]), int(r["tips"])) for r in rows
         ]
 
-    async def summary(self, limit: int = 30) -> list[CampaignCount]:
-        """Every campaign with its totals (category '*'), most opened first."""
+    async def listed_counts(self, threshold: int, limit: int = 30) -> list[CampaignCount]:
+        """Per category, the counters of the campaigns that have one counter (openings or tips)
+        of at least `threshold`: the campaigns that views/counts.py lets a list name. The limit
+        is on campaigns, the first by code (not by their counts, which a list must not reveal
+        through its order or its cut)."""
         rows = await self._db.fetchall(
-            "SELECT campaign, sum(starts) AS starts, sum(tips) AS tips FROM campaign_starts"
-            " GROUP BY campaign ORDER BY starts DESC, tips DESC, campaign LIMIT ?",
-            (limit,),
+            "SELECT campaign, category, starts, tips FROM campaign_starts WHERE campaign IN ("
+            " SELECT campaign FROM campaign_starts WHERE starts >= ? OR tips >= ?"
+            " GROUP BY campaign ORDER BY campaign LIMIT ?)"
+            " ORDER BY campaign, category",
+            (threshold, threshold, limit),
         )
-        return [CampaignCount(r["campaign"], "*", int(r["starts"]), int(r["tips"])) for r in rows]
+        return [
+            CampaignCount(r["campaign"], r["category"], int(r["starts"]), int(r["tips"]))
+            for r in rows
+        ]
 
     async def next_in_rotation(self, size: int) -> int:
         """The index of the next bundled message to post, and move on; the caller holds the

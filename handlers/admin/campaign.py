@@ -1,9 +1,12 @@
 """`/campaign` (admins): a campaign's report links and how often they were used.
 
-`/campaign` lists the campaigns seen so far; `/campaign CODE` gives the link of each category,
-`https://t.me/<bot>?start=c-CODE-<category>`, with its opens and submitted tips;
+`/campaign` lists the campaigns with a count of 5 or more; `/campaign CODE` gives the link of
+each category, `https://t.me/<bot>?start=c-CODE-<category>`, with its opens and submitted tips;
 `/campaign CODE CATEGORY` just that one. Counts only (storage/campaigns.py: a tip does not record
-its campaign), and counts under 5 are shown as "fewer than 5".
+its campaign), shown by the rule of views/counts.py: counts under 5, 0 included, read "fewer than
+5", a total only when every category it adds up has 5 or more, and the list names only the
+campaigns with a count of 5 or more, by what is shown (so a fresh code opened by one person does
+not appear).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from handlers.shared.context import language_of, private_user, role_of, services_of
 from texts.catalog import CATEGORIES, Html, plain, text
-from views.counts import coarse
+from views.counts import SMALL_COUNT, coarse, coarse_total, shown_campaigns, total_text
 from workers.scheduler import CAMPAIGN_CODE, campaign_link
 
 
@@ -29,11 +32,11 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     services = services_of(context)
     args = [a.lower() for a in (context.args or [])]
     if not args:
-        summary = await services.store.campaigns.summary()
+        rows = await services.store.campaigns.listed_counts(SMALL_COUNT)
         lines = [
             text(language, "campaign_list_item", code=c.campaign,
-                 starts=coarse(c.starts, language), tips=coarse(c.tips, language))
-            for c in summary
+                 starts=total_text(c.starts, language), tips=total_text(c.tips, language))
+            for c in shown_campaigns(rows, CATEGORIES)
         ]
         listing = Html("\n".join(lines)) if lines else text(language, "campaign_list_empty")
         await message.reply_text(text(language, "campaign_usage", items=listing))
@@ -64,8 +67,12 @@ async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 link=campaign_link(services.bot_username, code, category),
             )
         )
-    total_starts = coarse(sum(c.starts for c in counts.values()), language)
-    total_tips = coarse(sum(c.tips for c in counts.values()), language)
+    # Every category is a part of the totals, those without a row at 0 (see views/counts.py).
+    everything = list(dict.fromkeys([*CATEGORIES, *counts]))
+    total_starts = coarse_total(
+        [counts[c].starts if c in counts else 0 for c in everything], language
+    )
+    total_tips = coarse_total([counts[c].tips if c in counts else 0 for c in everything], language)
     await message.reply_text(
         text(
             language,

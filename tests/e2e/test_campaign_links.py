@@ -47,24 +47,28 @@ def test_a_campaign_link_opens_the_report_with_its_category_and_is_counted(emula
     admin = emulator.user(ADMIN, "Quản trị", started=True)
     admin.send_command("/campaign", "giurung2025 forest")
     answer = wait_text(emulator, admin, "Chiến dịch giurung2025").text
-    # One tip and three openings are shown as "fewer than 5": a link sent to one person must
-    # not single them out.
-    assert "Tổng: dưới 5 lượt mở, dưới 5 tin báo đã gửi" in answer
+    # One tip and three openings are shown as "fewer than 5", and the totals are left out (a
+    # category under 5): a link sent to one person must not single them out.
+    assert "săn bắt trái phép: dưới 5 lượt mở, dưới 5 tin báo" in answer
+    assert "Tổng: — lượt mở, — tin báo đã gửi" in answer
     assert "https://t.me/tipline_test_bot?start=c-giurung2025-forest" in answer
     admin.send_command("/campaign", "giurung2025")
     full = wait_text(emulator, admin, "start=c-giurung2025-drugs").text
     assert full.count("https://t.me/tipline_test_bot?start=c-giurung2025-") == 9
     admin.send_command("/campaign")
-    listing = wait_text(emulator, admin, "giurung2025 — ").text
-    assert "giurung2025 — dưới 5 lượt mở, dưới 5 tin báo" in listing
+    listing = wait_text(emulator, admin, "Chưa có chiến dịch nào có số từ 5 trở lên").text
+    assert "giurung2025" not in listing  # every count under 5: not named
 
-    # From 5 on, the count itself is shown.
+    # From 5 on, the count itself is shown (the total still not: the other eight are at 0).
     for _ in range(2):
         before = len(emulator.messages(other.id))
         other.send_command("/start", "c-giurung2025-forest")  # counted, then answered
         emulator.wait_until(lambda n=before: len(emulator.messages(other.id)) > n)
     admin.send_command("/campaign", "giurung2025 forest")
-    wait_text(emulator, admin, "Tổng: 5 lượt mở, dưới 5 tin báo đã gửi")
+    answer = wait_text(emulator, admin, "săn bắt trái phép: 5 lượt mở, dưới 5 tin báo").text
+    assert "Tổng: — lượt mở, — tin báo đã gửi" in answer
+    admin.send_command("/campaign")
+    wait_text(emulator, admin, "giurung2025: — lượt mở, — tin báo")
     admin.send_command("/campaign", "Bad-Code!")
     wait_text(emulator, admin, "Mã chiến dịch chỉ gồm")
 

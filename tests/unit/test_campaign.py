@@ -230,8 +230,14 @@ async def test_campaign_counts_are_counts_only(store):
         )
     counts = {c.category: (c.starts, c.tips) for c in await store.campaigns.counts("tet2025")}
     assert counts == {"drugs": (3, 1), "forest": (1, 0)}
-    summary = {c.campaign: (c.starts, c.tips) for c in await store.campaigns.summary()}
-    assert summary == {"tet2025": (4, 1), "other1": (1, 0)}
+    # The campaigns a list may name: one counter of at least the threshold, every category of
+    # them (the small ones too, as parts of the totals); other1 (all small) is not there.
+    listed = [(c.campaign, c.category, c.starts, c.tips)
+              for c in await store.campaigns.listed_counts(3)]
+    assert listed == [("tet2025", "drugs", 3, 1), ("tet2025", "forest", 1, 0)]
+    assert await store.campaigns.listed_counts(5) == []
+    assert [c.campaign for c in await store.campaigns.listed_counts(1)] == [
+        "other1", "tet2025", "tet2025"]
     columns = await columns_of(store.db, "campaign_starts")
     assert columns == ["campaign", "category", "starts", "tips"]
     # The tip itself does not record the campaign link it came from.

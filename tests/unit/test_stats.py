@@ -321,12 +321,57 @@ async def test_the_text_lists_what_was_counted_in_both_languages(store):
     assert "Không rõ: <b>1</b>" in vi
     assert "Mới tiếp nhận: <b>3</b>" in vi
     assert "01/06/2025 – 30/06/2025" in vi
-    assert "dưới 5" in vi  # one campaign opening is shown coarsely, as in /campaign
+    # One campaign opening names no campaign (views/counts.py), and there is no total over
+    # every campaign.
+    assert "Liên kết chiến dịch" in vi and "thang6" not in vi
     en = report_text("en", report, AREAS)
     assert "Tips received: <b>3</b>" in en and "By area" in en
     scoped = await collect(store, JUNE, StatsScope(False, ("hong-van",)), TZ)
     assert scoped.campaigns is None  # campaign counters are district-wide
     assert "Liên kết chiến dịch" not in report_text("vi", scoped, AREAS)
+
+
+async def test_campaign_counts_in_the_text_the_review_and_the_spreadsheet_hide_one_person(store):
+    """The attack of docs/campaign.md: an admin pads one category of a fresh campaign with 5
+    openings, then the target opens another category once and reports. /stats (and the monthly
+    review, which sends the same text) and the spreadsheet read the same before and after."""
+    from storage.tips import Delivery, NewTip
+
+    for _ in range(5):
+        await store.campaigns.count_start("lang1", "drugs")
+
+    async def shown() -> tuple[str, str, list[tuple[object, ...]]]:
+        report = await collect(store, JUNE, EVERYTHING, TZ)
+        book = load_workbook(BytesIO(build_workbook(
+            "vi", report, [], AREAS, {}, TZ, contents=None, made_at=datetime(2025, 7, 1, 8),
+        )))
+        lines = [r for r in book["Tổng hợp"].iter_rows(values_only=True)
+                 if r[0] and "chiến dịch" in str(r[0]) and "Thời điểm" not in str(r[0])]
+        return report_text("vi", report, AREAS), report_text("en", report, AREAS), lines
+
+    before = await shown()
+    await store.campaigns.count_start("lang1", "theft")
+    async with store.db.transaction():
+        await store.tips.insert(
+            NewTip("theft", None, False, {"text": "x"}, campaign="lang1"), Delivery(1, ())
+        )
+    after = await shown()
+    assert before == after
+    vi, en, lines = after
+    assert "<code>lang1</code>: — lượt mở, — tin" in vi
+    assert "<code>lang1</code>: — openings, — tips" in en
+    assert "dưới 5" not in vi.split("Liên kết chiến dịch")[1].split("Người đăng ký")[0]
+    assert lines == [("Lượt mở liên kết chiến dịch (từ trước đến nay) — lang1", "—"),
+                     ("Tin báo từ liên kết chiến dịch (từ trước đến nay) — lang1", "—")]
+
+
+async def test_a_campaign_total_is_shown_when_every_category_has_5(store):
+    for category in CATEGORIES:
+        for _ in range(5):
+            await store.campaigns.count_start("lon", category)
+    report = await collect(store, JUNE, EVERYTHING, TZ)
+    assert f"<code>lon</code>: {5 * len(CATEGORIES)} lượt mở, — tin" in report_text(
+        "vi", report, AREAS)
 
 
 # --- the chart -----------------------------------------------------------------------------
