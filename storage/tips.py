@@ -322,10 +322,14 @@ class Tips:
         person's tips together). So as not to hold the event loop over a large table (~1 s at
         100k linked tips), the scan reads FORGET_PAGE rows at a time on the read connection
         and yields to the other tasks between pages; the links found are cleared in one short
-        transaction, each only if it still holds the value that was read.
+        transaction, by tip: not "if it still holds the value read", since a content-key
+        rotation running beside the bot seals the same chat again with a new nonce meanwhile
+        (other bytes, the same chat), and such a link would stay while /forget said it was
+        gone. Nothing else writes the column but the tip's insert and the re-seals, so a tip
+        found linked to this chat is still linked to it.
         """
         wanted = str(chat_id)
-        matching: list[tuple[int, bytes]] = []
+        matching: list[tuple[int]] = []
         after = 0
         while True:
             rows = await self._db.read_all(
@@ -343,7 +347,7 @@ class Tips:
                     integrity_failed("the notification chat", r["tip_id"])
                     continue
                 if chat == wanted:
-                    matching.append((r["tip_id"], r["notify_chat"]))
+                    matching.append((r["tip_id"],))
             if len(rows) < FORGET_PAGE:
                 break
             after = rows[-1]["tip_id"]
@@ -352,7 +356,7 @@ class Tips:
             return 0
         async with self._db.transaction():
             await self._db.executemany(
-                "UPDATE tips SET notify_chat = NULL WHERE tip_id = ? AND notify_chat = ?",
+                "UPDATE tips SET notify_chat = NULL WHERE tip_id = ?",
                 matching,
             )
         return len(matching)

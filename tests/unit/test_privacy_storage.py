@@ -266,6 +266,38 @@ async def test_forget_skips_a_notification_chat_that_does_not_open(store, caplog
 
 
 
+async def test_forget_clears_a_link_sealed_again_while_it_scanned(store, monkeypatch):
+    """A content-key rotation beside the bot seals each notification chat again (a new nonce,
+    other bytes) while /forget scans: the link is still cleared (it stayed, and /forget said it
+    was gone, when the clearing matched the bytes read)."""
+    from storage.tips import tip_binding
+
+    tips = []
+    for _ in range(3):
+        async with store.db.transaction():
+            tip, _ = await store.tips.insert(
+                NewTip("drugs", "hong-van", False, {"text": "x"}, notify_chat=616161),
+                Delivery(1, ()),
+            )
+        tips.append(tip)
+    read_all = store.db.read_all
+
+    async def read_then_reseal(sql, params=()):  # type: ignore[no-untyped-def]
+        rows = await read_all(sql, params)
+        for tip in tips:  # what rotation's pass does to this column, between read and clear
+            sealed = store.keyring.encrypt("616161", "tips", tip_binding(tip.tip_id, tip.ref),
+                                           "notify_chat")
+            await store.db.execute("UPDATE tips SET notify_chat = ? WHERE tip_id = ?",
+                                   (sealed, tip.tip_id))
+        return rows
+
+    monkeypatch.setattr(store.db, "read_all", read_then_reseal)
+    assert await store.tips.forget_notify_chat(616161) == 3
+    monkeypatch.undo()
+    for tip in tips:
+        assert (await store.tips.by_id(tip.tip_id)).notify_chat is None  # type: ignore[union-attr]
+
+
 async def test_forget_yields_to_other_tasks_while_it_opens_the_chats(store, monkeypatch):
     """/forget opens every tip's notification chat; between pages the event loop runs the
     others (receipts, cards, deliveries), where it used to open them all in one go."""
