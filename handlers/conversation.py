@@ -131,7 +131,10 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await limits.record_failure(user.id, "forget", FORGET_WINDOW)
     await store.tips.forget_notify_chat(update.effective_chat.id)
-    await flows.end(context, user.id)
+    # Under the user's lock, as /cancel: a /status file whose cleaning finishes now must not
+    # bring the ended session back (handlers/resident/status.py `_clean_addition`).
+    async with user_lock(user.id):
+        await flows.end(context, user.id)
     await store.preferences.forget(user.id)
     reads_of(context, user.id).language = None
     answer = text(language, "forget_done")

@@ -302,14 +302,25 @@ async def _store_addition(
     body: dict[str, Any],
     user_id: int,
     session: StatusSession | None,
+    *,
+    done_token: str | None = None,
 ) -> None:
-    """Store the addition and, in the same transaction, the session that took it (if any)."""
+    """Store the addition and, in the same transaction, the session that took it (if any).
+
+    `done_token`: a cleaned file's entry to take out of the session as it is now, read inside
+    the transaction, not the session read before the awaits that led here: a /forget, a new
+    /report or a campaign link may have ended or replaced it meanwhile, and writing the old
+    one back would bring a /status session back to life (the next text typed would go to
+    the tip's officers) or overwrite the new report (the review of 2026-12-03)."""
     services = services_of(context)
     recipients = await entitled_holders(services, tip)
     if not recipients:
         recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
     async with atomic(services.store.db):
         await services.store.tips.add_resident_message(tip, body, tuple(recipients))
+        if done_token is not None:
+            session = _without(await flows.current_of(context, user_id, StatusSession),
+                               done_token)
         if session is not None:
             await flows.save(context, user_id, session)
     log.info("tip %s: resident added information", tip.ref)
@@ -411,7 +422,7 @@ async def _clean_addition(
                         await flows.save(context, user_id, after)
                     return
                 body = {"text": body_text, "attachments": [attachment]}
-                await _store_addition(context, tip, body, user_id, after)
+                await _store_addition(context, tip, body, user_id, None, done_token=token)
             await context.bot.send_message(chat_id, text(language, "status_addition_received"))
             return
         async with user_lock(user_id):
