@@ -520,6 +520,17 @@ def _resume_cleanings(
             _start_cleaning(context, user_id, chat_id, token, language)
 
 
+async def resume_waiting_files(
+    context: Context, user_id: int, chat_id: int, language: str
+) -> None:
+    """Start the report's files waiting for their turn: called when one of the person's files
+    of another flow (/status) is done, since those share the person's files on their way and
+    the report's own would otherwise wait until the resident pressed something."""
+    draft = await flows.current_of(context, user_id, ReportDraft)
+    if draft is not None:
+        _resume_cleanings(context, user_id, chat_id, draft, language)
+
+
 def _pending(draft: Draft | None, token: str) -> flows.Record | None:
     if draft is None:
         return None

@@ -29,6 +29,7 @@ from telegram.ext import ContextTypes
 from evidence.clean import CannotClean
 from handlers.resident import evidence as resident_evidence
 from handlers.resident.evidence import IN_FLIGHT_PER_PERSON, Received, person_of, user_lock
+from handlers.resident.report import resume_waiting_files
 from handlers.shared import flows
 from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import parse
@@ -454,6 +455,11 @@ async def _clean_addition(
         # Given back only now: until the file is stored it counts in the hourly limit.
         resident_evidence.running.discard(token)
         resident_evidence.in_flight.give_back(person)
+        try:  # a report's file waiting for this person's turn starts now, not at their next step
+            await resume_waiting_files(context, user_id, chat_id, language)
+        except Exception as error:
+            log.warning("evidence: the report's waiting files not started (%s)",
+                        type(error).__name__)
 
 
 async def _evidence_choice(

@@ -257,3 +257,31 @@ def test_an_addition_handled_again_after_a_kill_is_taken_once(
     assert len([m for m in emulator.messages(officer.id) if m.media_kind == "document"]) == 1
     assert len([m for m in emulator.messages(officer.id)
                 if "Xe tải biển 75C" in (m.text or "")]) == 1
+
+
+def test_a_reports_file_waiting_behind_the_persons_status_files_starts_when_they_are_done(
+    emulator: Emulator, make_bot  # type: ignore[no-untyped-def]
+) -> None:
+    """The person's files on their way count across /status and /report: a report's file past
+    the cap waits in the draft, and starts as soon as one of their /status files is done; it
+    used to wait until the resident pressed something at the evidence step."""
+    bot = make_bot()
+    bot.add_officer(OFFICER_ID, "hong-van")
+    bot.start()
+    staff_joins(emulator, OFFICER_ID)
+    flooder = emulator.user(FLOODER_ID, "Nga")
+    code = report(emulator, flooder)
+    _open_additions(emulator, flooder, code)
+    emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=6,
+                    times=IN_FLIGHT_PER_PERSON)
+    _send_files(flooder, IN_FLIGHT_PER_PERSON, "status")
+    _wait_saying(emulator, flooder, CLEANING, IN_FLIGHT_PER_PERSON)
+    _to_evidence_step(emulator, flooder)  # a new report while those are on their way
+    assert not any(c.ok for c in emulator.calls_to("sendDocument", chat_id=FLOODER_ID)), \
+        "the test's premise: the /status files are still on their way"
+    flooder.send_document(samples.pdf_with_author(), "Nguyen_report.pdf", "application/pdf")
+    # Nothing more is pressed: the report's file is cleaned once a /status one is done.
+    emulator.wait_until(lambda: len(_copies(emulator, flooder)) >= IN_FLIGHT_PER_PERSON + 1,
+                        timeout=40)
+    _wait_saying(emulator, flooder, RECEIVED, IN_FLIGHT_PER_PERSON)
+    bot.stop()
