@@ -88,20 +88,24 @@ async def start_report(
     if not await _line_is_staffed(context):
         await _say(update, text(language, "report_not_staffed"))
         return
-    draft = await flows.current_of(context, user.id, ReportDraft)
-    if draft is None and await _over_daily_limit(update, context):
-        return
-    if draft is not None:
+    # Under the user's lock, as /status and /cancel: a /status file whose cleaning ends now
+    # must not write its session over the new draft (handlers/resident/status.py).
+    async with user_lock(user.id):
+        current = await flows.current_of(context, user.id, ReportDraft)
+        if current is None:
+            if await _over_daily_limit(update, context):
+                return
+            draft = ReportDraft(campaign=campaign or None)
+            if category in CATEGORIES:
+                draft = replace(draft, category=category, step="area")
+            # Starting a report ends anything else in progress (an officer's open reply
+            # included: it must never capture what is written here).
+            await flows.begin(context, user.id, draft)
+    if current is not None:
         # A deep link (e.g. in a campaign post) must not throw away a report being written.
         await _say(update, text(language, "report_resuming"))
-        await _prompt(update, context, draft, language, new_message=True)
+        await _prompt(update, context, current, language, new_message=True)
         return
-    draft = ReportDraft(campaign=campaign or None)
-    if category in CATEGORIES:
-        draft = replace(draft, category=category, step="area")
-    # Starting a report ends anything else in progress (an officer's open reply included:
-    # it must never capture what is written here).
-    await flows.begin(context, user.id, draft)
     await _say(update, text(language, "report_intro"))
     await _prompt(update, context, draft, language, new_message=True)
 
