@@ -105,3 +105,29 @@ def staff_joins(emulator: Emulator, user_id: int, name: str = "Cán bộ") -> Us
     staff.send_command("/start")
     emulator.wait_for_message(staff, "113")
     return staff
+
+
+def to_evidence_step(
+    emulator: Emulator, resident: UserHandle, text: str = "Xe chở hàng lậu qua đèo lúc nửa đêm."
+) -> None:
+    """Go through /report with the buttons up to the evidence step (its "skip" button shown)."""
+    resident.send_command("/report")
+    press(emulator, resident, "r:cat:smuggling")
+    press(emulator, resident, "r:area:unsure")
+    press(emulator, resident, "r:place:skip")
+    press(emulator, resident, "r:when:today")
+    wait_text(emulator, resident, "5. ")
+    resident.send_text(text)
+    emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
+    press(emulator, resident, "r:text:done")
+    wait_button(emulator, resident, "r:ev:skip")
+
+
+def open_additions(emulator: Emulator, resident: UserHandle, code: str) -> None:
+    """`/status CODE`, then its "add information" button, up to the prompt for additions."""
+    resident.send_command("/status", code)
+    view = emulator.wait_until(lambda: next(
+        (m for m in reversed(emulator.messages(resident.id))
+         if any(d.startswith("st:add") for d in m.callback_data())), None))
+    resident.click(view.message_id, next(d for d in view.callback_data() if d.startswith("st:add")))
+    wait_text(emulator, resident, "Gửi thêm chữ")

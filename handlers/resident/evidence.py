@@ -89,78 +89,11 @@ def person_of(keyring: Keyring, user_id: int) -> bytes:
     return keyring.pseudonym(KeyPurpose.CONVERSATION, user_id)
 
 
-class Slots:
-    """`size` slots for the work that holds a file's bytes: its download, cleaning and upload.
-
-    A slot set free goes to the waiting person who holds the fewest slots, the one who waited
-    longest among them: a resident's file waits for the end of one file in a slot, not for a
-    flooder's whole queue. Waiting costs no memory (nothing is downloaded yet) and no handler
-    waits here: only the files' background tasks do.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._held: dict[bytes, int] = {}
-        self._waiting: list[tuple[int, bytes, asyncio.Future[None]]] = []
-        self._arrivals = itertools.count()
-
-    def held(self, person: bytes) -> int:
-        return self._held.get(person, 0)
-
-    @property
-    def waiting(self) -> int:
-        return len(self._waiting)
-
-    @contextlib.asynccontextmanager
-    async def slot(self, person: bytes) -> AsyncIterator[None]:
-        await self._take(person)
-        try:
-            yield
-        finally:
-            self._give_back(person)
-
-    def _busy(self) -> int:
-        return sum(self._held.values())
-
-    def _hold(self, person: bytes) -> None:
-        self._held[person] = self._held.get(person, 0) + 1
-
-    async def _take(self, person: bytes) -> None:
-        if not self._waiting and self._busy() < self.size:
-            self._hold(person)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (next(self._arrivals), person, future)
-        self._waiting.append(entry)
-        try:
-            await future
-        except asyncio.CancelledError:
-            if entry in self._waiting:
-                self._waiting.remove(entry)
-            elif future.done() and not future.cancelled():
-                self._give_back(person)  # handed a slot at the moment it was cancelled
-            raise
-
-    def _give_back(self, person: bytes) -> None:
-        left = self._held.get(person, 0) - 1
-        if left > 0:
-            self._held[person] = left
-        else:
-            self._held.pop(person, None)
-        while self._waiting and self._busy() < self.size:
-            entry = min(self._waiting, key=lambda e: (self.held(e[1]), e[0]))
-            self._waiting.remove(entry)
-            _, waiter, future = entry
-            if future.done():
-                continue  # cancelled while waiting
-            self._hold(waiter)
-            future.set_result(None)
-
-
 class InFlight:
     """How many files each person has on their way (waiting for a slot or in one): counted when
     a flow starts a file's task, given back when that task ends. In memory only, by `person_of`;
-    the flows check `count` against IN_FLIGHT_PER_PERSON before they start one."""
+    the flows check `count` against IN_FLIGHT_PER_PERSON before they start one. `Slots` counts
+    the slots each person holds with one too."""
 
     def __init__(self) -> None:
         self._counts: dict[bytes, int] = {}
@@ -177,6 +110,71 @@ class InFlight:
             self._counts[person] = left
         else:
             self._counts.pop(person, None)
+
+    def total(self) -> int:
+        """Everyone's together."""
+        return sum(self._counts.values())
+
+
+class Slots:
+    """`size` slots for the work that holds a file's bytes: its download, cleaning and upload.
+
+    A slot set free goes to the waiting person who holds the fewest slots, the one who waited
+    longest among them: a resident's file waits for the end of one file in a slot, not for a
+    flooder's whole queue. Waiting costs no memory (nothing is downloaded yet) and no handler
+    waits here: only the files' background tasks do.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._held = InFlight()
+        self._waiting: list[tuple[int, bytes, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    def held(self, person: bytes) -> int:
+        return self._held.count(person)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, person: bytes) -> AsyncIterator[None]:
+        await self._take(person)
+        try:
+            yield
+        finally:
+            self._give_back(person)
+
+    def _busy(self) -> int:
+        return self._held.total()
+
+    async def _take(self, person: bytes) -> None:
+        if not self._waiting and self._busy() < self.size:
+            self._held.take(person)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (next(self._arrivals), person, future)
+        self._waiting.append(entry)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            elif future.done() and not future.cancelled():
+                self._give_back(person)  # handed a slot at the moment it was cancelled
+            raise
+
+    def _give_back(self, person: bytes) -> None:
+        self._held.give_back(person)
+        while self._waiting and self._busy() < self.size:
+            entry = min(self._waiting, key=lambda e: (self.held(e[1]), e[0]))
+            self._waiting.remove(entry)
+            _, waiter, future = entry
+            if future.done():
+                continue  # cancelled while waiting
+            self._held.take(waiter)
+            future.set_result(None)
 
 
 slots = Slots(PARALLEL_CLEANINGS)

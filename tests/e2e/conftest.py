@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -42,3 +43,16 @@ def make_bot(emulator: Emulator, tmp_path) -> Iterator:  # type: ignore[no-untyp
 def pg_cluster() -> Iterator[Cluster]:
     """The PostgreSQL cluster of this test process (testing/postgres.py), started on first use."""
     yield from session_cluster()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The bot's TIPBOT_DB setting for a test run on both databases: {} for the harness's
+    SQLite file, or a fresh, not yet migrated PostgreSQL database of `pg_cluster`."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url = asyncio.run(cluster.new_database(migrated=False))
+    yield {"TIPBOT_DB": url}
+    asyncio.run(cluster.drop_database(url))

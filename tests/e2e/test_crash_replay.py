@@ -13,15 +13,8 @@ databases: SQLite, and PostgreSQL (a database of the tests' own cluster, testing
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from emulator import Emulator
 from testing.harness import BotProcess, wait
-from testing.postgres import Cluster
 
 RESIDENT = 7_310_042_917
 NAME = "Bích Liên"
@@ -29,17 +22,6 @@ USERNAME = "bichlien_thon7"
 WELCOME = "113"  # in the welcome's text (tests/e2e/test_welcome.py)
 
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The bot's TIPBOT_DB setting ({} for the harness's SQLite file)."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    url = asyncio.run(cluster.new_database(migrated=False))
-    yield {"TIPBOT_DB": url}
-    asyncio.run(cluster.drop_database(url))
 
 
 def _held(emulator: Emulator) -> int:

@@ -8,7 +8,7 @@ import re
 
 from emulator import Emulator, UserHandle
 from testing import evidence_samples as samples
-from testing.journeys import RECEIPT, press, staff_joins, wait_button, wait_text
+from testing.journeys import RECEIPT, press, staff_joins, to_evidence_step, wait_button, wait_text
 
 RESIDENT_ID = 55501234
 OFFICER_ID = 7002
@@ -16,17 +16,6 @@ NEUTRAL_NAME = re.compile(r"evidence-\d+\.[a-z0-9]+")
 FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
-def _to_evidence_step(emulator: Emulator, resident: UserHandle) -> None:
-    resident.send_command("/report")
-    press(emulator, resident, "r:cat:smuggling")
-    press(emulator, resident, "r:area:unsure")
-    press(emulator, resident, "r:place:skip")
-    press(emulator, resident, "r:when:today")
-    wait_text(emulator, resident, "5. ")
-    resident.send_text("Xe chở hàng lậu qua đèo lúc nửa đêm.")
-    emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
-    press(emulator, resident, "r:text:done")
-    wait_button(emulator, resident, "r:ev:skip")
 
 
 def _cleaned_copies(emulator: Emulator, resident: UserHandle) -> list:
@@ -65,7 +54,7 @@ def test_officers_get_clean_renamed_copies_of_a_jpeg_pdf_docx_mp3_and_mp4(emulat
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     sent = [
         resident.send_document(samples.jpeg_with_exif(), "Nguyen_Van_A.jpg", "image/jpeg"),
@@ -112,7 +101,7 @@ def test_a_file_that_cannot_be_cleaned_is_named_and_the_resident_chooses(emulato
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     resident.send_document(b"\x00\x01 unknown blob one", "So_do_Nguyen.xyz", "application/x-foo")
     asked = wait_text(emulator, resident, "So_do_Nguyen.xyz", timeout=20)
@@ -150,7 +139,7 @@ def test_a_file_over_20_mb_is_too_large_and_can_still_go_as_it_is(emulator, make
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     big = resident.send_document(b"%PDF-1.4\n" + bytes(20 * 1024 * 1024), "lon.pdf")
     asked = wait_text(emulator, resident, "20 MB", timeout=20)
@@ -171,7 +160,7 @@ def test_without_ffmpeg_a_video_cannot_be_cleaned_and_is_left_out(emulator, make
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     resident.send_video(b"\x00\x00\x00\x18ftypmp42" + bytes(256), file_name="VID_20240501.mp4")
     asked = wait_text(emulator, resident, "công cụ làm sạch video", timeout=20)
@@ -191,7 +180,7 @@ def test_a_video_note_gets_a_face_warning_and_a_photo_goes_as_it_is(emulator, ma
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     note = resident.send_video_note()
     wait_text(emulator, resident, "khuôn mặt")
@@ -212,7 +201,7 @@ def test_a_large_file_being_cleaned_does_not_hold_up_another_resident(emulator, 
     staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
     other = emulator.user(RESIDENT_ID + 1, "Người khác")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
     # An 18 MB PDF: pypdf takes a while over it, in a worker thread.
     from pypdf import PdfWriter
 
@@ -237,7 +226,7 @@ def test_a_cleaning_cut_off_by_kill_9_starts_again_and_the_tip_gets_the_clean_co
     bot.start()
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(RESIDENT_ID, "Cư dân")
-    _to_evidence_step(emulator, resident)
+    to_evidence_step(emulator, resident)
 
     emulator.inject("latency", method="getFile", delay=8, times=1)
     resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")

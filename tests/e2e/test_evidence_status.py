@@ -7,19 +7,12 @@ import re
 
 from emulator import Emulator, UserHandle
 from testing import evidence_samples as samples
-from testing.journeys import report, staff_joins, wait_text
+from testing.journeys import open_additions, report, staff_joins, wait_text
 
 OFFICER_ID = 7002
 FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
-def _open_additions(emulator: Emulator, resident: UserHandle, code: str) -> None:
-    resident.send_command("/status", code)
-    view = emulator.wait_until(lambda: next(
-        (m for m in reversed(emulator.messages(resident.id))
-         if any(d.startswith("st:add") for d in m.callback_data())), None))
-    resident.click(view.message_id, next(d for d in view.callback_data() if d.startswith("st:add")))
-    wait_text(emulator, resident, "Gửi thêm chữ")
 
 
 def _officer_files(emulator: Emulator, officer: UserHandle) -> list:
@@ -34,7 +27,7 @@ def test_a_file_added_from_status_reaches_the_officer_cleaned_and_renamed(emulat
     resident = emulator.user(5304, "Thu")
     code = report(emulator, resident, texts=("Buôn gỗ lậu ở khe suối.",))
     wait_text(emulator, officer, "Buôn gỗ lậu")
-    _open_additions(emulator, resident, code)
+    open_additions(emulator, resident, code)
 
     original = resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A_evidence.pdf",
                                       "application/pdf", caption="biên bản")

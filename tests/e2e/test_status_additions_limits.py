@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from emulator import Emulator, UserHandle
 from handlers.resident.evidence import IN_FLIGHT_PER_PERSON
@@ -25,8 +21,7 @@ from handlers.resident.status import ADDITIONS_PER_HOUR
 from storage.store import open_store
 from testing import evidence_samples as samples
 from testing.harness import BotProcess, wait
-from testing.journeys import press, report, staff_joins, wait_button, wait_text
-from testing.postgres import Cluster
+from testing.journeys import open_additions, report, staff_joins, to_evidence_step, wait_text
 
 OFFICER_ID = 7002
 FLOODER_ID = 5_520_001
@@ -38,13 +33,6 @@ RECEIVED = "Đã nhận, sẽ chuyển cho cán bộ"  # status_addition_receive
 FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
-def _open_additions(emulator: Emulator, resident: UserHandle, code: str) -> None:
-    resident.send_command("/status", code)
-    view = emulator.wait_until(lambda: next(
-        (m for m in reversed(emulator.messages(resident.id))
-         if any(d.startswith("st:add") for d in m.callback_data())), None))
-    resident.click(view.message_id, next(d for d in view.callback_data() if d.startswith("st:add")))
-    wait_text(emulator, resident, "Gửi thêm chữ")
 
 
 def _saying(emulator: Emulator, resident: UserHandle, part: str) -> list:
@@ -111,7 +99,7 @@ def test_files_on_their_way_count_in_the_hourly_cap_and_the_rest_are_refused_kin
     room = 2  # additions left in this hour: fewer than the files one may have on their way
     assert room < IN_FLIGHT_PER_PERSON
     _pretend_recent_additions(bot, code, ADDITIONS_PER_HOUR - room)
-    _open_additions(emulator, flooder, code)
+    open_additions(emulator, flooder, code)
     # The clean copies' uploads are slow: the files taken are still on their way meanwhile.
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=1.5)
 
@@ -129,17 +117,6 @@ def test_files_on_their_way_count_in_the_hourly_cap_and_the_rest_are_refused_kin
     assert sum(1 for body in additions if body.get("attachments")) == room
 
 
-def _to_evidence_step(emulator: Emulator, resident: UserHandle) -> None:
-    resident.send_command("/report")
-    press(emulator, resident, "r:cat:smuggling")
-    press(emulator, resident, "r:area:unsure")
-    press(emulator, resident, "r:place:skip")
-    press(emulator, resident, "r:when:today")
-    wait_text(emulator, resident, "5. ")
-    resident.send_text("Xe chở gỗ lậu qua đèo lúc nửa đêm.")
-    emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
-    press(emulator, resident, "r:text:done")
-    wait_button(emulator, resident, "r:ev:skip")
 
 
 def test_a_flooder_has_three_files_on_their_way_and_another_residents_file_goes_first(
@@ -152,8 +129,8 @@ def test_a_flooder_has_three_files_on_their_way_and_another_residents_file_goes_
     flooder = emulator.user(FLOODER_ID, "Nga")
     other = emulator.user(OTHER_ID, "Bình")
     code = report(emulator, flooder)
-    _to_evidence_step(emulator, other)  # the other resident's evidence is a report's
-    _open_additions(emulator, flooder, code)
+    to_evidence_step(emulator, other)  # the other resident's evidence is a report's
+    open_additions(emulator, flooder, code)
     # The flooder's first two files fill both slots: one upload takes 5 s, the other 10 s.
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=5, times=1)
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=10, times=1)
@@ -197,17 +174,6 @@ def _held(emulator: Emulator) -> int:
                if call.fault == "latency")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The bot's TIPBOT_DB setting ({} for the harness's SQLite file)."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    url = asyncio.run(cluster.new_database(migrated=False))
-    yield {"TIPBOT_DB": url}
-    asyncio.run(cluster.drop_database(url))
-
 
 def test_an_addition_handled_again_after_a_kill_is_taken_once(
     emulator: Emulator, make_bot, database: dict[str, str]  # type: ignore[no-untyped-def]
@@ -219,7 +185,7 @@ def test_an_addition_handled_again_after_a_kill_is_taken_once(
     officer = staff_joins(emulator, OFFICER_ID)
     resident = emulator.user(FLOODER_ID, "Nga")
     code = report(emulator, resident)
-    _open_additions(emulator, resident, code)
+    open_additions(emulator, resident, code)
 
     # A text: stored, then the answer is held; killed while the update is still in hand.
     emulator.inject("latency", "sendMessage", chat_id=FLOODER_ID, delay=600)
@@ -271,12 +237,12 @@ def test_a_reports_file_waiting_behind_the_persons_status_files_starts_when_they
     staff_joins(emulator, OFFICER_ID)
     flooder = emulator.user(FLOODER_ID, "Nga")
     code = report(emulator, flooder)
-    _open_additions(emulator, flooder, code)
+    open_additions(emulator, flooder, code)
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=6,
                     times=IN_FLIGHT_PER_PERSON)
     _send_files(flooder, IN_FLIGHT_PER_PERSON, "status")
     _wait_saying(emulator, flooder, CLEANING, IN_FLIGHT_PER_PERSON)
-    _to_evidence_step(emulator, flooder)  # a new report while those are on their way
+    to_evidence_step(emulator, flooder)  # a new report while those are on their way
     assert not any(c.ok for c in emulator.calls_to("sendDocument", chat_id=FLOODER_ID)), \
         "the test's premise: the /status files are still on their way"
     flooder.send_document(samples.pdf_with_author(), "Nguyen_report.pdf", "application/pdf")
