@@ -4,7 +4,6 @@ forged button data is "expired", and a person's tips a day are limited."""
 from __future__ import annotations
 
 import threading
-import time
 
 from testing.campaign import with_store
 from testing.harness import wait
@@ -28,11 +27,13 @@ def test_a_flood_of_100_messages_gets_one_slow_down_and_nobody_else_waits(emulat
     neighbour = emulator.user(NEIGHBOUR, "Hàng xóm")
     for index in range(100):
         flooder.send_text(f"tin nhắn {index}")
-    started = time.monotonic()
     neighbour.send_command("/start")
-    emulator.wait_for_message(neighbour, "113", timeout=5)
-    waited = time.monotonic() - started
-    assert waited < 1.0, f"the neighbour's /start waited {waited:.2f} s behind a flood"
+    emulator.wait_for_message(neighbour, "113", timeout=15)
+    # Not a stopwatch (a busy machine makes any bound flaky) but the order of the answers: the
+    # flooder's 20 answers leave at Telegram's 1 a second for a chat, so had the neighbour
+    # waited behind the flood, its answer would have come after them, some 20 s later.
+    answered = len(emulator.messages(FLOODER))
+    assert answered <= 5, f"the neighbour's /start waited behind {answered} answers of a flood"
 
     emulator.wait_until(
         lambda: any(_slow_down() in (m.text or "") for m in emulator.messages(FLOODER)),

@@ -25,17 +25,15 @@ DISTRICT = ZoneInfo("Asia/Ho_Chi_Minh")  # the default TIPBOT_TIMEZONE
 # --- the forms a time can take in a file --------------------------------------------------------
 
 
-def _time_forms(
-    start: float, end: float, integers: tuple[float, float] | None = None
-) -> dict[bytes, str]:
+def _time_forms(start: float, end: float) -> dict[bytes, str]:
     """Every byte pattern that would give a moment of [start, end] to the minute or better:
     ISO and local text to the minute or second, unix time as digits (to 100 s or better) and
-    as SQLite stores numbers (an 8-byte double, to 4 s; a 4-byte integer, to the second), the
-    text forms in UTC and in the district's time. A 4-byte integer matches random bytes now
-    and then, so integers are looked for only over `integers` (the seconds of the sending).
-    Patterns that only name an hour (xx:00, the rounded clear columns) are left out."""
+    as SQLite stores a double (its first 5 bytes, to 4 s), the text forms in UTC and in the
+    district's time. Patterns that only name an hour (xx:00, the rounded clear columns) are
+    left out. Integers are not byte patterns here: 4 bytes of ciphertext match one of the
+    seconds now and then (a chance of about size x seconds / 2^32 a scan), so they are looked
+    for among the values SQLite keeps (`_numbers_within`)."""
     forms: dict[bytes, str] = {}
-    low, high = integers or (start, end)
     for second in range(int(start) - 1, int(end) + 2):
         moment = datetime.fromtimestamp(second, UTC)
         if moment.minute:
@@ -49,9 +47,26 @@ def _time_forms(
             forms[digits[:8].encode()] = "unix time to 100 s"
         if second % 3600:
             forms[struct.pack(">d", float(second))[:5]] = "a double to 4 s"
-            if low - 1 <= second <= high + 1:
-                forms[struct.pack(">I", second)] = "an integer to the second"
     return forms
+
+
+def _numbers_within(path, low: float, high: float) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every value SQLite keeps as a number of [low, high] (unix seconds), in any column of any
+    table, with where it is. Read through SQLite, so only typed values count, never the bytes
+    of a blob; a whole hour (the rounded clear columns) is left out."""
+    found = []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        tables = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            for column in [r[1] for r in db.execute(f"PRAGMA table_info({table})")]:
+                (count,) = db.execute(
+                    f"SELECT count(*) FROM {table} WHERE typeof({column}) IN ('integer', 'real')"
+                    f" AND {column} BETWEEN ? AND ? AND {column} % 3600 != 0",
+                    (int(low) - 1, int(high) + 2)).fetchone()
+                if count:
+                    found.append(f"{table}.{column}: {count}")
+    return found
 
 
 def _leaks(data: bytes, forms: dict[bytes, str]) -> list[str]:
@@ -72,12 +87,24 @@ def test_the_scan_sees_a_time_in_each_form_it_searches():
         "local": b"02/12/2025 13:40",
         "digits": str(moment).encode(),
         "double": struct.pack(">d", moment),
-        "integer": struct.pack(">I", int(moment)),
     }
     for form, value in written.items():
         assert _leaks(b"..." + value + b"...", forms), form
     hour = datetime(2025, 12, 2, 6, tzinfo=UTC)
     assert not _leaks(hour.isoformat().encode() + struct.pack(">d", hour.timestamp()), forms)
+
+
+def test_the_number_scan_sees_a_time_kept_as_an_integer_or_a_real_but_not_an_hour(tmp_path):
+    moment = 1_764_657_654.4
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (a, b, c)")
+        db.execute("INSERT INTO t VALUES (?, ?, ?)", (b"\x00" * 8, "x", 1_764_655_200))  # 06:00
+    assert not _numbers_within(path, moment, moment)
+    for value in (int(moment), moment):
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE t SET b = ?", (value,))
+        assert _numbers_within(path, moment, moment) == ["t.b: 1"]
 
 
 def test_a_full_report_leaves_no_time_of_it_in_the_database_but_the_hour(emulator, make_bot):
@@ -110,12 +137,14 @@ def test_a_full_report_leaves_no_time_of_it_in_the_database_but_the_hour(emulato
     emulator.wait_for_message(resident, "Cán bộ đã nhận")  # the notified resident is told
     last = time.time() + 30  # a delivery lease runs 30 s past the last send
 
-    forms = _time_forms(first, last, integers=(received - 5, received))
+    forms = _time_forms(first, last)
     running = bot.data_bytes()  # the database, its -wal and -shm, while the bot runs
     assert len(running) > 10_000
     assert not _leaks(running, forms)
+    assert not _numbers_within(bot.data / "tipline.db", first, last)
     bot.stop()
     assert not _leaks(bot.data_bytes(), forms)
+    assert not _numbers_within(bot.data / "tipline.db", first, last)
 
     # The clear columns keep the hour, for statistics.
     with sqlite3.connect(bot.data / "tipline.db") as db:
@@ -155,11 +184,14 @@ def test_anonymous_tips_share_no_row_no_hash_and_no_time_with_their_author(emula
             resident.send_command("/status", "ZZZZ-ZZZZ-ZZZZ")
             emulator.wait_for_message(resident, NOT_FOUND_VI)
     ended = time.time()
-    # No wrong code's moment as a number (SQLite's double or integer), in any file.
-    numbers = {pattern: what for pattern, what in _time_forms(
-        started, ended, integers=(started, ended)).items() if not what.startswith("text")}
+    # No wrong code's moment as a number in any file: digits and doubles byte for byte,
+    # integers among the values SQLite keeps.
+    numbers = {pattern: what for pattern, what in _time_forms(started, ended).items()
+               if not what.startswith("text")}
     assert not _leaks(bot.data_bytes(), numbers)
+    assert not _numbers_within(bot.data / "tipline.db", started, ended)
     bot.stop()
+    assert not _numbers_within(bot.data / "tipline.db", started, ended)
 
     files = bot.data_bytes()
     with sqlite3.connect(bot.data / "tipline.db") as db:
@@ -180,13 +212,33 @@ def test_anonymous_tips_share_no_row_no_hash_and_no_time_with_their_author(emula
             assert len({len(counts) for _, counts in values}) == 1, table  # 3 tips or 2
         counters = [s for (s,) in db.execute("SELECT subject FROM tip_limits")]
         guessers = [s for (s,) in db.execute("SELECT subject FROM attempts")]
-    assert not set(counters) & set(guessers)
-    for subject in counters + guessers:
-        assert files.count(subject) == 1  # in its own row only: no other table holds it
+        assert not set(counters) & set(guessers)
+        # In its own row only: no other row of any table holds it, whole or inside a value.
+        # (Read through SQLite: the file's bytes also keep older copies of the row itself, in
+        # the -wal or on a freed page, as many as the row was written.)
+        for table, subjects in (("tip_limits", counters), ("attempts", guessers)):
+            for subject in subjects:
+                assert _rows_holding(db, subject) == [f"{table}.subject: 1"]
+                assert subject in files
 
     # With the key, the counts are there: the limits work on what the file keeps.
     counted = asyncio.run(_limits_of(bot, (one.id, two.id)))
     assert counted == [(3, 2), (2, 1)]
+
+
+def _rows_holding(db: sqlite3.Connection, value: bytes) -> list[str]:
+    """Every column of every table with a row that holds `value` (or has it inside)."""
+    found = []
+    tables = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    for table in tables:
+        for column in [r[1] for r in db.execute(f"PRAGMA table_info({table})")]:
+            (count,) = db.execute(
+                f"SELECT count(*) FROM {table} WHERE typeof({column}) IN ('blob', 'text')"
+                f" AND instr(CAST({column} AS BLOB), ?) > 0", (value,)).fetchone()
+            if count:
+                found.append(f"{table}.{column}: {count}")
+    return found
 
 
 async def _limits_of(bot, people):  # type: ignore[no-untyped-def]
