@@ -192,6 +192,9 @@ class Round:
     echo_start_cpu: float
     latencies: list[float]
     errors: list[str]
+    #: CPU of this process (both emulators and the crowds' threads) per second of each crowd
+    own_share: float = 0.0
+    echo_own_share: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -211,13 +214,17 @@ def one_round(number: int, emulator: Emulator, clock: EventClock, bot: Any, echo
     offset = number * 1000
     calls_before = len([c for c in emulator.calls if c.method != "getUpdates"])
     cpu = cpu_seconds(bot.process.pid)
+    own = time.process_time()
     wall, updates, latencies, errors = crowd_of_reports(emulator, clock, residents,
                                                         RESIDENTS + offset)
+    own_share = (time.process_time() - own) / wall
     report_cpu = cpu_seconds(bot.process.pid) - cpu
     calls = len([c for c in emulator.calls if c.method != "getUpdates"]) - calls_before
     per_thread = max(1, round(updates / residents))
     echo_cpu = cpu_seconds(echo.process.pid)
+    own = time.process_time()
     echo_wall, echo_rate = echo_crowd(echo, residents, per_thread, ECHOERS + offset)
+    echo_own_share = (time.process_time() - own) / echo_wall
     echo_cpu = cpu_seconds(echo.process.pid) - echo_cpu
     cpu = cpu_seconds(bot.process.pid)
     start_wall, start_rate = burst(emulator, clock, STARTERS + offset, starts,
@@ -230,7 +237,8 @@ def one_round(number: int, emulator: Emulator, clock: EventClock, bot: Any, echo
     echo_start_cpu = cpu_seconds(echo.process.pid) - echo_start_cpu
     return Round(updates, wall, report_cpu, echo_wall, echo_rate, echo_cpu,
                  residents * per_thread, calls, start_wall, start_rate, start_cpu,
-                 echo_start_wall, echo_start_rate, echo_start_cpu, latencies, errors)
+                 echo_start_wall, echo_start_rate, echo_start_cpu, latencies, errors,
+                 own_share, echo_own_share)
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -276,6 +284,11 @@ def main(argv: list[str] | None = None) -> Report:
     result.row("bot / echo bot CPU per update",
                f"{ms(sum(r.report_cpu for r in rounds) / max(1, updates)):.1f} / "
                f"{ms(sum(r.echo_cpu for r in rounds) / max(1, echo_updates)):.1f}", "ms")
+    result.row("bot / echo bot: share of a core used, each round",
+               " / ".join(f"{r.report_cpu / r.wall:.0%}:{r.echo_cpu / r.echo_wall:.0%}"
+                          for r in rounds))
+    result.row("this process (emulator, crowd): share of a core, bot's / echo's rounds",
+               " / ".join(f"{r.own_share:.0%}:{r.echo_own_share:.0%}" for r in rounds))
     result.row("Bot API calls (but getUpdates) per update: bot / echo",
                f"{sum(r.calls for r in rounds) / max(1, updates):.1f} / 1.0")
     if card:
