@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.services import Services
+from rules import links
 from rules.access import may_see, staff_role
 from rules.routing import ADMIN_TIER, ALL_AREAS_TIER, plan_delivery
 from storage.outbox import OutboxRow
@@ -48,6 +49,10 @@ TIPS_AT_ONCE = 8
 #: caught a delivery in flight.
 STOP_WAIT_SECONDS = 5.0
 NOT_ENTITLED = "not entitled"
+#: An officer's words to a resident never open a preview: the bot's Defaults say so for every
+#: message, and this one says it itself, so that no change of the Defaults can undo it (a
+#: preview makes Telegram's servers fetch the page, and shows it to the resident to tap).
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class NotEntitled(Exception):
@@ -265,7 +270,9 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
     message = await services.store.tips.thread_message(row.tip_message_id or 0)
     if message is None:
         return
-    body = message.body.get("text") or ""
+    # Stored replies are checked on the way in (handlers/officer/desk.py); one stored before
+    # that check, or by any other path, loses the words a client would make tappable here.
+    body = links.without_links(message.body.get("text") or "", plain(language, "link_removed"))
     photos = message.body.get("attachments", [])
     if photos:
         await bot.send_photo(
@@ -276,6 +283,7 @@ async def _send_to_resident(bot: Bot, services: Services, tip: Tip, row: OutboxR
         await bot.send_message(
             tip.notify_chat, text(language, "resident_reply", body=body or "—"),
             reply_markup=markup, disable_notification=True,
+            link_preview_options=NO_PREVIEW,
         )
 
 

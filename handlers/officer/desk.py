@@ -21,6 +21,7 @@ from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import number, parse
 from handlers.shared.context import language_of, private_user, role_of, services_of
 from handlers.shared.flows import AgencyTransfer, OfficerReply
+from rules import links
 from rules.access import Role, may_see, staff_role
 from rules.routing import plan_delivery
 from rules.times import local_time
@@ -421,6 +422,16 @@ async def _store_reply(
     if len(body_text) > REPLY_MAX:
         await message.reply_text(text(language, "desk_reply_too_long", limit=REPLY_MAX))
         return
+    tappable = _tappable(message, body_text)
+    if tappable is not None:
+        # Refused, not defanged: what the resident reads stays exactly what the officer wrote.
+        # The reply stays open (the officer sends the corrected text), and their words come
+        # back in a block Telegram copies with one tap.
+        log.info("tip %s: reply by staff %s refused (%s)", tip.ref, role.user_id, tappable.kind)
+        await message.reply_text(
+            text(language, "desk_reply_has_link", found=tappable.fragment, draft=body_text)
+        )
+        return
     store = services_of(context).store
     body = {"text": body_text, "attachments": [attachment] if attachment else []}
     async with store.db.transaction():
@@ -435,6 +446,17 @@ async def _store_reply(
     done = "desk_reply_sent" if tip.notify_chat is not None else "desk_reply_stored"
     await message.reply_text(text(language, done, ref=tip.ref))
     _wake(context)
+
+
+def _tappable(message: Message, body_text: str) -> links.Found | None:
+    """What in an officer's reply a resident's Telegram would let them tap that gives them away:
+    a link, an @name, a /command typed (rules/links.py), or one the officer's own message
+    carries as an entity (a link hidden behind words would be dropped silently otherwise)."""
+    for entity, shown in {**message.parse_entities(), **message.parse_caption_entities()}.items():
+        if entity.type in links.LINK_ENTITY_TYPES:
+            kind: links.Kind = "mention" if "mention" in entity.type else "link"
+            return links.Found(kind, shown[: links.FRAGMENT_MAX])
+    return links.find(body_text)
 
 
 # --- /tips and /tip ----------------------------------------------------------------------------
