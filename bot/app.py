@@ -19,6 +19,7 @@ from bot.fleet import Fleet, fleet_of, start_fleet
 from bot.services import Services, open_services
 from handlers import register_handlers
 from handlers.gatekeeper import tell_to_slow_down
+from handlers.resident.status import start_resuming_files
 from storage.keyring import KeyPurpose
 from telegram_api.bot import TiplineBot
 from telegram_api.request import RetryingRequest
@@ -83,6 +84,7 @@ async def _post_init(application: App) -> None:
     start_housekeeping(application)
     await start_purge(application)  # the daily purge, and the keyring watch of key rotation
     start_broadcaster(application)
+    start_resuming_files(application, fleet)  # /status files a stopped process had in hand
     await start_scheduler(application)
     await start_monthly_review(application)
     log.info("bot %s ready", application.bot.id)

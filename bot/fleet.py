@@ -101,6 +101,18 @@ class Fleet:
         polling (one process), anything but a process whose pid runs here."""
         return gone(holder) or (not self.several and not alive_here(holder))
 
+    def cut_off(self, holder: str, *, beating: bool) -> bool:
+        """Whether work stamped with `holder` (a /status file on its way,
+        handlers/resident/status.py) has nobody doing it any more, so that this process takes
+        it over: never this process's own; a process of this host whose pid is gone; with
+        several processes, one whose heartbeat (`beating`: live now) ran out; with long
+        polling, any other but a predecessor of this host still finishing its work."""
+        if holder == self.holder:
+            return False
+        if self._dead(holder):
+            return True
+        return self.several and not beating
+
     async def claim_batch(
         self, update_ids: list[int], updates: dict[int, str] | None = None
     ) -> dict[int, Seen]:

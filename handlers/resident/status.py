@@ -9,18 +9,31 @@ files still on their way counted with those stored (each is stored once its clea
 and at most IN_FLIGHT_PER_PERSON files on their way at once (handlers/resident/evidence.py: a
 flooder's files hold no memory while they wait and do not hold up other residents'). The session
 remembers the last message it took, saved with what that message added, so an update handled
-again after a crash (bot/polling.py) adds nothing twice; the files on their way wait in the
-session until the tip has them, and those a restart cut off start again at the resident's next
-step. The session and the files it changes beside the handlers are changed under the user's lock.
+again after a crash (bot/polling.py) adds nothing twice.
+
+A file on its way is kept on its own (storage/conversations.py `FilesOnTheirWay`, sealed like
+the session), written in the transaction that saves the session which took it, and deleted in
+the transaction that stores it with the tip: the resident was told it is being cleaned, so it
+outlives the session ("done", another tip's code, a new /status, /forget, /report) and a
+restart. Each names the process cleaning it (bot/fleet.py's holder, handed in as `Processes`).
+A process takes over only the files of a process that is dead (`Fleet.cut_off`: its pid gone on
+this host, its heartbeat run out), at start and every SWEEP_SECONDS (`start_resuming_files`),
+and a resident's own at their next /status step; storing checks, in the storing transaction,
+that the file is still this process's, so with several webhook processes a file is stored
+once. A file that cannot be stored after all is told to the resident (`status_file_not_added`,
+`status_file_tip_gone`).
+The session and the files it changes beside the handlers are changed under the user's lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -36,11 +49,14 @@ from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import StatusSession
 from rules.times import local_time
+from storage.conversations import FileOnItsWay
 from storage.receipt_codes import normalise_receipt_code
 from storage.staff import atomic
 from storage.tips import Tip
+from telegram_api.types import App
 from texts.catalog import Html, plain, text
 from workers.delivery import entitled_holders, wake_delivery
+from workers.jobs import PROCESS, alive_here, gone
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +66,9 @@ THREAD_ITEM_CHARS = 600
 ADDITION_MAX = 4000
 ADDITIONS_PER_HOUR = 30
 STATUS_TEXT_BUDGET = 3500
+#: Seconds between looks for files on their way that a dead process had in hand (a process of
+#: another host is known dead once its heartbeat runs out, 30 s).
+SWEEP_SECONDS = 10.0
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,11 +91,10 @@ async def begin_session(
     context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, session: StatusSession,
     language: str,
 ) -> None:
-    """Start a /status session (under the user's lock); the files of the one before that a
+    """Start a /status session (under the user's lock); the person's files on their way that a
     restart cut off go on first (they are stored whatever the session)."""
     before = await flows.current_of(context, user_id, StatusSession)
-    if before is not None:
-        _resume(context, user_id, chat_id, before, language)
+    await _resume(context, user_id, before, language)
     await flows.begin(context, user_id, session)
 
 
@@ -98,7 +116,9 @@ async def _on_message(
     """A message while /status is open: the code, or an addition to the opened tip."""
     message = update.effective_message
     language = await language_of(context, update.effective_user)
-    _resume(context, update.effective_user.id, update.effective_chat.id, session, language)
+    if await _resume(context, update.effective_user.id, session, language):
+        session = await flows.current_of(
+            context, update.effective_user.id, StatusSession) or session
     if session.step == "code":
         if not message.text:
             await message.reply_text(text(language, "status_ask_code"))
@@ -187,8 +207,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await language_of(context, user)
     async with user_lock(user.id):
         draft = await flows.current_of(context, user.id, StatusSession)
-        if draft is not None:
-            _resume(context, user.id, update.effective_chat.id, draft, language)
+        if await _resume(context, user.id, draft, language):
+            draft = await flows.current_of(context, user.id, StatusSession)
         await _on_button(update, context, draft, language)
 
 
@@ -272,11 +292,11 @@ async def _add(
             )
             return
         number = await _next_file_number(context, session, tip)
-        token = secrets.token_hex(4)
         entry = {"received": received.to_json(), "n": number, "text": body_text}
-        taken = replace(taken, evidence_seq=number, cleaning={**session.cleaning, token: entry})
-        await flows.save(context, user_id, taken)
-        _start(context, user_id, chat_id, tip.tip_id, token, entry, language)
+        job = await _keep_file(context, _Job(b"", user_id, chat_id, tip.tip_id,
+                                             secrets.token_hex(4), entry, language),
+                               replace(taken, evidence_seq=number))
+        _start(context, job)
         await message.reply_text(text(language, "evidence_cleaning", number=number))
         return
     body = {"text": body_text, "attachments": [attachment] if attachment else []}
@@ -302,30 +322,25 @@ async def _store_addition(
     tip: Tip,
     body: dict[str, Any],
     user_id: int,
-    session: StatusSession | None,
-    *,
-    done_token: str | None = None,
+    session: StatusSession,
 ) -> None:
-    """Store the addition and, in the same transaction, the session that took it (if any).
+    """Store a typed addition and, in the same transaction, the session that took it."""
+    services = services_of(context)
+    recipients = await _recipients(context, tip)
+    async with atomic(services.store.db):
+        await services.store.tips.add_resident_message(tip, body, recipients)
+        await flows.save(context, user_id, session)
+    log.info("tip %s: resident added information", tip.ref)
+    wake_delivery(context.application)
 
-    `done_token`: a cleaned file's entry to take out of the session as it is now, read inside
-    the transaction, not the session read before the awaits that led here: a /forget, a new
-    /report or a campaign link may have ended or replaced it meanwhile, and writing the old
-    one back would bring a /status session back to life (the next text typed would go to
-    the tip's officers) or overwrite the new report (the review of 2026-12-03)."""
+
+async def _recipients(context: ContextTypes.DEFAULT_TYPE, tip: Tip) -> tuple[int, ...]:
+    """Who an addition goes to: the tip's holders entitled now, else those who had its card."""
     services = services_of(context)
     recipients = await entitled_holders(services, tip)
     if not recipients:
         recipients = sorted(await services.store.outbox.card_recipients(tip.tip_id))
-    async with atomic(services.store.db):
-        await services.store.tips.add_resident_message(tip, body, tuple(recipients))
-        if done_token is not None:
-            session = _without(await flows.current_of(context, user_id, StatusSession),
-                               done_token)
-        if session is not None:
-            await flows.save(context, user_id, session)
-    log.info("tip %s: resident added information", tip.ref)
-    wake_delivery(context.application)
+    return tuple(recipients)
 
 
 async def _next_file_number(
@@ -341,72 +356,195 @@ async def _next_file_number(
     return number + 1
 
 
-def _start(
-    context: ContextTypes.DEFAULT_TYPE,
-    user_id: int,
-    chat_id: int,
-    tip_id: int,
-    token: str,
-    entry: flows.Record,
-    language: str,
-) -> None:
-    """Clean the session's file `token` in the background: one more of the person's files on
-    their way (the caller checked the limits)."""
-    person = person_of(services_of(context).store.keyring, user_id)
+@dataclass(frozen=True)
+class _Job:
+    """One /status file on its way: its row (`subject`, storage/conversations.py
+    `FilesOnTheirWay`) and what its cleaning needs; `token` names it in the session's
+    `undecided` and on its buttons."""
+
+    subject: bytes
+    user_id: int
+    chat_id: int
+    tip_id: int
+    token: str
+    entry: flows.Record
+    language: str
+
+    @property
+    def running_key(self) -> str:
+        """Its name in `evidence.running` (beside the report's tokens)."""
+        return "status-file:" + self.subject.hex()
+
+    def fields(self) -> dict[str, Any]:
+        return {"user": self.user_id, "chat": self.chat_id, "tip_id": self.tip_id,
+                "token": self.token, "entry": dict(self.entry), "language": self.language}
+
+    @classmethod
+    def of(cls, found: FileOnItsWay) -> _Job | None:
+        """The job of a stored file; None when its fields are not a job's."""
+        f: Mapping[str, Any] = found.fields
+        try:
+            job = cls(found.subject, int(f["user"]), int(f["chat"]), int(f["tip_id"]),
+                      str(f["token"]), dict(f["entry"]), str(f["language"]))
+            Received.from_json(job.entry["received"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return job
+
+
+class Processes(Protocol):
+    """What bot/fleet.py's `Fleet` knows of the line's processes, handed in by bot/app.py
+    (`start_resuming_files`: the handlers sit below bot/ and do not import it)."""
+
+    holder: str
+
+    def cut_off(self, holder: str, *, beating: bool) -> bool: ...
+
+
+#: Where `start_resuming_files` keeps the `Processes` in bot_data.
+PROCESSES_KEY = "status_files_processes"
+
+
+def _processes(context: ContextTypes.DEFAULT_TYPE) -> Processes | None:
+    found: Processes | None = context.application.bot_data.get(PROCESSES_KEY)
+    return found
+
+
+def _holder(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """This process's name, as bot/fleet.py's claims and heartbeats know it."""
+    processes = _processes(context)
+    return processes.holder if processes is not None else PROCESS
+
+
+def _cut_off(context: ContextTypes.DEFAULT_TYPE, holder: str, *, beating: bool) -> bool:
+    """Whether the process `holder` left its files on their way (bot/fleet.py `cut_off`; one
+    process of this host when no fleet was handed in)."""
+    processes = _processes(context)
+    if processes is not None:
+        return processes.cut_off(holder, beating=beating)
+    return holder != PROCESS and (gone(holder) or not alive_here(holder))
+
+
+async def _keep_file(
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, session: StatusSession
+) -> _Job:
+    """Keep a file on its way, held by this process, and save the session that took it in the
+    same transaction: a crash after it handles the message again as taken, and the file is
+    taken over from here (`resume_files`); the job with its row."""
+    services = services_of(context)
+    files = services.store.conversations.files
+    async with atomic(services.store.db):
+        subject = await files.put(_holder(context), job.fields())
+        await flows.save(context, job.user_id, session)
+    return replace(job, subject=subject)
+
+
+def _start(context: ContextTypes.DEFAULT_TYPE, job: _Job) -> None:
+    """Clean the file `job` in the background: one more of the person's files on their way (the
+    caller checked the limits, or the file was within them when it was taken)."""
+    person = person_of(services_of(context).store.keyring, job.user_id)
     resident_evidence.in_flight.take(person)
-    resident_evidence.running.add(token)
-    context.application.create_task(
-        _clean_addition(context, user_id, chat_id, tip_id, token, entry, language, person),
-        name="evidence",
+    resident_evidence.running.add(job.running_key)
+    context.application.create_task(_clean_addition(context, job, person), name="evidence")
+
+
+async def _resume(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, session: StatusSession | None,
+    language: str,
+) -> bool:
+    """At a resident's /status step (under the user's lock): their files on their way that
+    nobody cleans now start again here (`resume_files`). A session saved by an earlier version
+    holds its files in `cleaning`: they move to files on their way of this process first.
+    True when the session changed."""
+    moved = False
+    if session is not None and session.cleaning and session.tip_id is not None:
+        services = services_of(context)
+        files = services.store.conversations.files
+        async with atomic(services.store.db):
+            now = await flows.current_of(context, user_id, StatusSession)
+            if now is not None and now.cleaning and now.tip_id is not None:
+                for token, entry in now.cleaning.items():
+                    job = _Job(b"", user_id, user_id, now.tip_id, token, entry, language)
+                    await files.put(_holder(context), job.fields())
+                await flows.save(context, user_id, replace(now, cleaning={}))
+                moved = True
+    try:
+        await resume_files(context, user_id=user_id)
+    except Exception as error:  # the step goes on; the sweep looks again (start_resuming_files)
+        log.warning("evidence: the person's files on their way not looked at (%s)",
+                    type(error).__name__)
+    return moved
+
+
+_sweeping = asyncio.Lock()
+
+
+async def resume_files(context: ContextTypes.DEFAULT_TYPE, *, user_id: int | None = None) -> int:
+    """Start the files on their way whose process is dead (taken over first, so that no other
+    process takes them too); with `user_id`, only that person's, and also those of this process
+    whose task ended without storing them (a failure: tried again at the person's next step).
+    How many started. Files a live process cleans are left to it: it stores them."""
+    async with _sweeping:
+        files = services_of(context).store.conversations.files
+        me = _holder(context)
+        found = [f for f in await files.all()
+                 if user_id is None or f.fields.get("user") == user_id]
+        others = {f.holder for f in found if f.holder != me}
+        beating = await files.beating(others) if others else set()
+        started = 0
+        for stored in found:
+            job = _Job.of(stored)
+            if job is None or job.running_key in resident_evidence.running:
+                continue
+            if stored.holder == me:
+                if user_id is None:
+                    continue  # ours and not running: a failure, tried at the person's next step
+            elif not _cut_off(context, stored.holder, beating=stored.holder in beating):
+                continue
+            elif await files.take(stored.subject, stored.holder, me) is None:
+                continue  # another process took it over first, or it was stored meanwhile
+            else:
+                log.info("evidence: a /status file cut off by a stopped process; cleaned here")
+            _start(context, job)
+            started += 1
+        return started
+
+
+def start_resuming_files(application: App, processes: Processes) -> None:
+    """At start and every SWEEP_SECONDS: the files on their way of processes that are dead
+    (a restart, a crash, another process of the line) are taken over and stored, whether or
+    not the resident writes again. `processes`: this process's `Fleet` (bot/fleet.py)."""
+    application.bot_data[PROCESSES_KEY] = processes
+    async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await resume_files(context)
+        except Exception as error:
+            log.warning("evidence: files on their way not looked at (%s); trying again",
+                        type(error).__name__)
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        sweep, interval=SWEEP_SECONDS, first=1.0, name="status-files",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
 
 
-def _resume(
-    context: ContextTypes.DEFAULT_TYPE,
-    user_id: int,
-    chat_id: int,
-    session: StatusSession,
-    language: str,
-) -> None:
-    """Files of the session whose cleaning a restart cut off start again (all of them: each was
-    within the limits when it was taken)."""
-    if session.tip_id is None:
-        return
-    for token, entry in session.cleaning.items():
-        if token not in resident_evidence.running:
-            _start(context, user_id, chat_id, session.tip_id, token, entry, language)
-
-
-def _without(session: StatusSession | None, token: str) -> StatusSession | None:
-    """The session without its file `token` on its way; None when it does not hold it."""
-    if session is None or token not in session.cleaning:
-        return None
-    return replace(session, cleaning={k: v for k, v in session.cleaning.items() if k != token})
-
-
 async def _clean_addition(
-    context: ContextTypes.DEFAULT_TYPE,
-    user_id: int,
-    chat_id: int,
-    tip_id: int,
-    token: str,
-    entry: flows.Record,
-    language: str,
-    person: bytes,
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, person: bytes
 ) -> None:
     """Clean one added file, then store it with its text; or ask the resident what to do.
 
     Stored even when the session ended meanwhile (the resident pressed "done" at once): they
-    were told it is on its way. The session's entry goes in the same transaction."""
-    services = services_of(context)
-    received = Received.from_json(entry["received"])
-    number = entry.get("n", 1)
-    body_text = entry.get("text", "")
+    were told it is on its way. Never stored when this process no longer holds it (another
+    took it over, thinking this one dead): that one stores it."""
+    received = Received.from_json(job.entry["received"])
+    number = job.entry.get("n", 1)
+    language = job.language
     try:
         try:
             attachment = await resident_evidence.prepare(
-                context.bot, chat_id, received, number, language,
-                as_it_is=bool(entry.get("as_is")), person=person,
+                context.bot, job.chat_id, received, number, language,
+                as_it_is=bool(job.entry.get("as_is")), person=person,
             )
         except CannotClean as error:
             reason = error.reason
@@ -415,51 +553,86 @@ async def _clean_addition(
                         type(error).__name__)
             reason = resident_evidence.NOT_FETCHED
         else:
-            async with user_lock(user_id):
-                after = _without(await flows.current_of(context, user_id, StatusSession), token)
-                tip = await services.store.tips.by_id(tip_id)
-                if tip is None:
-                    if after is not None:
-                        await flows.save(context, user_id, after)
-                    return
-                body = {"text": body_text, "attachments": [attachment]}
-                await _store_addition(context, tip, body, user_id, None, done_token=token)
-            await context.bot.send_message(chat_id, text(language, "status_addition_received"))
+            body = {"text": job.entry.get("text", ""), "attachments": [attachment]}
+            outcome = await _store_file(context, job, body)
+            if outcome == "stored":
+                await context.bot.send_message(
+                    job.chat_id, text(language, "status_addition_received"))
+            elif outcome == "gone":
+                await context.bot.send_message(
+                    job.chat_id, text(language, "status_file_tip_gone", number=number))
             return
-        async with user_lock(user_id):
-            session = await flows.current_of(context, user_id, StatusSession)
-            if session is None or session.tip_id != tip_id:
-                session = None
-            else:
-                # Until the resident chooses, the original's file id waits here (encrypted).
-                waiting = {token: {"received": received.to_json(), "n": number, "text": body_text}}
-                session = replace(_without(session, token) or session,
-                                  undecided={**session.undecided, **waiting})
-                await flows.save(context, user_id, session)
-        keyboard = None
-        if session is not None:
-            keyboard = InlineKeyboardMarkup([
-                [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
-                                      callback_data=f"st:evk:{token}")],
-                [InlineKeyboardButton(plain(language, "btn_evidence_leave_out"),
-                                      callback_data=f"st:evd:{token}")],
-            ])
-        await context.bot.send_message(
-            chat_id,
-            resident_evidence.cannot_clean_text(language, number, received, reason),
-            reply_markup=keyboard,
-        )
+        await _not_cleaned(context, job, received, number, reason)
     except TelegramError as error:
         log.warning("evidence: the resident could not be told (%s)", type(error).__name__)
     finally:
         # Given back only now: until the file is stored it counts in the hourly limit.
-        resident_evidence.running.discard(token)
+        resident_evidence.running.discard(job.running_key)
         resident_evidence.in_flight.give_back(person)
         try:  # a report's file waiting for this person's turn starts now, not at their next step
-            await resume_waiting_files(context, user_id, chat_id, language)
+            await resume_waiting_files(context, job.user_id, job.chat_id, language)
         except Exception as error:
             log.warning("evidence: the report's waiting files not started (%s)",
                         type(error).__name__)
+
+
+async def _store_file(
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, body: dict[str, Any]
+) -> str:
+    """Store a cleaned file with the tip, and forget it as on its way, in one transaction:
+    "stored"; "elsewhere" when this process no longer holds it (nothing stored); "gone" when
+    the tip no longer exists. The session is not touched: a /forget, a new /report or
+    another tip opened meanwhile stay as they are (the review of 2026-12-03)."""
+    services = services_of(context)
+    tip = await services.store.tips.by_id(job.tip_id)
+    recipients = await _recipients(context, tip) if tip is not None else ()
+    async with atomic(services.store.db):
+        if not await services.store.conversations.files.drop(job.subject, _holder(context)):
+            log.info("evidence: a /status file taken over by another process; stored there")
+            return "elsewhere"
+        if tip is None:
+            return "gone"
+        await services.store.tips.add_resident_message(tip, body, recipients)
+    log.info("tip %s: resident added information", tip.ref)
+    wake_delivery(context.application)
+    return "stored"
+
+
+async def _not_cleaned(
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, received: Received, number: int, reason: str
+) -> None:
+    """A file that cannot be cleaned: while the resident is in the tip's /status session it
+    waits there for their choice (send as it is, or leave it out), its buttons with the
+    answer; else they are told it was not added and how to send it again."""
+    services = services_of(context)
+    language = job.language
+    async with user_lock(job.user_id), atomic(services.store.db):
+        if not await services.store.conversations.files.drop(job.subject, _holder(context)):
+            return  # taken over by another process: it tells the resident
+        session = await flows.current_of(context, job.user_id, StatusSession)
+        if session is not None and session.tip_id == job.tip_id:
+            # Until the resident chooses, the original's file id waits here (encrypted).
+            waiting = {job.token: {"received": received.to_json(), "n": number,
+                                   "text": job.entry.get("text", "")}}
+            await flows.save(context, job.user_id,
+                             replace(session, undecided={**session.undecided, **waiting}))
+        else:
+            session = None
+    if session is None:
+        await context.bot.send_message(job.chat_id, text(
+            language, "status_file_not_added", number=number,
+            reason=resident_evidence.reason_text(language, reason)))
+        return
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(plain(language, "btn_evidence_as_is"),
+                              callback_data=f"st:evk:{job.token}")],
+        [InlineKeyboardButton(plain(language, "btn_evidence_leave_out"),
+                              callback_data=f"st:evd:{job.token}")],
+    ])
+    await context.bot.send_message(
+        job.chat_id, resident_evidence.cannot_clean_text(language, number, received, reason),
+        reply_markup=keyboard,
+    )
 
 
 async def _evidence_choice(
@@ -498,9 +671,10 @@ async def _evidence_choice(
         await query.answer(plain(language, "evidence_busy_press"), show_alert=True)
         return
     entry = {**pending, "as_is": True}
-    await flows.save(context, user_id, replace(
-        draft, undecided=waiting, cleaning={**draft.cleaning, token: entry}
-    ))
-    _start(context, user_id, update.effective_chat.id, tip_id, token, entry, language)
+    job = await _keep_file(
+        context, _Job(b"", user_id, update.effective_chat.id, tip_id, token, entry, language),
+        replace(draft, undecided=waiting),
+    )
+    _start(context, job)
     await query.answer()
     await query.edit_message_text(text(language, "evidence_cleaning_as_is", number=number))

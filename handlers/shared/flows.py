@@ -102,9 +102,10 @@ class ReportDraft(_Json):
 @dataclass(frozen=True)
 class StatusSession(_Json):
     """`/status`: asking for the code, a tip open (its view token), or adding to it; files
-    on their way wait in `cleaning` until the tip has them (a restart's cut-off ones start
-    again at the resident's next step), files that could not be cleaned in `undecided` for
-    the resident's choice; each by a token, with the original's file id (encrypted)."""
+    that could not be cleaned wait in `undecided` for the resident's choice, each by a token,
+    with the original's file id (encrypted). Files on their way are kept beside the session
+    (storage/conversations.py `FilesOnTheirWay`); `cleaning` holds them only in a session
+    saved by an earlier version, moved over at the next step (handlers/resident/status.py)."""
 
     flow: ClassVar[Flow] = Flow.STATUS
 

@@ -15,13 +15,22 @@ from __future__ import annotations
 import asyncio
 import base64
 
+import pytest
+
 from emulator import Emulator, UserHandle
 from handlers.resident.evidence import IN_FLIGHT_PER_PERSON
 from handlers.resident.status import ADDITIONS_PER_HOUR
 from storage.store import open_store
 from testing import evidence_samples as samples
 from testing.harness import BotProcess, wait
-from testing.journeys import open_additions, report, staff_joins, to_evidence_step, wait_text
+from testing.journeys import (
+    open_additions,
+    press,
+    report,
+    staff_joins,
+    to_evidence_step,
+    wait_text,
+)
 
 OFFICER_ID = 7002
 FLOODER_ID = 5_520_001
@@ -30,6 +39,8 @@ CLEANING = "Đang làm sạch tệp"  # evidence_cleaning
 BUSY = "xin gửi lại tệp này"  # evidence_busy
 FLOOD = f"{ADDITIONS_PER_HOUR} tin bổ sung"  # status_addition_flood
 RECEIVED = "Đã nhận, sẽ chuyển cho cán bộ"  # status_addition_received
+CLOSED = "Đã đóng. Dùng /status"  # status_closed
+VIEW = "Tin báo của bạn"  # status_view
 FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
@@ -251,3 +262,47 @@ def test_a_reports_file_waiting_behind_the_persons_status_files_starts_when_they
                         timeout=40)
     _wait_saying(emulator, flooder, RECEIVED, IN_FLIGHT_PER_PERSON)
     bot.stop()
+
+
+@pytest.mark.parametrize("meanwhile", ["done", "lookup"])
+def test_a_file_cut_off_by_a_restart_after_done_or_a_new_lookup_is_stored_when_the_bot_is_back(
+    emulator: Emulator, make_bot, database: dict[str, str], meanwhile: str  # type: ignore[no-untyped-def]
+) -> None:
+    """Both databases. The resident was told their file is being cleaned, then pressed "done"
+    (or opened their tip again with its code): the session that listed the file is gone. The
+    bot is killed while the file's clean copy is being uploaded; once it is back, the file is
+    stored and reaches the officer without the resident doing anything (it used to be lost:
+    only the next /status step of the same session started it again)."""
+    bot = make_bot(**database)
+    bot.add_officer(OFFICER_ID, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, OFFICER_ID)
+    resident = emulator.user(FLOODER_ID, "Nga")
+    code = report(emulator, resident)
+    open_additions(emulator, resident, code)
+    emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=600)
+    resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")
+    _wait_saying(emulator, resident, CLEANING, 1)
+    wait(lambda: emulator.calls_to("sendDocument", chat_id=FLOODER_ID), timeout=20)  # held
+    if meanwhile == "done":
+        press(emulator, resident, "st:close")
+        wait_text(emulator, resident, CLOSED)
+    else:
+        views = len(_saying(emulator, resident, VIEW))
+        resident.send_command("/status", code)
+        _wait_saying(emulator, resident, VIEW, views + 1)
+    bot.kill9()
+    emulator.clear_faults()
+    bot.start()
+
+    emulator.wait_until(lambda: any(m.media_kind == "document"
+                                    for m in emulator.messages(officer.id)), timeout=40)
+    _wait_saying(emulator, resident, RECEIVED, 1)
+    bot.stop()
+    files = [b for b in _additions(bot, code) if b.get("attachments")]
+    assert len(files) == 1
+    copy = next(m for m in emulator.messages(officer.id) if m.media_kind == "document")
+    samples.assert_clean(emulator.stored_file(copy.file_id).data)
+    assert len([m for m in emulator.messages(officer.id) if m.media_kind == "document"]) == 1
+    assert "a /status file cut off by a stopped process; cleaned here" in bot.logs()
+    assert "Nguyen" not in bot.logs()

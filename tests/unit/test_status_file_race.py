@@ -2,7 +2,9 @@
 ended (/forget) or replaced (a new /report) stores the file and leaves the chat as it is now;
 it used to write the session it had read before back, which brought the /status session back
 to life (the next text typed would go to the tip's officers) or overwrote the new report
-(the review of 2026-12-03)."""
+(the review of 2026-12-03). Since the files on their way are kept beside the session
+(storage/conversations.py `FilesOnTheirWay`), storing a file does not touch the session at all;
+the file's own row goes in the storing transaction."""
 
 from __future__ import annotations
 
@@ -43,8 +45,9 @@ async def test_a_late_file_does_not_bring_an_ended_session_back(
         received = evidence.Received(kind="document", file_id="F", file_name="a.pdf",
                                      mime_type="application/pdf", file_size=10)
         entry = {"received": received.to_json(), "n": 1, "text": ""}
-        await flows.save(context, USER,
-                         StatusSession(step="add", tip_id=tip.tip_id, cleaning={"tok": entry}))
+        job = await status._keep_file(
+            context, status._Job(b"", USER, USER, tip.tip_id, "tok", entry, "en"),
+            StatusSession(step="add", tip_id=tip.tip_id))
         entered, release = asyncio.Event(), asyncio.Event()
 
         async def cleaned(*_: Any, **__: Any) -> dict[str, Any]:
@@ -60,9 +63,8 @@ async def test_a_late_file_does_not_bring_an_ended_session_back(
         monkeypatch.setattr(status, "wake_delivery", lambda _app: None)
         person = evidence.person_of(store.keyring, USER)
         evidence.in_flight.take(person)
-        evidence.running.add("tok")
-        task = asyncio.create_task(status._clean_addition(
-            context, USER, USER, tip.tip_id, "tok", entry, "en", person))
+        evidence.running.add(job.running_key)
+        task = asyncio.create_task(status._clean_addition(context, job, person))
         await entered.wait()  # the file is being stored: the resident acts meanwhile
         if meanwhile == "forget":
             await flows.end(context, USER)
@@ -78,6 +80,6 @@ async def test_a_late_file_does_not_bring_an_ended_session_back(
         thread = await store.tips.thread(tip.tip_id)
         assert [m.body["attachments"][0]["file_id"] for m in thread] == ["CLEAN"]
         assert len(sent) == 1  # the resident is told the file went
+        assert await store.conversations.files.all() == []  # no longer on its way
     finally:
-        evidence.running.discard("tok")
         await store.close()
