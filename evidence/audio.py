@@ -1,10 +1,14 @@
 """Audio files without their tags: artist, title, album, comments, cover pictures (mutagen).
 
 Recorder apps write the owner's name or the phone's model as artist, the place as title, and
-encoders leave their settings. ID3 (v1 and v2) and APEv2 in MP3, the MP4 item list in M4A,
-Vorbis comments and pictures in Ogg and FLAC go. WAV files are rebuilt from their format and
-sound chunks only (their LIST/INFO chunk names the artist, and mutagen does not rewrite it).
-AMR has no place for tags and is kept as it is.
+encoders leave their settings. ID3 (v1 and v2) and APEv2 in MP3, Vorbis comments and pictures
+in Ogg and FLAC go. M4A is rewritten by ffmpeg (as videos are, see evidence.video) with only its
+sound: mutagen's view of an M4A is the iTunes item list, and QuickTime keeps the place (`©xyz`),
+the artist and more as other atoms beside it, which mutagen neither shows nor removes. The
+rewritten file is then checked atom by atom against the few atoms playback needs, so an atom
+nobody thought of makes the file refused, not sent. Without ffmpeg an M4A is not cleaned. WAV
+files are rebuilt from their format and sound chunks only (their LIST/INFO chunk names the
+artist, and mutagen does not rewrite it). AMR has no place for tags and is kept as it is.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ def clean_audio(data: bytes, fmt: str) -> tuple[bytes, str]:
         return _wav(data), "wav"
     if fmt == "amr":
         return data, "amr"
+    if fmt == "m4a":
+        return _m4a(data), "m4a"
     buffer = io.BytesIO(data)
     try:
         audio = mutagen.File(buffer)
@@ -77,6 +83,92 @@ def _check_no_tags(data: bytes) -> None:
         raise AudioUnreadable("tags left after cleaning")
     if isinstance(again, FLAC) and again.pictures:
         raise AudioUnreadable("pictures left after cleaning")
+
+
+# What an M4A written by ffmpeg's ipod muxer may hold, container by container: the sound's
+# description, timing and sample tables, and an empty iTunes item list. `None`: a leaf.
+_MP4_CONTAINERS: dict[bytes, frozenset[bytes]] = {
+    b"": frozenset((b"ftyp", b"free", b"skip", b"wide", b"mdat", b"moov")),
+    b"moov": frozenset((b"mvhd", b"trak", b"udta")),
+    b"trak": frozenset((b"tkhd", b"edts", b"mdia")),
+    b"edts": frozenset((b"elst",)),
+    b"mdia": frozenset((b"mdhd", b"hdlr", b"minf")),
+    b"minf": frozenset((b"smhd", b"dinf", b"stbl")),
+    b"dinf": frozenset((b"dref",)),
+    b"stbl": frozenset((b"stsd", b"stts", b"stsc", b"stsz", b"stz2", b"stco", b"co64",
+                        b"stss", b"ctts", b"sgpd", b"sbgp", b"sdtp", b"cslg")),
+    b"udta": frozenset((b"meta",)),
+    b"meta": frozenset((b"hdlr", b"ilst")),
+}
+_HANDLER_NAMES = frozenset((b"", b"SoundHandler"))
+_MAX_ATOMS = 10_000
+
+
+def _m4a(data: bytes) -> bytes:
+    """The M4A's sound in a new container without any metadata, checked atom by atom."""
+    from evidence.video import VideoUnreadable, run_ffmpeg
+
+    arguments = [
+        "-map", "0:a", "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
+        "-c", "copy", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "ipod",
+    ]  # fmt: skip
+    try:
+        cleaned = run_ffmpeg(data, arguments, "m4a")
+    except VideoUnreadable as error:
+        raise AudioUnreadable(str(error)) from error
+    check_mp4_atoms(cleaned)
+    _check_no_tags(cleaned)
+    return cleaned
+
+
+def check_mp4_atoms(data: bytes) -> None:
+    """Raise AudioUnreadable unless every atom of the file is one playback needs.
+
+    Looks at the container itself, not at what a tag library shows of it: an atom outside the
+    list (a place, an artist, XMP in a uuid atom, a second track) fails the file.
+    """
+    stack: list[tuple[bytes, int, int]] = [(b"", 0, len(data))]
+    atoms = 0
+    while stack:
+        parent, position, end = stack.pop()
+        allowed = _MP4_CONTAINERS[parent]
+        while position < end:
+            atoms += 1
+            if atoms > _MAX_ATOMS or position + 8 > end:
+                raise AudioUnreadable("malformed atoms")
+            size, kind = struct.unpack(">I4s", data[position : position + 8])
+            header = 8
+            if size == 1:
+                if position + 16 > end:
+                    raise AudioUnreadable("malformed atoms")
+                (size,) = struct.unpack(">Q", data[position + 8 : position + 16])
+                header = 16
+            elif size == 0 and parent == b"":
+                size = end - position
+            if size < header or position + size > end:
+                raise AudioUnreadable("malformed atoms")
+            if kind not in allowed:
+                raise AudioUnreadable(f"unexpected atom {kind!r} after cleaning")
+            body = data[position + header : position + size]
+            if kind == b"hdlr" and body[24:].rstrip(b"\x00") not in _HANDLER_NAMES:
+                raise AudioUnreadable("named handler after cleaning")
+            if kind == b"ilst" and body:
+                raise AudioUnreadable("items left after cleaning")
+            if kind == b"dref" and not _self_contained(body):
+                raise AudioUnreadable("data reference after cleaning")
+            if kind in _MP4_CONTAINERS:
+                skip = 4 if kind == b"meta" else 0  # meta is a full atom: version and flags
+                stack.append((kind, position + header + skip, position + size))
+            position += size
+
+
+def _self_contained(body: bytes) -> bool:
+    """A dref whose entries all say "the data is in this file" (no path or address)."""
+    if len(body) < 8:
+        return False
+    count = int.from_bytes(body[4:8], "big")
+    entries = body[8:]
+    return count >= 1 and entries == (b"\x00\x00\x00\x0curl \x00\x00\x00\x01" * count)
 
 
 def _wav(data: bytes) -> bytes:

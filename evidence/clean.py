@@ -93,9 +93,12 @@ def _by_format(data: bytes, fmt: str) -> tuple[bytes, str]:
             raise CannotClean(UNREADABLE) from error
     if fmt in AUDIO:
         from evidence.audio import AudioUnreadable, clean_audio
+        from evidence.video import FfmpegMissing as NoFfmpeg
 
         try:
             return clean_audio(data, fmt)
+        except NoFfmpeg as error:  # M4A is rewritten by ffmpeg
+            raise CannotClean(NO_FFMPEG) from error
         except AudioUnreadable as error:
             raise CannotClean(UNREADABLE) from error
     if fmt in VIDEO:

@@ -41,10 +41,26 @@ def ffmpeg_path() -> str | None:
 
 def clean_video(data: bytes, fmt: str) -> tuple[bytes, str]:
     """The video rewritten without metadata: (bytes, extension)."""
+    muxer, extension = CONTAINERS[fmt]
+    arguments = [
+        "-map", "0:V?", "-map", "0:a?",
+        "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
+        "-c", "copy",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+        "-f", muxer,
+    ]  # fmt: skip
+    return run_ffmpeg(data, arguments, extension), extension
+
+
+def run_ffmpeg(data: bytes, arguments: list[str], extension: str) -> bytes:
+    """ffmpeg's output for `data` given as its input, with `arguments` before the output file.
+
+    Shared by videos and M4A sound (evidence.audio): one place for the private scratch folder,
+    the time limit and the checks on what ffmpeg did. Raises FfmpegMissing or VideoUnreadable.
+    """
     ffmpeg = ffmpeg_path()
     if ffmpeg is None:
         raise FfmpegMissing
-    muxer, extension = CONTAINERS[fmt]
     # Memory-backed when the system has it: evidence should not touch the disk.
     # mkdtemp makes a private (0700), randomly named folder there.
     shm = "/dev/shm"  # noqa: S108
@@ -54,15 +70,8 @@ def clean_video(data: bytes, fmt: str) -> tuple[bytes, str]:
         target = os.path.join(folder, f"out.{extension}")
         with open(source, "wb") as handle:
             handle.write(data)
-        command = [
-            ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-i", source,
-            "-map", "0:V?", "-map", "0:a?",
-            "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
-            "-c", "copy",
-            "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-            "-f", muxer, target,
-        ]  # fmt: skip
+        command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                   "-i", source, *arguments, target]
         try:
             result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
                 command, capture_output=True, timeout=TIMEOUT, check=False
@@ -75,4 +84,4 @@ def clean_video(data: bytes, fmt: str) -> tuple[bytes, str]:
             cleaned = handle.read()
     if not cleaned:
         raise VideoUnreadable("ffmpeg wrote nothing")
-    return cleaned, extension
+    return cleaned
