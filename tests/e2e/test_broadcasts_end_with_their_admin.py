@@ -71,12 +71,12 @@ def test_deactivating_the_admin_on_the_command_line_stops_their_broadcast(
 
     result = bot.cli("officers", "deactivate", str(ADMIN))
     assert result.returncode == 0, result.stderr
-    assert "0 schedules paused, 1 broadcasts stopped" in result.stdout
-    assert "broadcast 1 stopped" in result.stdout
-    assert "already delivered stay with their recipients" in result.stdout
     at_deactivation = _delivered(emulator, ids)
     settled = _nothing_more_arrives(emulator, bot, ids)
     assert settled <= at_deactivation + 2  # at most the calls already in flight
+    assert "0 schedules paused, 1 broadcasts stopped" in result.stdout
+    assert "broadcast 1 stopped" in result.stdout
+    assert "already delivered stay with their recipients" in result.stdout
     change = _audit(bot, "staff")[-1]
     assert change == (0, {"broadcasts_stopped": [1], "change": "deactivate (command line)",
                           "target": ADMIN})
