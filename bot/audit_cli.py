@@ -31,7 +31,10 @@ async def verify(config: Config) -> int:
     finally:
         await store.close()
     if report.first_broken is None:
-        print(f"audit log intact: {report.rows} entries")
+        # The newest entry's time tells how far back a restored copy goes (docs/OPERATIONS.md,
+        # "After a restore"): everything done after it is undone.
+        newest = f", the newest at {report.newest_at}" if report.newest_at else ""
+        print(f"audit log intact: {report.rows} entries{newest}")
         return 0
     print(
         f"audit log BROKEN at entry {report.first_broken} (of {report.rows}): that entry or one"

@@ -1,5 +1,5 @@
-"""The command line: `python -m bot [run | keygen | officers | audit | rotate-key | backup | purge
-| migrate-db | sandbox]`.
+"""The command line: `python -m bot [run | keygen | officers | audit | rotate-key | backup |
+restore-check | purge | migrate-db | sandbox]`.
 
 Exit status 2 means "the settings or the arguments are wrong": every problem is printed as one
 line naming the variable or argument, never a traceback.
@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup = commands.add_parser("backup", help="a consistent copy of the database")
     backup.add_argument("path", metavar="PATH", help="where to write it (must not exist)")
+    check = commands.add_parser(
+        "restore-check", help="before a restore: how old a backup is and what restoring it undoes"
+    )
+    check.add_argument("path", metavar="PATH", help="the backup to restore (read, not changed)")
     purge = commands.add_parser("purge", help="delete the closed tips past the retention")
     purge.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     migrate = commands.add_parser(
@@ -134,11 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if problems:
                 return _report_problems(problems)
             return asyncio.run(data_cli.migrate_db(config, url))
-        if command in ("rotate-key", "backup", "purge"):
+        if command in ("rotate-key", "backup", "restore-check", "purge"):
             if command == "rotate-key":
                 return asyncio.run(data_cli.rotate_key(config, content=args.content))
             if command == "backup":
                 return asyncio.run(data_cli.backup_to(config, args.path))
+            if command == "restore-check":
+                return asyncio.run(data_cli.restore_check(config, args.path))
             return asyncio.run(data_cli.purge(config, dry_run=args.dry_run))
     except WrongMasterKeyError as error:
         return _report_problems([f"TIPBOT_KEY: {error}"])

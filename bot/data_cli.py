@@ -1,5 +1,5 @@
-"""`python -m bot purge | rotate-key | backup | migrate-db`: the data over its life (SPEC
-"Command line").
+"""`python -m bot purge | rotate-key | backup | restore-check | migrate-db`: the data over its
+life (SPEC "Command line").
 
 Each needs TIPBOT_DB and TIPBOT_KEY (not the token), works while the bot runs, and never
 creates a database that does not exist (exit 2). Exit status: 0 done, 1 the work failed (a
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
-from storage.audit import AuditLog
-from storage.backup import BackupError, BackupExists, backup
+from storage.audit import AuditLog, AuditReport
+from storage.backup import BackupError, BackupExists, backup, drop_scratch, scratch_copy
 from storage.database import Database
 from storage.keyring import Keyring, WrongMasterKeyError, load_keyring, rotate_master_key
 from storage.migrate import MigrateError, TargetNotEmpty, copy_line
@@ -154,6 +154,97 @@ async def backup_to(config: Config, target: str) -> int:
     except BackupError as error:
         return _problem(f"backup: {error}", EXIT_FAILED)
     print(f"backup: {result.tips} tips, {result.bytes} bytes, written to {result.path}")
+    return 0
+
+
+#: Audit actions on staff rights and broadcasts, listed one by one by `restore-check` (they are
+#: what the operator must do again); the entries on tips are only counted.
+RIGHTS_ACTIONS = ("staff", "staff_refused", "invite", "invite_revoke", "schedule", "broadcast")
+
+
+async def restore_check(config: Config, target: str) -> int:
+    """Before a restore: the backup's audit chain and the time of its newest entry, and what
+    restoring it would undo: every audited change of the current database made after the copy
+    (deactivations, demotions, area changes, schedule pauses...), which come back undone.
+
+    Reads both and changes neither (the backup is opened through a scratch copy, since opening
+    applies the migrations). Exit 1 when the backup's chain is broken or it is not an earlier
+    state of the current database; 0 otherwise, the restore being the operator's decision.
+    """
+    if config.db_url is not None:
+        return _problem(
+            "restore-check: TIPBOT_DB is a PostgreSQL database; restore it into a new database"
+            " with pg_restore, run `audit verify` on both and compare the newest entries"
+            " (docs/OPERATIONS.md, \"After a restore\")"
+        )
+    try:
+        folder = config.db_path.parent  # the database's folder: the service may write there
+        scratch = await scratch_copy(Path(target), folder if folder.is_dir() else
+                                     Path(target).parent)
+    except BackupError as error:
+        return _problem(f"restore-check: {error}")
+    try:
+        copy = await open_store(str(scratch), config.master_key,
+                                migration_log_level=logging.WARNING)
+        try:
+            report = await copy.audit.verify()
+        finally:
+            await copy.close()
+    finally:
+        drop_scratch(scratch)
+    if report.first_broken is not None:
+        return _problem(f"restore-check: the copy's audit chain breaks at entry"
+                        f" {report.first_broken} (of {report.rows}): do not restore it",
+                        EXIT_FAILED)
+    print(f"restore-check: the copy holds {report.rows} audit entries, the newest at"
+          f" {report.newest_at or '-'}; its chain holds")
+    status = await _what_a_restore_undoes(config, report)
+    print("restore-check: not in the audit log, undone as well: every /forget (those residents'"
+          " chats are linked to their tips again) and the tips sent after the copy. After"
+          " restoring, follow docs/OPERATIONS.md, \"After a restore\", before the bot starts.")
+    return status
+
+
+async def _what_a_restore_undoes(config: Config, copied: AuditReport) -> int:
+    if not config.database_exists():
+        print("restore-check: no current database to compare with")
+        return 0
+    try:
+        store = await open_store(config.database, config.master_key,
+                                 migration_log_level=logging.WARNING)
+    except Exception as error:  # a damaged file is a reason to restore: say so, go on
+        print(f"restore-check: the current database does not open ({type(error).__name__}):"
+              " nothing to compare with; changes made after the copy's newest entry are lost")
+        return 0
+    try:
+        current = await store.audit.verify()
+        same = copied.last_id == 0 or (
+            await store.audit.link_of(copied.last_id) == copied.last_link)
+        lost = await store.audit.after(copied.last_id) if same else []
+    finally:
+        await store.close()
+    state = "holds" if current.first_broken is None else f"BREAKS at {current.first_broken}"
+    print(f"restore-check: the current database holds {current.rows} audit entries, the newest"
+          f" at {current.newest_at or '-'}; its chain {state}")
+    if not same:
+        return _problem("restore-check: the copy is not an earlier state of the current"
+                        f" database (their audit entry {copied.last_id} differs): another line's"
+                        " copy, or one of them was edited", EXIT_FAILED)
+    if not lost:
+        print("restore-check: restoring the copy undoes no audited change")
+        return 0
+    print(f"restore-check: restoring the copy UNDOES these {len(lost)} audited entries made"
+          " after it; do again the rights changes among them once it is restored:")
+    on_tips = 0
+    for entry in lost:
+        if entry.action in RIGHTS_ACTIONS:
+            actor = entry.actor_id or "the bot or the command line"
+            print(f"  {entry.at}  {entry.action} by {actor}: {entry.detail}")
+        else:
+            on_tips += 1
+    if on_tips:
+        print(f"  and {on_tips} entries on tips (views, replies, status changes, reassignments);"
+              " the tips sent after the copy are not in it either")
     return 0
 
 

@@ -96,11 +96,12 @@ async def _set_active(store: Store, user_id: int, action: str) -> int:
     if member.active == active:
         print(f"staff {user_id} ({member.display_name}): already {action}d; nothing changed")
         return 0
-    # Deactivating ends their hand-overs and open invites and pauses their schedules, in the
-    # same transaction (storage.staff), as the button does.
+    # Deactivating ends their hand-overs and open invites, pauses their schedules and stops
+    # their broadcasts still being sent, in the same transaction (storage.staff), as the button
+    # does.
     ended = await store.staff.set_active(user_id, active)
     ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers,
-            "schedules_paused": ended.schedules}
+            "schedules_paused": ended.schedules, "broadcasts_stopped": list(ended.broadcasts)}
     # Actor 0: the command line (whoever runs it has the server and the master key).
     await store.audit.record(0, "staff", None, target=user_id,
                              change=f"{action} (command line)",
@@ -108,5 +109,11 @@ async def _set_active(store: Store, user_id: int, action: str) -> int:
     print(f"staff {user_id} ({member.display_name}): {action}d")
     if not active:
         print(f"  {ended.invites} open invites and {ended.handovers} hand-overs ended,"
-              f" {ended.schedules} schedules paused")
+              f" {ended.schedules} schedules paused, {len(ended.broadcasts)} broadcasts"
+              " stopped")
+        for broadcast_id in ended.broadcasts:
+            # The bot's broadcaster claims no further message of it (it reads the state before
+            # each one); what was delivered before cannot be taken back.
+            print(f"  broadcast {broadcast_id} stopped: its messages not yet sent are"
+                  " cancelled; those already delivered stay with their recipients")
     return 0

@@ -52,8 +52,16 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditReport:
+    """`newest_at`: the time of the newest entry that still has one (tombstones have none;
+    an entry on a tip is dated to the hour), None for an empty log. After a restore it tells
+    the operator how old the restored state is. `last_link`: the newest entry's link, which
+    names the whole chain up to it (comparing two copies' chains, see `links_up_to`)."""
+
     rows: int
     first_broken: int | None
+    newest_at: str | None = None
+    last_id: int = 0
+    last_link: bytes = b""
 
 
 class AuditLog:
@@ -128,7 +136,27 @@ class AuditLog:
             previous = row["link"]
         if erased:  # tombstones naming an entry that is no purge (or is gone)
             return AuditReport(len(rows), min(min(ids) for ids in erased.values()))
-        return AuditReport(len(rows), None)
+        dated = [row["at"] for row in rows if row["at"]]
+        return AuditReport(len(rows), None, dated[-1] if dated else None,
+                           rows[-1]["audit_id"] if rows else 0, previous if rows else b"")
+
+    async def link_of(self, audit_id: int) -> bytes | None:
+        """The stored link of entry `audit_id` (None if there is none): two copies of one
+        line whose links agree at an entry hold the same chain up to it."""
+        row = await self._db.fetchone(
+            "SELECT link FROM audit_log WHERE audit_id = ?", (audit_id,)
+        )
+        return bytes(row["link"]) if row else None
+
+    async def after(self, audit_id: int) -> list[AuditEntry]:
+        """The entries after `audit_id`, oldest first (what restoring a copy that ends at
+        `audit_id` would undo)."""
+        rows = await self._db.fetchall(
+            "SELECT audit_id, at, actor_id, action, tip_id, detail FROM audit_log"
+            " WHERE audit_id > ? ORDER BY audit_id",
+            (audit_id,),
+        )
+        return [AuditEntry(**dict(r)) for r in rows]
 
     async def erase_tips(self, tip_ids: list[int]) -> int:
         """Erase the entries of these tips (tombstones), and record the purge in one entry;

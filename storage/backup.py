@@ -108,3 +108,55 @@ async def backup(source: Path, target: Path, master_key: bytes | None = None) ->
     """Copy the database at `source` to `target` (see the module's docstring); with
     `master_key`, check that the copy opens with it before giving it its name."""
     return await asyncio.to_thread(_copy, Path(source), Path(target), master_key)
+
+
+def _scratch_copy(source: Path, folder: Path) -> Path:
+    """A private copy of the backup at `source` in `folder` (mode 0600), to open as a store:
+    opening applies the migrations, which must never change the backup itself."""
+    if not source.is_file():
+        raise BackupError(f"no such file: {source}")
+    target = folder / f".restore-check.{secrets.token_hex(4)}.db"
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise BackupError(f"cannot write a scratch copy in {folder}: {error.strerror}") from None
+    os.close(fd)
+    # A copy of a file in WAL mode (not one `backup` wrote) gets a -wal and -shm beside it from
+    # SQLite even read-only: those this call made are removed again (an empty -wal only).
+    beside = [Path(f"{source}-wal"), Path(f"{source}-shm")]
+    made = [path for path in beside if not path.exists()]
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE").fetchall()
+            finally:
+                dst.close()
+        finally:
+            src.close()
+            wal = beside[0]
+            if wal not in made or not wal.exists() or wal.stat().st_size == 0:
+                for path in made:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+    except sqlite3.Error as error:
+        drop_scratch(target)
+        raise BackupError(f"{source}: not a database SQLite opens ({error})") from None
+    except BaseException:
+        drop_scratch(target)
+        raise
+    return target
+
+
+def drop_scratch(path: Path) -> None:
+    """Remove a scratch copy and the files SQLite may have left beside it."""
+    for leftover in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+async def scratch_copy(source: Path, folder: Path) -> Path:
+    """See `_scratch_copy`; the caller removes it with `drop_scratch`."""
+    return await asyncio.to_thread(_scratch_copy, Path(source), Path(folder))

@@ -43,6 +43,21 @@ class Broadcast:
 
 
 @dataclass(frozen=True)
+class Running:
+    """A broadcast being sent, as the list of running broadcasts and the creator check read it.
+
+    `creator` is the admin who answers for it: who confirmed it, or for a scheduled post the
+    schedule's creator now (None when the schedule is gone)."""
+
+    broadcast_id: int
+    origin: str
+    schedule_id: int | None
+    creator: int | None
+    total: int
+    created_at: float
+
+
+@dataclass(frozen=True)
 class QueueRow:
     recipient_id: int
     broadcast_id: int
@@ -147,6 +162,21 @@ class Broadcasts:
             "SELECT * FROM broadcasts WHERE state = 'sending' ORDER BY broadcast_id"
         )
         return [self._broadcast(r) for r in rows]
+
+    async def running(self) -> list[Running]:
+        """Broadcasts still being sent with the admin who answers for each, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT b.broadcast_id, b.origin, b.schedule_id, b.total, b.created_at,"
+            " coalesce(b.created_by, s.created_by) AS creator FROM broadcasts b"
+            " LEFT JOIN schedules s ON s.schedule_id = b.schedule_id"
+            " WHERE b.state = 'sending' ORDER BY b.broadcast_id"
+        )
+        return [
+            Running(broadcast_id=r["broadcast_id"], origin=r["origin"],
+                    schedule_id=r["schedule_id"], creator=r["creator"], total=r["total"],
+                    created_at=r["created_at"])
+            for r in rows
+        ]
 
     async def has_work(self) -> bool:
         """Something to send or a final report to give."""
@@ -257,21 +287,12 @@ class Broadcasts:
     # --- ending ---------------------------------------------------------------------------
 
     async def stop(self, broadcast_id: int) -> bool:
-        """An admin stops a broadcast: rows not yet sent are cancelled. True if it was running."""
+        """Stop a broadcast: rows not yet sent are cancelled. True if it was running. Joins the
+        caller's transaction (the stop and its audit entry go together), else opens one."""
+        if self._db.in_transaction:
+            return await stop_broadcast(self._db, broadcast_id)
         async with self._db.transaction():
-            result = await self._db.execute(
-                "UPDATE broadcasts SET state = 'stopped', finished_at = ?"
-                " WHERE broadcast_id = ? AND state = 'sending'",
-                (time.time(), broadcast_id),
-            )
-            if result.rowcount == 0:
-                return False
-            await self._db.execute(
-                "UPDATE broadcast_recipients SET state = 'cancelled', finished_at = ?"
-                " WHERE broadcast_id = ? AND state = 'pending'",
-                (time.time(), broadcast_id),
-            )
-        return True
+            return await stop_broadcast(self._db, broadcast_id)
 
     async def complete_finished(self) -> None:
         """Mark 'done' every broadcast being sent that has no row left to send."""
@@ -316,6 +337,39 @@ class Broadcasts:
             finished_at=row["finished_at"],
             content=content,
         )
+
+
+async def stop_broadcast(db: Database, broadcast_id: int) -> bool:
+    """The body of `Broadcasts.stop` (no content is read, so no keyring is needed); the caller
+    holds the transaction. A row already claimed ('sending') is left to its call's answer."""
+    now = time.time()
+    result = await db.execute(
+        "UPDATE broadcasts SET state = 'stopped', finished_at = ?"
+        " WHERE broadcast_id = ? AND state = 'sending'",
+        (now, broadcast_id),
+    )
+    if result.rowcount == 0:
+        return False
+    await db.execute(
+        "UPDATE broadcast_recipients SET state = 'cancelled', finished_at = ?"
+        " WHERE broadcast_id = ? AND state = 'pending'",
+        (now, broadcast_id),
+    )
+    return True
+
+
+async def stop_broadcasts_of(db: Database, creator: int) -> list[int]:
+    """Stop every broadcast being sent that `creator` answers for: those they confirmed and the
+    posts of their schedules. Their demotion or deactivation calls it in its own transaction,
+    so no message of theirs is claimed after it commits. Returns the ids stopped."""
+    rows = await db.fetchall(
+        "SELECT b.broadcast_id FROM broadcasts b"
+        " LEFT JOIN schedules s ON s.schedule_id = b.schedule_id"
+        " WHERE b.state = 'sending' AND coalesce(b.created_by, s.created_by) = ?"
+        " ORDER BY b.broadcast_id",
+        (creator,),
+    )
+    return [r["broadcast_id"] for r in rows if await stop_broadcast(db, r["broadcast_id"])]
 
 
 class Leases:

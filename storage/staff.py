@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from storage.broadcasts import stop_broadcasts_of
 from storage.database import Database, utc_now
 
 PENDING, REACHABLE, UNREACHABLE = "pending", "reachable", "unreachable"
@@ -73,12 +74,15 @@ class OpenInvite:
 @dataclass(frozen=True)
 class AccessEnded:
     """What a change of a staff member ended with it: their open invites, their hand-overs,
-    and the schedules they made (paused, for another admin to take over in /schedules)."""
+    the schedules they made (paused, for another admin to take over in /schedules), and the
+    broadcasts they answer for that were still being sent (stopped: their messages not yet
+    sent are cancelled; those already delivered cannot be taken back)."""
 
     found: bool
     invites: int = 0
     handovers: int = 0
     schedules: int = 0
+    broadcasts: tuple[int, ...] = ()
 
 
 @contextlib.asynccontextmanager
@@ -310,8 +314,9 @@ class Staff:
 
     async def set_active(self, user_id: int, active: bool) -> AccessEnded:
         """Deactivate or reactivate. Deactivating ends, in the same transaction, every
-        hand-over to them and every open invite they made, and pauses their schedules;
-        reactivating restores none of them."""
+        hand-over to them and every open invite they made, pauses their schedules and stops
+        their broadcasts still being sent (a stolen phone's message to every subscriber goes
+        no further once the change commits); reactivating restores none of them."""
         async with atomic(self._db):
             result = await self._db.execute(
                 "UPDATE staff SET active = ?, updated_at = ? WHERE user_id = ?",
@@ -326,12 +331,14 @@ class Staff:
                 "DELETE FROM tip_assignees WHERE staff_id = ?", (user_id,)
             )
             schedules = await self._pause_schedules_of(user_id)
-            return AccessEnded(True, invites, handovers.rowcount, schedules)
+            broadcasts = await stop_broadcasts_of(self._db, user_id)
+            return AccessEnded(True, invites, handovers.rowcount, schedules, tuple(broadcasts))
 
     async def set_admin(self, user_id: int, admin: bool) -> AccessEnded:
-        """Promote or demote. Demoting ends the open invites they made and pauses their
-        schedules, in the same transaction (an invite lives, and a schedule posts, only while
-        its creator is an admin). The caller never demotes a permanent admin (they stay one)."""
+        """Promote or demote. Demoting ends the open invites they made, pauses their schedules
+        and stops their broadcasts still being sent, in the same transaction (an invite lives,
+        a schedule posts and a broadcast goes on only while its creator is an admin). The
+        caller never demotes a permanent admin (they stay one)."""
         async with atomic(self._db):
             result = await self._db.execute(
                 "UPDATE staff SET is_admin = ?, updated_at = ? WHERE user_id = ?",
@@ -342,7 +349,9 @@ class Staff:
             if admin:
                 return AccessEnded(True)
             invites = await self._end_invites_of(user_id, "creator_demoted")
-            return AccessEnded(True, invites, 0, await self._pause_schedules_of(user_id))
+            schedules = await self._pause_schedules_of(user_id)
+            broadcasts = await stop_broadcasts_of(self._db, user_id)
+            return AccessEnded(True, invites, 0, schedules, tuple(broadcasts))
 
     async def set_areas(self, user_id: int, areas: tuple[str, ...], all_areas: bool) -> int:
         """Replace an officer's areas. When they change, the officer's hand-overs of tips

@@ -17,6 +17,14 @@ at most once per recipient, on a rate budget of its own.
   held by a dead process of the same host takes it over at once.
 - The admin's progress message is edited every few seconds (bar, counts, time left); a final
   report follows when the broadcast ends, also after a restart.
+- A broadcast goes on only while the admin who answers for it (who confirmed it, or the creator
+  of the schedule that posted it) is an admin, by the rule of every other right
+  (rules/access.py). Demoting or deactivating them stops it in the same transaction
+  (storage/staff.py), and no row of a stopped broadcast is claimed; besides, the creators are
+  checked at each round and at least every second before a claim, so one taken out of
+  TIPBOT_ADMIN_IDS (at a restart) or changed any other way is stopped too, audit-logged (actor
+  0, the bot). Any admin can stop any running broadcast from /broadcast. Messages already
+  delivered cannot be taken back.
 """
 
 from __future__ import annotations
@@ -39,8 +47,10 @@ from telegram.error import (
 from telegram.ext import ContextTypes, Job
 
 from bot.services import Services
+from rules.access import role_under
 from rules.times import local_time
 from storage.broadcasts import Broadcast, Counts, QueueRow
+from storage.store import Store
 from telegram_api.answers import (
     certainly_not_delivered,
     is_not_modified,
@@ -63,6 +73,7 @@ MAX_IN_FLIGHT = 8
 MAX_ATTEMPTS = 3
 PER_CHAT_SECONDS = 1.0
 STOP_WAIT_SECONDS = 8.0
+CREATOR_CHECK_SECONDS = 1.0
 KEY = "broadcaster"
 
 
@@ -127,6 +138,37 @@ def progress_text(
     )
 
 
+async def is_admin_now(store: Store, permanent_admins: frozenset[int], user_id: int) -> bool:
+    """Whether `user_id` is an admin now (read in the caller's transaction, if any)."""
+    return role_under(permanent_admins, user_id, await store.staff.get(user_id)).is_admin
+
+
+async def stop_orphans(store: Store, permanent_admins: frozenset[int]) -> list[int]:
+    """Stop every running broadcast whose creator is no longer an admin; returns their ids.
+
+    The demotion or deactivation itself stops them (storage/staff.py); this catches every other
+    way a right ends: an id taken out of TIPBOT_ADMIN_IDS and the bot restarted, a row changed
+    by hand. A broadcast of a schedule that is gone (no creator left) was checked when it was
+    posted and goes on. Each stop is audit-logged with the role read again in its transaction.
+    """
+    stopped = []
+    for running in await store.broadcasts.running():
+        creator = running.creator
+        if creator is None or await is_admin_now(store, permanent_admins, creator):
+            continue
+        async with store.db.transaction():
+            if await is_admin_now(store, permanent_admins, creator):
+                continue  # promoted again meanwhile
+            if not await store.broadcasts.stop(running.broadcast_id):
+                continue
+            await store.audit.record(0, "broadcast", None, broadcast=running.broadcast_id,
+                                     change="stop", reason="creator_not_admin", creator=creator)
+        log.warning("broadcast %s stopped: its creator, staff %s, is no longer an admin",
+                    running.broadcast_id, creator)
+        stopped.append(running.broadcast_id)
+    return stopped
+
+
 def duration(language: str, seconds: float) -> str:
     total = max(0, round(seconds))
     if total < 60:
@@ -159,6 +201,7 @@ class Broadcaster:
         self._rate_base: dict[int, tuple[float, int]] = {}
         self._renewed = 0.0
         self._progressed = 0.0
+        self._creators_checked = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -234,6 +277,7 @@ class Broadcaster:
 
     async def _pump(self) -> None:
         """Send every due row, paced; returns when none is due (or on stop or lease loss)."""
+        await self._check_creators()
         while not self.stopping and self.holding:
             await self._wait_pause()
             await self._wait_slot()
@@ -242,6 +286,8 @@ class Broadcaster:
                 self._slots.release()
                 break
             try:
+                if time.monotonic() - self._creators_checked >= CREATOR_CHECK_SECONDS:
+                    await self._check_creators()
                 row = await self.store.broadcasts.claim_next(self.worker_id)
             except BaseException:
                 self._slots.release()
@@ -254,6 +300,11 @@ class Broadcaster:
             task.add_done_callback(self._in_flight.discard)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
+
+    async def _check_creators(self) -> None:
+        """Stop the broadcasts whose creator lost the admin right (see `stop_orphans`)."""
+        self._creators_checked = time.monotonic()
+        await stop_orphans(self.store, self.services.config.admin_ids)
 
     async def _wait_pause(self) -> None:
         """Sleep while Telegram's RetryAfter lasts (it may be extended meanwhile)."""
@@ -467,7 +518,12 @@ class Broadcaster:
                 counts.failed, counts.removed, counts.uncertain, counts.skipped, counts.cancelled,
             )
             if broadcast.progress_chat is not None:
-                await self._report(broadcast, counts)
+                if await is_admin_now(self.store, self.services.config.admin_ids,
+                                      broadcast.progress_chat):
+                    await self._report(broadcast, counts)
+                else:  # a deactivated admin's phone (perhaps stolen) learns nothing more
+                    log.info("broadcast %s: no final report: staff %s is no longer an admin",
+                             broadcast.broadcast_id, broadcast.progress_chat)
             await self.store.broadcasts.mark_reported(broadcast.broadcast_id)
             self._contents.pop(broadcast.broadcast_id, None)
             self._shown.pop(broadcast.broadcast_id, None)

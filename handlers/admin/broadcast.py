@@ -4,11 +4,19 @@ recipients, confirm, then the broadcaster sends it in the background with a prog
 The conversation state is a `BroadcastDraft` (encrypted, like every conversation); the confirm
 button carries a random token of that draft, and every button checks the admin role at the
 moment it is pressed.
+
+`/broadcast` first lists the broadcasts still being sent, whoever started them, each with a stop
+button: the progress message's stop button is only in its creator's chat, and a creator whose
+phone was stolen is the one who will not press it. Any admin may stop any broadcast (the role is
+read at the press, so forged button data of anyone else stops nothing); each stop is
+audit-logged. What was already delivered stays with its recipients.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -24,7 +32,9 @@ from handlers.shared.context import (
     services_of,
 )
 from handlers.shared.flows import BroadcastDraft
-from texts.catalog import plain, text
+from rules.times import local_time
+from storage.broadcasts import Running
+from texts.catalog import Html, plain, text
 from workers.broadcaster import send_content, wake_broadcaster
 
 log = logging.getLogger(__name__)
@@ -36,6 +46,7 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     user, language = admin
     services = services_of(context)
+    await _show_running(update, context, language)
     subscribers = await services.store.subscribers.count()
     channels = len(services.config.channels)
     if subscribers + channels == 0:
@@ -45,6 +56,69 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await update.effective_message.reply_text(
         text(language, "broadcast_ask", subscribers=subscribers, channels=channels)
     )
+
+
+#: At most this many running broadcasts are listed (they go out one after another, so more
+#: than a couple at once is already unusual).
+RUNNING_LISTED = 10
+EXCERPT_CHARS = 60
+
+
+async def _show_running(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
+) -> None:
+    """The broadcasts being sent now, with who answers for each, how far each is and a stop
+    button; nothing when none is."""
+    store = services_of(context).store
+    running = await store.broadcasts.running()
+    if not running:
+        return
+    lines = [text(language, "broadcast_running_title")]
+    rows = []
+    for each in running[:RUNNING_LISTED]:
+        lines.append(await _running_line(context, language, each))
+        rows.append([InlineKeyboardButton(
+            plain(language, "btn_broadcast_stop_id", id=each.broadcast_id),
+            callback_data=f"bc:stop:{each.broadcast_id}",
+        )])
+    await update.effective_message.reply_text(
+        Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def _running_line(
+    context: ContextTypes.DEFAULT_TYPE, language: str, running: Running
+) -> Html:
+    services = services_of(context)
+    store = services.store
+    counts = await store.broadcasts.counts(running.broadcast_id)
+    broadcast = await store.broadcasts.get(running.broadcast_id)
+    excerpt = _excerpt(broadcast.content if broadcast else {}, language)
+    creator = (await store.staff.get(running.creator)) if running.creator is not None else None
+    who = creator.display_name if creator else (
+        f"#{running.creator}" if running.creator is not None else "—")
+    return text(
+        language,
+        "broadcast_running_schedule" if running.origin == "schedule" else "broadcast_running_admin",
+        id=running.broadcast_id,
+        schedule=running.schedule_id or "—",
+        who=who,
+        done=counts.finished,
+        total=counts.total,
+        start=local_time(running.created_at, services.config.timezone),
+        excerpt=excerpt,
+    )
+
+
+def _excerpt(content: dict[str, Any], language: str) -> str:
+    """The first words of a broadcast's text, tags removed (escaped again by the catalog), so
+    an admin knows which one they stop."""
+    texts: dict[str, str] = content.get("texts", {})
+    body = texts.get(language) or texts.get("*") or next(iter(texts.values()), "")
+    flat = " ".join(html.unescape(re.sub(r"<[^>]*>", "", body)).split())
+    if not flat:
+        return plain(language, "broadcast_photo_only") if content.get("kind") == "photo" else "—"
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
 def content_of(message: Message) -> dict[str, Any] | None:
@@ -166,11 +240,22 @@ async def _cancel_pressed(
 async def _stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, broadcast_id: int
 ) -> None:
+    """Any admin (checked at this press by `on_button`) stops any running broadcast; the stop
+    and its audit entry commit together."""
     query = update.callback_query
-    assert query is not None
-    if await services_of(context).store.broadcasts.stop(broadcast_id):
-        admin_id = update.effective_user.id  # staff, not a resident
-        log.info("broadcast %s stopped by staff %s", broadcast_id, admin_id)
+    user = update.effective_user
+    assert query is not None and user is not None  # staff, not a resident
+    store = services_of(context).store
+    async with store.db.transaction():
+        broadcast = await store.broadcasts.get(broadcast_id)
+        stopped = await store.broadcasts.stop(broadcast_id)
+        if stopped and broadcast is not None:
+            whose = {"creator": broadcast.created_by, "schedule": broadcast.schedule_id}
+            await store.audit.record(user.id, "broadcast", None, broadcast=broadcast_id,
+                                     change="stop",
+                                     **{k: v for k, v in whose.items() if v is not None})
+    if stopped:
+        log.info("broadcast %s stopped by staff %s", broadcast_id, user.id)
         wake_broadcaster(context.application)
         await query.answer(plain(language, "broadcast_stopping"))
     else:

@@ -22,6 +22,7 @@ from handlers.shared.context import admin_in_private, services_of
 from storage.staff import AccessEnded, StaffMember
 from texts.catalog import Html, plain, text
 from workers import scheduler
+from workers.broadcaster import wake_broadcaster
 from workers.menus import publish_menu_for
 
 log = logging.getLogger(__name__)
@@ -129,14 +130,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if change:
         ends = {"invites_ended": ended.invites, "handovers_ended": ended.handovers,
-                "schedules_paused": ended.schedules}
+                "schedules_paused": ended.schedules,
+                "broadcasts_stopped": list(ended.broadcasts)}
         await store.audit.record(user.id, "staff", None, target=target_id, change=change,
                                  **{k: v for k, v in ends.items() if v})
         log.info("admin %s: %s staff %s (%d invites and %d hand-overs ended, %d schedules"
-                 " paused)", user.id, change, target_id, ended.invites, ended.handovers,
-                 ended.schedules)
+                 " paused, %d broadcasts stopped)", user.id, change, target_id, ended.invites,
+                 ended.handovers, ended.schedules, len(ended.broadcasts))
         if ended.schedules:
             await scheduler.sync_jobs(context.application)  # their timers go at once
+        if ended.broadcasts:
+            wake_broadcaster(context.application)  # their final reports, at once
         await publish_menu_for(context.bot, services, target_id)
         member = await store.staff.get(target_id) or member
     await query.answer(plain(language, f"officers_done_{change}") if change else None)

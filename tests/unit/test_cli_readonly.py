@@ -64,3 +64,29 @@ def test_officers_list_on_an_empty_database_says_there_is_nobody(
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "no officers or admins registered yet"
     assert result.stderr == ""
+
+
+def test_restore_check_without_a_current_database_reads_the_copy_and_creates_nothing(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Restoring onto a machine whose database is gone: the copy is still checked and dated,
+    its folder gets no leftover scratch file, and TIPBOT_DB is not created."""
+    copy = tmp_path / "copy.db"
+
+    async def create() -> None:
+        store = await open_store(copy, base64.b64decode(env["TIPBOT_KEY"]))
+        try:
+            await store.audit.record(0, "staff", None, target=42, change="deactivate")
+        finally:
+            await store.close()
+
+    asyncio.run(create())
+    before = copy.read_bytes()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("restore-check", str(copy), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "the copy holds 1 audit entries, the newest at 20" in result.stdout
+    assert "no current database to compare with" in result.stdout
+    assert copy.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == files  # no scratch copy left
+    assert not Path(env["TIPBOT_DB"]).exists() and not (tmp_path / "db").exists()
