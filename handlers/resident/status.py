@@ -48,6 +48,7 @@ from handlers.shared.attachments import attachment_of
 from handlers.shared.buttons import parse
 from handlers.shared.context import language_of, private_user, services_of
 from handlers.shared.flows import StatusSession
+from rules import links
 from rules.times import local_time
 from storage.conversations import FileOnItsWay
 from storage.receipt_codes import normalise_receipt_code
@@ -165,6 +166,8 @@ async def render_status(context: ContextTypes.DEFAULT_TYPE, tip: Tip, language: 
     budget = STATUS_TEXT_BUDGET
     for entry in reversed(thread):
         body = entry.body.get("text") or ""
+        if entry.author == "officer":  # one stored before replies were checked for links
+            body = links.without_links(body, plain(language, "link_removed"))
         if len(body) > THREAD_ITEM_CHARS:
             body = body[:THREAD_ITEM_CHARS] + "…"
         files = len(entry.body.get("attachments", []))

@@ -24,17 +24,22 @@ OWN_FORMATTING = {"bold", "italic"}
 
 
 def _setup(emulator: Any, make_bot: Any, resident_id: int) -> tuple[Any, Any, Any, str]:
+    bot, officer, resident, tip_id, _code = _setup_with_code(emulator, make_bot, resident_id)
+    return bot, officer, resident, tip_id
+
+
+def _setup_with_code(emulator: Any, make_bot: Any, resident_id: int) -> tuple[Any, ...]:
     bot = make_bot()
     bot.add_officer(7002, "hong-van", name="Vân")
     bot.start()
     officer = staff_joins(emulator, 7002, "Vân")
     resident = emulator.user(resident_id, "Ngọc")
-    report(emulator, resident, texts=("Trộm bò ở bản Pa Ring",), notify=True)
+    code = report(emulator, resident, texts=("Trộm bò ở bản Pa Ring",), notify=True)
     card = emulator.wait_for_message(7002, lambda m: "Trộm bò" in (m.text or "") and m.buttons)
     tip_id = card.callback_data()[0].split(":")[2]
     officer.click(card.message_id, f"o:rep:{tip_id}")
     emulator.wait_for_message(officer, "người báo")
-    return bot, officer, resident, tip_id
+    return bot, officer, resident, tip_id, code
 
 
 def _to_resident(emulator: Any, resident: Any) -> list[Any]:
@@ -121,7 +126,7 @@ async def _store_old_reply(bot: Any, tip_id: int, body: str) -> None:
 
 
 def test_a_reply_stored_before_the_check_goes_out_without_its_links(emulator, make_bot):
-    bot, officer, resident, tip_id = _setup(emulator, make_bot, 5306)
+    bot, officer, resident, tip_id, code = _setup_with_code(emulator, make_bot, 5306)
     officer.send_command("/cancel")
     bot.stop()
     asyncio.run(_store_old_reply(bot, int(tip_id), "Cũ: " + PROBE))
@@ -130,5 +135,12 @@ def test_a_reply_stored_before_the_check_goes_out_without_its_links(emulator, ma
     assert "Gửi ảnh an toàn hơn qua [đã bỏ liên kết]" in pushed.text
     assert "district_evidence_bot" not in pushed.text and "x.example" not in pushed.text
     assert {e["type"] for e in pushed.entities} <= OWN_FORMATTING, pushed.entities
+    # Nor does /status show it with them.
+    resident.send_command("/status", code)
+    view = emulator.wait_for_message(resident, lambda m: "Cũ:" in (m.text or "")
+                                     and m is not pushed and m.message_id != pushed.message_id)
+    assert "[đã bỏ liên kết]" in view.text
+    assert "district_evidence_bot" not in view.text and "x.example" not in view.text
+    assert not {e["type"] for e in view.entities} & {"url", "mention", "text_link"}
     bot.stop()
     assert "Traceback" not in bot.logs()
