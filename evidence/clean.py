@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from evidence.sniff import detect
@@ -24,7 +25,10 @@ NO_FFMPEG = "no_ffmpeg"
 UNREADABLE = "unreadable"
 ENCRYPTED = "encrypted"
 MACROS = "macros"
-REASONS = (UNKNOWN_TYPE, TOO_LARGE, NO_FFMPEG, UNREADABLE, ENCRYPTED, MACROS)
+#: An Office file holding something inside it that cannot be cleaned (an OLE object, an old
+#: .doc or .xls, an unreadable picture): see evidence/office.py.
+EMBEDDED = "embedded"
+REASONS = (UNKNOWN_TYPE, TOO_LARGE, NO_FFMPEG, UNREADABLE, ENCRYPTED, MACROS, EMBEDDED)
 
 # The libraries log what they read at DEBUG (Pillow prints every EXIF tag, the artist and
 # the GPS position included): whatever the bot's log level, they say only errors.
@@ -86,10 +90,13 @@ def _by_format(data: bytes, fmt: str) -> tuple[bytes, str]:
         from evidence.office import NotCleanable, clean_office
 
         try:
-            return clean_office(data), fmt
+            # Embedded audio, video and PDF parts are cleaned as if sent alone (_by_format).
+            return clean_office(data, media=_by_format), fmt
         except NotCleanable as error:
-            raise CannotClean(MACROS if str(error) == "macros" else TOO_LARGE) from error
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+            raise CannotClean(error.reason if error.reason in REASONS else UNREADABLE) from error
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                NotImplementedError, zlib.error) as error:
+            # damaged entries, or a compression method zipfile does not know (deflate64)
             raise CannotClean(UNREADABLE) from error
     if fmt in AUDIO:
         from evidence.audio import AudioUnreadable, clean_audio

@@ -37,6 +37,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 
 from evidence.clean import (
+    EMBEDDED,
     ENCRYPTED,
     MACROS,
     MAX_BYTES,
@@ -371,6 +372,7 @@ def reason_text(language: str, reason: str) -> str:
         (NO_FFMPEG, "evidence_reason_no_ffmpeg"),
         (ENCRYPTED, "evidence_reason_encrypted"),
         (MACROS, "evidence_reason_macros"),
+        (EMBEDDED, "evidence_reason_embedded"),
         (NOT_FETCHED, "evidence_reason_not_fetched"),
     ):
         if reason == known:
