@@ -7,6 +7,8 @@ import re
 from emulator import ChatMessage, Emulator, UserHandle
 
 RECEIPT = re.compile(r"\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b")
+#: The kinds of message a resident's file reaches an officer as.
+FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
 def wait_button(
@@ -121,6 +123,28 @@ def to_evidence_step(
     emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
     press(emulator, resident, "r:text:done")
     wait_button(emulator, resident, "r:ev:skip")
+
+
+def send_after_evidence(emulator: Emulator, resident: UserHandle) -> str:
+    """From the evidence step: "done", anonymous, send, up to the receipt; the summary's text."""
+    press(emulator, resident, "r:ev:done")
+    press(emulator, resident, "r:fu:anon")
+    summary = wait_button(emulator, resident, "r:sum:send")
+    press(emulator, resident, "r:sum:send")
+    assert emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
+    return summary.text or ""
+
+
+def officer_files(
+    emulator: Emulator, officer: UserHandle, count: int, kinds: tuple[str, ...] = FILE_KINDS
+) -> list[ChatMessage]:
+    """The files the officer's chat holds, once there are at least `count` of them."""
+    found: list[ChatMessage] = emulator.wait_until(
+        lambda: (files := [m for m in emulator.messages(officer.id)
+                           if m.media_kind in kinds]) and len(files) >= count and files,
+        timeout=20,
+    )
+    return found
 
 
 def open_additions(emulator: Emulator, resident: UserHandle, code: str) -> None:

@@ -10,11 +10,16 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from testing import evidence_samples as samples
-from testing.journeys import RECEIPT, press, staff_joins, to_evidence_step, wait_button
+from testing.journeys import (
+    FILE_KINDS,
+    officer_files,
+    send_after_evidence,
+    staff_joins,
+    to_evidence_step,
+)
 
 RESIDENT_ID = 55501311
 OFFICER_ID = 7002
-FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
 def _pdf_with_attachment() -> bytes:
@@ -48,16 +53,8 @@ def test_officer_gets_the_pdf_without_its_attachment_and_the_m4a_without_its_pla
     emulator.wait_until(lambda: len([m for m in emulator.messages(resident.id)
                                      if m.media_kind in FILE_KINDS
                                      and "evidence-" in (m.text or "")]) >= 2, timeout=30)
-    press(emulator, resident, "r:ev:done")
-    press(emulator, resident, "r:fu:anon")
-    wait_button(emulator, resident, "r:sum:send")
-    press(emulator, resident, "r:sum:send")
-    assert emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
-    files = emulator.wait_until(
-        lambda: (found := [m for m in emulator.messages(officer.id)
-                           if m.media_kind in FILE_KINDS]) and len(found) >= 2 and found,
-        timeout=20,
-    )
+    send_after_evidence(emulator, resident)
+    files = officer_files(emulator, officer, 2)
     uploads = {u.file_id: u for u in emulator.uploads()}
     received = {uploads[m.file_id].file_name: uploads[m.file_id].data for m in files}
     assert set(received) == {"evidence-1.pdf", "evidence-2.m4a"}

@@ -8,12 +8,20 @@ import re
 
 from emulator import Emulator, UserHandle
 from testing import evidence_samples as samples
-from testing.journeys import RECEIPT, press, staff_joins, to_evidence_step, wait_button, wait_text
+from testing.journeys import (
+    FILE_KINDS,
+    officer_files,
+    press,
+    send_after_evidence,
+    staff_joins,
+    to_evidence_step,
+    wait_button,
+    wait_text,
+)
 
 RESIDENT_ID = 55501234
 OFFICER_ID = 7002
 NEUTRAL_NAME = re.compile(r"evidence-\d+\.[a-z0-9]+")
-FILE_KINDS = ("document", "audio", "video", "animation", "photo", "voice", "video_note")
 
 
 
@@ -27,24 +35,6 @@ def _wait_copies(emulator: Emulator, resident: UserHandle, count: int, timeout: 
     return emulator.wait_until(
         lambda: (copies := _cleaned_copies(emulator, resident)) and len(copies) >= count
         and copies, timeout=timeout,
-    )
-
-
-def _send_tip(emulator: Emulator, resident: UserHandle) -> str:
-    press(emulator, resident, "r:ev:done")
-    press(emulator, resident, "r:fu:anon")
-    summary = wait_button(emulator, resident, "r:sum:send")
-    press(emulator, resident, "r:sum:send")
-    receipt = emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
-    assert receipt
-    return summary.text or ""
-
-
-def _officer_files(emulator: Emulator, officer: UserHandle, count: int) -> list:
-    return emulator.wait_until(
-        lambda: (files := [m for m in emulator.messages(officer.id)
-                           if m.media_kind in FILE_KINDS]) and len(files) >= count and files,
-        timeout=20,
     )
 
 
@@ -71,11 +61,11 @@ def test_officers_get_clean_renamed_copies_of_a_jpeg_pdf_docx_mp3_and_mp4(emulat
 
     copies = _wait_copies(emulator, resident, len(sent))
     assert all("🧹" in (c.text or "") for c in copies)
-    summary = _send_tip(emulator, resident)
+    summary = send_after_evidence(emulator, resident)
     for number, extension in enumerate(("jpg", "pdf", "docx", "mp3", "mp4")[: len(sent)], 1):
         assert f"evidence-{number}.{extension}" in summary
 
-    files = _officer_files(emulator, officer, len(sent))
+    files = officer_files(emulator, officer, len(sent))
     assert len(files) == len(sent)
     uploads = {u.file_id: u for u in emulator.uploads()}
     for message in files:
@@ -121,10 +111,10 @@ def test_a_file_that_cannot_be_cleaned_is_named_and_the_resident_chooses(emulato
     keep = next(d for d in asked.callback_data() if d.startswith("r:evk:"))
     resident.click(asked.message_id, keep)
     _wait_copies(emulator, resident, 1)
-    summary = _send_tip(emulator, resident)
+    summary = send_after_evidence(emulator, resident)
     assert "evidence-2.xyz" in summary and "nguyên trạng" in summary
 
-    files = _officer_files(emulator, officer, 1)
+    files = officer_files(emulator, officer, 1)
     assert len(files) == 1
     stored = emulator.stored_file(files[0].file_id)
     assert stored.origin == "bot" and stored.file_name == "evidence-2.xyz"
@@ -146,8 +136,8 @@ def test_a_file_over_20_mb_is_too_large_and_can_still_go_as_it_is(emulator, make
     assert not emulator.calls_to("getFile"), "the size is checked before downloading"
     resident.click(asked.message_id, next(d for d in asked.callback_data() if "evk" in d))
     wait_text(emulator, resident, "đúng như bạn đã gửi", timeout=20)
-    _send_tip(emulator, resident)
-    files = _officer_files(emulator, officer, 1)
+    send_after_evidence(emulator, resident)
+    files = officer_files(emulator, officer, 1)
     # Too large to fetch: the only way is the resident's own file id, which they chose.
     assert files[0].file_id == big["document"]["file_id"]
 
@@ -186,8 +176,8 @@ def test_a_video_note_gets_a_face_warning_and_a_photo_goes_as_it_is(emulator, ma
     wait_text(emulator, resident, "khuôn mặt")
     photo = resident.send_photo()
     emulator.wait_for_message(resident, lambda m: "(2/" in (m.text or ""))
-    _send_tip(emulator, resident)
-    files = _officer_files(emulator, officer, 2)
+    send_after_evidence(emulator, resident)
+    files = officer_files(emulator, officer, 2)
     assert {m.file_id for m in files} == {
         note["video_note"]["file_id"], photo["photo"][-1]["file_id"]
     }
@@ -240,7 +230,7 @@ def test_a_cleaning_cut_off_by_kill_9_starts_again_and_the_tip_gets_the_clean_co
     assert "làm sạch" in (emulator.wait_for_callback_answer(query).get("text") or "")
     copies = _wait_copies(emulator, resident, 1, timeout=20)
     assert "evidence-1.pdf" in (copies[0].text or "")
-    _send_tip(emulator, resident)
-    files = _officer_files(emulator, officer, 1)
+    send_after_evidence(emulator, resident)
+    files = officer_files(emulator, officer, 1)
     assert files[0].file_id == copies[0].file_id
     samples.assert_clean(emulator.stored_file(files[0].file_id).data)

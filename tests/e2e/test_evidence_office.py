@@ -11,7 +11,13 @@ import io
 import zipfile
 
 from testing import evidence_samples as samples
-from testing.journeys import RECEIPT, press, staff_joins, to_evidence_step, wait_button, wait_text
+from testing.journeys import (
+    officer_files,
+    send_after_evidence,
+    staff_joins,
+    to_evidence_step,
+    wait_text,
+)
 
 RESIDENT_ID = 55501301
 OFFICER_ID = 7002
@@ -65,14 +71,8 @@ def test_an_office_file_is_clean_inside_or_the_resident_chooses(emulator, make_b
     }), "bao-cao.docx", DOCX)
     emulator.wait_until(lambda: any("evidence-" in (m.text or "") and m.media_kind == "document"
                                     for m in emulator.messages(resident.id)), timeout=30)
-    press(emulator, resident, "r:ev:done")
-    press(emulator, resident, "r:fu:anon")
-    wait_button(emulator, resident, "r:sum:send")
-    press(emulator, resident, "r:sum:send")
-    assert emulator.wait_for_message(resident, lambda m: bool(RECEIPT.search(m.text or "")))
-    files = emulator.wait_until(
-        lambda: (found := [m for m in emulator.messages(officer.id)
-                           if m.media_kind == "document"]) and found, timeout=20)
+    send_after_evidence(emulator, resident)
+    files = officer_files(emulator, officer, 1, kinds=("document",))
     assert len(files) == 1
     stored = emulator.stored_file(files[0].file_id)
     assert stored.file_name.startswith("evidence-") and stored.file_name.endswith(".docx")
