@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from emulator import ChatMessage, Emulator, UserHandle
 
@@ -123,6 +124,19 @@ def to_evidence_step(
     emulator.wait_for_message(resident, lambda m: "r:text:done" in m.callback_data())
     press(emulator, resident, "r:text:done")
     wait_button(emulator, resident, "r:ev:skip")
+
+
+def at_evidence_step(
+    emulator: Emulator, bot: Any, officer_id: int, resident_id: int
+) -> tuple[UserHandle, UserHandle]:
+    """`bot` (testing.harness, not yet started) started with one officer who has joined, and a
+    resident at the evidence step of a report: (officer, resident)."""
+    bot.add_officer(officer_id)
+    bot.start()
+    officer = staff_joins(emulator, officer_id)
+    resident = emulator.user(resident_id, "Cư dân")
+    to_evidence_step(emulator, resident)
+    return officer, resident
 
 
 def send_after_evidence(emulator: Emulator, resident: UserHandle) -> str:

@@ -12,10 +12,9 @@ from pypdf import PdfReader, PdfWriter
 from testing import evidence_samples as samples
 from testing.journeys import (
     FILE_KINDS,
+    at_evidence_step,
     officer_files,
     send_after_evidence,
-    staff_joins,
-    to_evidence_step,
 )
 
 RESIDENT_ID = 55501311
@@ -43,11 +42,7 @@ def test_officer_gets_the_pdf_without_its_attachment_and_the_m4a_without_its_pla
     emulator, make_bot
 ):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
     resident.send_document(_pdf_with_attachment(), "bao-cao.pdf", "application/pdf")
     resident.send_audio(_m4a_with_location(), "ghi-am.m4a")
     emulator.wait_until(lambda: len([m for m in emulator.messages(resident.id)

@@ -10,6 +10,7 @@ from emulator import Emulator, UserHandle
 from testing import evidence_samples as samples
 from testing.journeys import (
     FILE_KINDS,
+    at_evidence_step,
     officer_files,
     press,
     send_after_evidence,
@@ -40,11 +41,7 @@ def _wait_copies(emulator: Emulator, resident: UserHandle, count: int, timeout: 
 
 def test_officers_get_clean_renamed_copies_of_a_jpeg_pdf_docx_mp3_and_mp4(emulator, make_bot):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     sent = [
         resident.send_document(samples.jpeg_with_exif(), "Nguyen_Van_A.jpg", "image/jpeg"),
@@ -87,11 +84,7 @@ def test_officers_get_clean_renamed_copies_of_a_jpeg_pdf_docx_mp3_and_mp4(emulat
 
 def test_a_file_that_cannot_be_cleaned_is_named_and_the_resident_chooses(emulator, make_bot):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     resident.send_document(b"\x00\x01 unknown blob one", "So_do_Nguyen.xyz", "application/x-foo")
     asked = wait_text(emulator, resident, "So_do_Nguyen.xyz", timeout=20)
@@ -125,11 +118,7 @@ def test_a_file_that_cannot_be_cleaned_is_named_and_the_resident_chooses(emulato
 
 def test_a_file_over_20_mb_is_too_large_and_can_still_go_as_it_is(emulator, make_bot):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     big = resident.send_document(b"%PDF-1.4\n" + bytes(20 * 1024 * 1024), "lon.pdf")
     asked = wait_text(emulator, resident, "20 MB", timeout=20)
@@ -166,11 +155,7 @@ def test_without_ffmpeg_a_video_cannot_be_cleaned_and_is_left_out(emulator, make
 
 def test_a_video_note_gets_a_face_warning_and_a_photo_goes_as_it_is(emulator, make_bot):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     note = resident.send_video_note()
     wait_text(emulator, resident, "khuôn mặt")
@@ -212,11 +197,7 @@ def test_a_cleaning_cut_off_by_kill_9_starts_again_and_the_tip_gets_the_clean_co
     emulator, make_bot
 ):
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     emulator.inject("latency", method="getFile", delay=8, times=1)
     resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")

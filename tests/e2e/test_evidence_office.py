@@ -12,10 +12,9 @@ import zipfile
 
 from testing import evidence_samples as samples
 from testing.journeys import (
+    at_evidence_step,
     officer_files,
     send_after_evidence,
-    staff_joins,
-    to_evidence_step,
     wait_text,
 )
 
@@ -49,11 +48,7 @@ def test_an_office_file_is_clean_inside_or_the_resident_chooses(emulator, make_b
     """Seen to fail on the old code (the probe of review 3): the officer's copy kept the
     photo's EXIF and the embedded workbook's author."""
     bot = make_bot()
-    bot.add_officer(OFFICER_ID)
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(RESIDENT_ID, "Cư dân")
-    to_evidence_step(emulator, resident)
+    officer, resident = at_evidence_step(emulator, bot, OFFICER_ID, RESIDENT_ID)
 
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + b"C:\\Users\\NguyenVanA\\a.pdf"
     resident.send_document(_docx_with({"word/embeddings/oleObject1.bin": ole}),
