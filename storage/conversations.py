@@ -248,6 +248,13 @@ class FilesOnTheirWay:
                 live.add(holder)
         return live
 
+    async def exists(self, subject: bytes) -> bool:
+        """Whether the file is still on its way in any process's hands: when it is not and its
+        tip is gone, the purge took it with the tip, and nobody but the caller will tell the
+        resident."""
+        row = await self._db.fetchone("SELECT 1 FROM drafts WHERE subject = ?", (subject,))
+        return row is not None
+
     async def _held_by(self, subject: bytes, holder: str) -> FileOnItsWay | None:
         """The file, when `holder` holds it now (read inside the caller's transaction)."""
         row = await self._db.fetchone("SELECT state FROM drafts WHERE subject = ?", (subject,))

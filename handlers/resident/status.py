@@ -589,8 +589,11 @@ async def _store_file(
     services = services_of(context)
     tip = await services.store.tips.by_id(job.tip_id)
     recipients = await _recipients(context, tip) if tip is not None else ()
+    files = services.store.conversations.files
     async with atomic(services.store.db):
-        if not await services.store.conversations.files.drop(job.subject, _holder(context)):
+        if not await files.drop(job.subject, _holder(context)):
+            if tip is None and not await files.exists(job.subject):
+                return "gone"  # purged with its tip (storage/purge.py): nobody else tells
             log.info("evidence: a /status file taken over by another process; stored there")
             return "elsewhere"
         if tip is None:
@@ -609,10 +612,16 @@ async def _not_cleaned(
     answer; else they are told it was not added and how to send it again."""
     services = services_of(context)
     language = job.language
+    files = services.store.conversations.files
+    purged = False
     async with user_lock(job.user_id), atomic(services.store.db):
-        if not await services.store.conversations.files.drop(job.subject, _holder(context)):
-            return  # taken over by another process: it tells the resident
-        session = await flows.current_of(context, job.user_id, StatusSession)
+        if not await files.drop(job.subject, _holder(context)):
+            if await files.exists(job.subject) or await services.store.tips.by_id(job.tip_id):
+                return  # taken over by another process: it tells the resident
+            purged = True  # with its tip (storage/purge.py): nobody else tells
+            session = None
+        else:
+            session = await flows.current_of(context, job.user_id, StatusSession)
         if session is not None and session.tip_id == job.tip_id:
             # Until the resident chooses, the original's file id waits here (encrypted).
             waiting = {job.token: {"received": received.to_json(), "n": number,
@@ -621,6 +630,10 @@ async def _not_cleaned(
                              replace(session, undecided={**session.undecided, **waiting}))
         else:
             session = None
+    if purged:
+        await context.bot.send_message(
+            job.chat_id, text(language, "status_file_tip_gone", number=number))
+        return
     if session is None:
         await context.bot.send_message(job.chat_id, text(
             language, "status_file_not_added", number=number,

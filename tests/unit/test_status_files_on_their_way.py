@@ -186,6 +186,33 @@ async def test_a_file_whose_tip_is_gone_is_told_kindly(
     assert evidence.in_flight.count(person) == 0
 
 
+@pytest.mark.parametrize("cleanable", [True, False])
+async def test_a_file_whose_tip_the_purge_takes_with_it_is_told_kindly(
+    store: Store, monkeypatch: pytest.MonkeyPatch, cleanable: bool
+) -> None:
+    """The purge deletes a tip's files on their way with it (storage/purge.py): the file's own
+    row is gone too, which is not "taken over by another process" (review of 2026-12-03's
+    merged change: the resident heard nothing)."""
+    from storage.purge import _delete
+
+    async def too_large(*_: Any, **__: Any) -> dict[str, Any]:
+        raise CannotClean(TOO_LARGE)
+
+    if cleanable:
+        _cleaned(monkeypatch)
+    else:
+        monkeypatch.setattr(evidence, "prepare", too_large)
+    bot, tasks = _Bot(), []
+    context = _context(store, ONE, bot, tasks)
+    tip_id, job = await _tip_and_file(store, context)
+    async with store.db.transaction():
+        await _delete(store.db, store.keyring, [tip_id])
+    status._start(context, job)
+    await asyncio.gather(*tasks)
+    assert bot.sent == [text("en", "status_file_tip_gone", number=1)]
+    assert await store.conversations.files.all() == []
+
+
 async def test_a_file_that_cannot_be_cleaned_after_the_session_ended_is_told_not_added(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
