@@ -98,15 +98,23 @@ def _pretend_recent_additions(bot: BotProcess, code: str, count: int) -> None:
     asyncio.run(add())
 
 
+def _started_with_a_tip(
+    emulator: Emulator, bot: BotProcess
+) -> tuple[UserHandle, UserHandle, str]:
+    """`bot` started with its officer joined, and the resident FLOODER_ID ("Nga") with a tip
+    sent: (officer, resident, the tip's receipt code)."""
+    bot.add_officer(OFFICER_ID, "hong-van")
+    bot.start()
+    officer = staff_joins(emulator, OFFICER_ID)
+    resident = emulator.user(FLOODER_ID, "Nga")
+    return officer, resident, report(emulator, resident)
+
+
 def test_files_on_their_way_count_in_the_hourly_cap_and_the_rest_are_refused_kindly(
     emulator: Emulator, make_bot  # type: ignore[no-untyped-def]
 ) -> None:
     bot = make_bot()
-    bot.add_officer(OFFICER_ID, "hong-van")
-    bot.start()
-    staff_joins(emulator, OFFICER_ID)
-    flooder = emulator.user(FLOODER_ID, "Nga")
-    code = report(emulator, flooder)
+    _officer, flooder, code = _started_with_a_tip(emulator, bot)
     room = 2  # additions left in this hour: fewer than the files one may have on their way
     assert room < IN_FLIGHT_PER_PERSON
     _pretend_recent_additions(bot, code, ADDITIONS_PER_HOUR - room)
@@ -134,12 +142,8 @@ def test_a_flooder_has_three_files_on_their_way_and_another_residents_file_goes_
     emulator: Emulator, make_bot  # type: ignore[no-untyped-def]
 ) -> None:
     bot = make_bot()
-    bot.add_officer(OFFICER_ID, "hong-van")
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    flooder = emulator.user(FLOODER_ID, "Nga")
+    officer, flooder, code = _started_with_a_tip(emulator, bot)
     other = emulator.user(OTHER_ID, "Bình")
-    code = report(emulator, flooder)
     to_evidence_step(emulator, other)  # the other resident's evidence is a report's
     open_additions(emulator, flooder, code)
     # The flooder's first two files fill both slots: one upload takes 5 s, the other 10 s.
@@ -191,11 +195,7 @@ def test_an_addition_handled_again_after_a_kill_is_taken_once(
 ) -> None:
     """Both databases: the addition and the session that took it are one transaction."""
     bot = make_bot(**database)
-    bot.add_officer(OFFICER_ID, "hong-van")
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(FLOODER_ID, "Nga")
-    code = report(emulator, resident)
+    officer, resident, code = _started_with_a_tip(emulator, bot)
     open_additions(emulator, resident, code)
 
     # A text: stored, then the answer is held; killed while the update is still in hand.
@@ -243,11 +243,7 @@ def test_a_reports_file_waiting_behind_the_persons_status_files_starts_when_they
     the cap waits in the draft, and starts as soon as one of their /status files is done; it
     used to wait until the resident pressed something at the evidence step."""
     bot = make_bot()
-    bot.add_officer(OFFICER_ID, "hong-van")
-    bot.start()
-    staff_joins(emulator, OFFICER_ID)
-    flooder = emulator.user(FLOODER_ID, "Nga")
-    code = report(emulator, flooder)
+    _officer, flooder, code = _started_with_a_tip(emulator, bot)
     open_additions(emulator, flooder, code)
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=6,
                     times=IN_FLIGHT_PER_PERSON)
@@ -274,11 +270,7 @@ def test_a_file_cut_off_by_a_restart_after_done_or_a_new_lookup_is_stored_when_t
     stored and reaches the officer without the resident doing anything (it used to be lost:
     only the next /status step of the same session started it again)."""
     bot = make_bot(**database)
-    bot.add_officer(OFFICER_ID, "hong-van")
-    bot.start()
-    officer = staff_joins(emulator, OFFICER_ID)
-    resident = emulator.user(FLOODER_ID, "Nga")
-    code = report(emulator, resident)
+    officer, resident, code = _started_with_a_tip(emulator, bot)
     open_additions(emulator, resident, code)
     emulator.inject("latency", "sendDocument", chat_id=FLOODER_ID, delay=600)
     resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")

@@ -26,8 +26,7 @@ from testing import evidence_samples as samples
 from testing.campaign import OFFICER
 from testing.harness import BotProcess, wait
 from testing.journeys import open_additions, report, staff_joins
-from testing.postgres import Cluster
-from tests.e2e.test_several_processes import PATH, Line
+from tests.e2e.test_several_processes import PATH, Line, database  # noqa: F401 (its fixture)
 
 RESIDENT = 5_530_001
 CLEANING = "Đang làm sạch tệp"  # evidence_cleaning
@@ -35,20 +34,8 @@ RECEIVED = "Đã nhận, sẽ chuyển cho cán bộ"  # status_addition_receive
 CLEANED = "file cleaned ("  # the log line of handlers/resident/evidence.py cleaned_copy
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """TIPBOT_DB of the line: one SQLite file for both processes, or a PostgreSQL database."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "shared" / "tipline.db")
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    url = asyncio.run(cluster.new_database(migrated=False))
-    yield url
-    asyncio.run(cluster.drop_database(url))
-
-
 @pytest.fixture
-def line(emulator: Emulator, tmp_path: Path, database: str) -> Iterator[Line]:
+def line(emulator: Emulator, tmp_path: Path, database: str) -> Iterator[Line]:  # noqa: F811
     made = Line(emulator, tmp_path / "line", database, 2)
     made.bots[0].add_officer(OFFICER, "hong-van")
     made.start()
