@@ -278,6 +278,17 @@ class PostgresDatabase(Database):
         group commit storage/database.py makes itself for its one SQLite connection)."""
         return await self.execute(sql, params)
 
+    async def execute_grouped_many(
+        self, sql: str, seq_of_params: Iterable[Params]
+    ) -> list[ExecuteResult]:
+        """Each a plain statement, one after another on one connection, in one transaction
+        (one commit for the batch; an error undoes all of them and is raised)."""
+        batch = list(seq_of_params)
+        if not batch:
+            return []
+        async with self.transaction():
+            return [await self.execute(sql, params) for params in batch]
+
     async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> ExecuteResult:
         text, names = translate(sql)
         batch = [_arguments(names, p) for p in seq_of_params]

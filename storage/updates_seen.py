@@ -141,37 +141,30 @@ class UpdatesSeen:
         self, bot: int, update_ids: list[int], holder: str,
         updates: dict[int, str] | None = None,
     ) -> dict[int, Claim]:
-        """`claim` (without `alive_at`: long polling) for a whole getUpdates batch in two
-        statements instead of two per update: under a crowd the claims were a third of the
-        statements the bot ran (issue 16). Each update gets what `claim` would have said;
-        `updates` (update id -> its JSON) are kept sealed with their claims."""
+        """`claim` (without `alive_at`: long polling) for a whole getUpdates batch. Each update
+        gets what `claim` would have said; `updates` (update id -> its JSON) are kept sealed
+        with their claims.
+
+        One statement an update, with its payload, all in one group commit
+        (`Database.execute_grouped_many`): the claim is on every update's way (the batch is
+        queued only once it is stored), and as two statements of their own, the claims and then
+        the payloads, it took a third of a crowd's poll round (issue 16). A statement's
+        rowcount says whether it took the update: new, or already this holder's."""
         if not update_ids:
             return {}
         known = updates or {}
-        ids = json.dumps(update_ids)
-        claimed = {
-            int(row["update_id"])
-            for row in await self._db.fetchall(
-                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
-                " SELECT CAST(? AS BIGINT), CAST(ids.value AS BIGINT), 'handling',"
-                " CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) FROM json_each(?) ids WHERE true"
-                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at"
-                " WHERE updates_seen.state = 'handling'"
-                " AND updates_seen.holder = excluded.holder"
-                " RETURNING update_id",
-                (bot, holder, _hour(time.time()), ids),
-            )
-        }
-        # The payloads of the claims taken, one statement run for each (an SQLite of 3.40 has
-        # no unhex() to take them from one JSON list). Not in the claims' transaction, and it
-        # need not be: the batch is queued only after this returns, and Telegram keeps it until
-        # the next getUpdates, so a crash in between leaves it to be delivered again.
-        sealed = [(self._seal(bot, update_id, known[update_id]), bot, update_id, holder)
-                  for update_id in update_ids if update_id in claimed and update_id in known]
-        if sealed:
-            await self._db.executemany(
-                "UPDATE updates_seen SET payload = ? WHERE bot = ? AND update_id = ?"
-                " AND holder = ? AND state = 'handling'", sealed)
+        moment = _hour(time.time())
+        outcomes = await self._db.execute_grouped_many(
+            "INSERT INTO updates_seen (bot, update_id, state, holder, at, payload)"
+            " VALUES (?, ?, 'handling', ?, ?, ?)"
+            " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at,"
+            " payload = coalesce(excluded.payload, updates_seen.payload)"
+            " WHERE updates_seen.state = 'handling' AND updates_seen.holder = excluded.holder",
+            [(bot, update_id, holder, moment, self._seal(bot, update_id, known.get(update_id)))
+             for update_id in update_ids],
+        )
+        claimed = {update_id for update_id, outcome in zip(update_ids, outcomes, strict=True)
+                   if outcome.rowcount == 1}
         found = {update_id: Claim(Seen.CLAIMED) for update_id in update_ids if update_id in claimed}
         others = [update_id for update_id in update_ids if update_id not in claimed]
         if others:

@@ -92,3 +92,30 @@ async def test_a_cancelled_caller_does_not_stop_the_others(store: Store) -> None
     # the cancelled caller's write may still be committed (it was already handed over);
     # the others certainly are
     assert {0, 2, 3} <= set(await keys(store))
+
+
+async def test_many_writes_of_one_caller_share_one_commit_and_each_has_its_rowcount(
+        store: Store) -> None:
+    await store.db.execute(TABLE)
+    await store.db.execute("INSERT INTO scratch (k, v) VALUES (?, ?)", (2, "taken"))
+    commits = await commits_counted(store) if store.db.dialect == "sqlite" else None
+    upsert = ("INSERT INTO scratch (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE"
+              " SET v = excluded.v WHERE scratch.v <> 'taken'")
+    outcomes = await store.db.execute_grouped_many(upsert, [(n, "new") for n in range(1, 5)])
+    assert [o.rowcount for o in outcomes] == [1, 0, 1, 1]
+    assert await keys(store) == [1, 2, 3, 4]
+    if commits is not None:
+        assert len(commits) == 1, commits
+    assert await store.db.execute_grouped_many(upsert, []) == []
+
+
+async def test_many_writes_raise_the_first_error(store: Store) -> None:
+    await store.db.execute(TABLE)
+    await store.db.execute("INSERT INTO scratch (k, v) VALUES (?, ?)", (7, "first"))
+    with pytest.raises(IntegrityError):
+        await store.db.execute_grouped_many(
+            "INSERT INTO scratch (k, v) VALUES (?, ?)", [(6, "a"), (7, "b"), (8, "c")])
+    row = await store.db.fetchone("SELECT v FROM scratch WHERE k = 7")
+    assert row is not None and row["v"] == "first"
+    # SQLite: the others stand (each fails alone); PostgreSQL: one transaction, all undone
+    assert await keys(store) == ([6, 7, 8] if store.db.dialect == "sqlite" else [7])
