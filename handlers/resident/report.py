@@ -167,8 +167,17 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if changed is ANSWERED:
         return
-    await flows.save(context, user.id, changed)
-    await answered_while(query, _prompt(update, context, changed, language))
+    await answered_while(query, _saved_then_shown(update, context, changed, language))
+
+
+async def _saved_then_shown(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: ReportDraft, language: str
+) -> None:
+    """The step's new state stored, then its prompt shown; the press is answered meanwhile
+    (`answered_while`): the answer says nothing of the step, and waiting for the store before
+    it kept the chat's lane busy for one more round trip (issue 16)."""
+    await flows.save(context, update.effective_user.id, draft)
+    await _prompt(update, context, draft, language)
 
 
 async def _expired(update: Update, language: str) -> None:
