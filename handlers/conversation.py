@@ -135,6 +135,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # bring the ended session back (handlers/resident/status.py `_clean_addition`).
     async with user_lock(user.id):
         await flows.end(context, user.id)
+        await resident_status.forget_files(context, user.id)
     await store.preferences.forget(user.id)
     reads_of(context, user.id).language = None
     answer = text(language, "forget_done")

@@ -273,6 +273,14 @@ class FilesOnTheirWay:
             await self._write(subject, holder, found.fields, insert=False)
         return FileOnItsWay(subject, holder, found.fields)
 
+    async def remove(self, subject: bytes) -> bool:
+        """Remove a file on its way, whoever cleans it (the resident's `/forget`: "anything in
+        progress" goes, with the row's user and chat ids). Its holder then finds it gone and
+        neither stores it nor tells the chat (handlers/resident/status.py). True when it was
+        there."""
+        result = await self._db.execute("DELETE FROM drafts WHERE subject = ?", (subject,))
+        return result.rowcount > 0
+
     async def drop(self, subject: bytes, holder: str) -> bool:
         """Forget a file `holder` is done with (stored, or handed to the resident's choice),
         inside the caller's transaction if any; False when `holder` no longer holds it (another

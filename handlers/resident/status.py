@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -480,18 +481,46 @@ async def _resume(
 
 
 _sweeping = asyncio.Lock()
+#: A file of this process whose cleaning ended without storing it (the database failed, say)
+#: is tried again by the sweep STALLED_FIRST seconds after the sweep first saw it so, then at
+#: doubling delays up to STALLED_MAX: it used to wait for the resident's next /status step,
+#: which may never come. Seen twice, never at once: a file just kept is not started yet.
+STALLED_FIRST = 60.0
+STALLED_MAX = 3600.0
+#: subject -> (monotonic time of the next try, the delay that led to it); this process's only
+_stalled: dict[bytes, tuple[float, float]] = {}
+_clock = time.monotonic
+
+
+def _stalled_due(subject: bytes) -> bool:
+    """Whether the sweep tries this process's stalled file again now (and when next)."""
+    now = _clock()
+    seen = _stalled.get(subject)
+    if seen is None:
+        _stalled[subject] = (now + STALLED_FIRST, STALLED_FIRST)
+        return False
+    due, delay = seen
+    if now < due:
+        return False
+    delay = min(delay * 2, STALLED_MAX)
+    _stalled[subject] = (now + delay, delay)
+    return True
 
 
 async def resume_files(context: ContextTypes.DEFAULT_TYPE, *, user_id: int | None = None) -> int:
     """Start the files on their way whose process is dead (taken over first, so that no other
-    process takes them too); with `user_id`, only that person's, and also those of this process
-    whose task ended without storing them (a failure: tried again at the person's next step).
+    process takes them too), and those of this process whose task ended without storing them
+    (a failure): at the person's next step (`user_id`: only that person's), or by the sweep
+    after a while (`_stalled_due`).
     How many started. Files a live process cleans are left to it: it stores them."""
     async with _sweeping:
         files = services_of(context).store.conversations.files
         me = _holder(context)
-        found = [f for f in await files.all()
-                 if user_id is None or f.fields.get("user") == user_id]
+        everything = await files.all()
+        if user_id is None:  # stored or gone since: nothing to try again
+            for subject in set(_stalled) - {f.subject for f in everything}:
+                del _stalled[subject]
+        found = [f for f in everything if user_id is None or f.fields.get("user") == user_id]
         others = {f.holder for f in found if f.holder != me}
         beating = await files.beating(others) if others else set()
         started = 0
@@ -500,8 +529,9 @@ async def resume_files(context: ContextTypes.DEFAULT_TYPE, *, user_id: int | Non
             if job is None or job.running_key in resident_evidence.running:
                 continue
             if stored.holder == me:
-                if user_id is None:
-                    continue  # ours and not running: a failure, tried at the person's next step
+                if user_id is None and not _stalled_due(stored.subject):
+                    continue  # ours and not running: a failure, tried later or at a next step
+                log.info("evidence: a /status file whose storing failed here; tried again")
             elif not _cut_off(context, stored.holder, beating=stored.holder in beating):
                 continue
             elif await files.take(stored.subject, stored.holder, me) is None:
@@ -557,13 +587,17 @@ async def _clean_addition(
             reason = resident_evidence.NOT_FETCHED
         else:
             body = {"text": job.entry.get("text", ""), "attachments": [attachment]}
-            outcome = await _store_file(context, job, body)
-            if outcome == "stored":
-                await context.bot.send_message(
-                    job.chat_id, text(language, "status_addition_received"))
-            elif outcome == "gone":
-                await context.bot.send_message(
-                    job.chat_id, text(language, "status_file_tip_gone", number=number))
+            # Under the user's lock with its answer: a /forget (which removes the person's
+            # files on their way) comes wholly before, and nothing is stored or said, or wholly
+            # after, and no "added" follows its answer into the chat.
+            async with user_lock(job.user_id):
+                outcome = await _store_file(context, job, body)
+                if outcome == "stored":
+                    await context.bot.send_message(
+                        job.chat_id, text(language, "status_addition_received"))
+                elif outcome == "gone":
+                    await context.bot.send_message(
+                        job.chat_id, text(language, "status_file_tip_gone", number=number))
             return
         await _not_cleaned(context, job, received, number, reason)
     except TelegramError as error:
@@ -583,8 +617,9 @@ async def _store_file(
     context: ContextTypes.DEFAULT_TYPE, job: _Job, body: dict[str, Any]
 ) -> str:
     """Store a cleaned file with the tip, and forget it as on its way, in one transaction:
-    "stored"; "elsewhere" when this process no longer holds it (nothing stored); "gone" when
-    the tip no longer exists. The session is not touched: a /forget, a new /report or
+    "stored"; "elsewhere" when this process no longer holds it: another took it over (and
+    stores it) or the resident's /forget removed it (nothing stored, nothing said); "gone"
+    when the tip no longer exists. The session is not touched: a /forget, a new /report or
     another tip opened meanwhile stay as they are (the review of 2026-12-03)."""
     services = services_of(context)
     tip = await services.store.tips.by_id(job.tip_id)
@@ -594,7 +629,10 @@ async def _store_file(
         if not await files.drop(job.subject, _holder(context)):
             if tip is None and not await files.exists(job.subject):
                 return "gone"  # purged with its tip (storage/purge.py): nobody else tells
-            log.info("evidence: a /status file taken over by another process; stored there")
+            # Another process took it over (it stores it and tells), or /forget removed it:
+            # in both cases nothing is stored or said here.
+            log.info("evidence: a /status file no longer this process's (taken over, or"
+                     " removed by /forget); not stored here")
             return "elsewhere"
         if tip is None:
             return "gone"
@@ -602,6 +640,19 @@ async def _store_file(
     log.info("tip %s: resident added information", tip.ref)
     wake_delivery(context.application)
     return "stored"
+
+
+async def forget_files(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> int:
+    """`/forget` (under the user's lock): the person's /status files on their way are removed,
+    whoever cleans them; SPEC: the chat leaves the conversations in progress, and these rows
+    hold its user and chat ids. How many, for tests: like /forget's own answer, nothing tells
+    or logs it."""
+    files = services_of(context).store.conversations.files
+    removed = 0
+    for stored in await files.all():
+        if stored.fields.get("user") == user_id and await files.remove(stored.subject):
+            removed += 1
+    return removed
 
 
 async def _not_cleaned(

@@ -257,3 +257,70 @@ async def test_a_session_of_the_previous_version_hands_its_files_over_at_the_nex
         ("ghi chú", "CLEAN")]
     assert await store.conversations.files.all() == []
     assert not await status._resume(context, USER, now, "en")  # nothing more to hand over
+
+
+@pytest.mark.parametrize("cleanable", [True, False])
+async def test_forget_removes_the_persons_files_on_their_way_and_their_cleaning_stores_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch, cleanable: bool
+) -> None:
+    """SPEC `/forget`: "anything in progress" goes; a file being cleaned is neither stored nor
+    told to the chat afterwards. Another person's file on its way stays."""
+    release = asyncio.Event()
+
+    async def slow(*_: Any, **__: Any) -> dict[str, Any]:
+        await release.wait()
+        if not cleanable:
+            raise CannotClean(TOO_LARGE)
+        return {"kind": "document", "file_id": "CLEAN", "cleaned": "evidence-1.pdf"}
+
+    monkeypatch.setattr(evidence, "prepare", slow)
+    bot, tasks = _Bot(), []
+    context = _context(store, ONE, bot, tasks)
+    tip_id, job = await _tip_and_file(store, context)
+    other = await store.conversations.files.put(ONE, {"user": USER + 1})
+    status._start(context, job)
+    await asyncio.sleep(0)
+    async with evidence.user_lock(USER):
+        assert await status.forget_files(context, USER) == 1
+    release.set()
+    await asyncio.gather(*tasks)
+    assert bot.sent == []
+    assert await _stored(store, tip_id) == 0
+    assert [f.subject for f in await store.conversations.files.all()] == [other]
+
+
+async def test_a_file_whose_storing_failed_here_is_tried_again_by_the_sweep_after_a_while(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to wait for the resident's next /status step, which may never come."""
+    _cleaned(monkeypatch)
+    now = [1000.0]
+    monkeypatch.setattr(status, "_clock", lambda: now[0])
+    monkeypatch.setattr(status, "_stalled", {})
+    failures = [RuntimeError("disk I/O error")]
+    add = store.tips.add_resident_message
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await add(*args, **kwargs)
+
+    monkeypatch.setattr(store.tips, "add_resident_message", failing_once)
+    bot, tasks = _Bot(), []
+    context = _context(store, ONE, bot, tasks)
+    tip_id, job = await _tip_and_file(store, context)
+    status._start(context, job)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert await _stored(store, tip_id) == 0 and bot.sent == []
+    tasks.clear()
+
+    assert await status.resume_files(context) == 0  # first seen stalled: not at once
+    now[0] += status.STALLED_FIRST - 1
+    assert await status.resume_files(context) == 0
+    now[0] += 2
+    assert await status.resume_files(context) == 1
+    await asyncio.gather(*tasks)
+    assert await _stored(store, tip_id) == 1
+    assert bot.sent == [text("en", "status_addition_received")]
+    assert await status.resume_files(context) == 0
+    assert status._stalled == {}  # stored: forgotten by the sweep
