@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Each benchmark and the arguments of its quick run (`--full`: none, its own defaults).
 BENCHMARKS: dict[str, tuple[str, ...]] = {
     "crypto_throughput": (),
+    "evidence_isolation": (),
     "memory": (),
     "intake_latency": (),
     "broadcast_rate": (),

@@ -28,7 +28,10 @@ MACROS = "macros"
 #: An Office file holding something inside it that cannot be cleaned (an OLE object, an old
 #: .doc or .xls, an unreadable picture): see evidence/office.py.
 EMBEDDED = "embedded"
-REASONS = (UNKNOWN_TYPE, TOO_LARGE, NO_FFMPEG, UNREADABLE, ENCRYPTED, MACROS, EMBEDDED)
+#: Its cleaning took longer than the limit (evidence/isolated.py) and was stopped.
+TOO_SLOW = "too_slow"
+REASONS = (UNKNOWN_TYPE, TOO_LARGE, NO_FFMPEG, UNREADABLE, ENCRYPTED, MACROS, EMBEDDED,
+           TOO_SLOW)
 
 # The libraries log what they read at DEBUG (Pillow prints every EXIF tag, the artist and
 # the GPS position included): whatever the bot's log level, they say only errors.

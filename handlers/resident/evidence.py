@@ -43,10 +43,11 @@ from evidence.clean import (
     MAX_BYTES,
     NO_FFMPEG,
     TOO_LARGE,
+    TOO_SLOW,
     UNKNOWN_TYPE,
     CannotClean,
-    clean,
 )
+from evidence.isolated import clean_elsewhere
 from storage.keyring import KeyPurpose, Keyring
 from texts.catalog import Html, file_kind_label, plain, text
 
@@ -254,7 +255,7 @@ async def download(bot: Bot, received: Received) -> bytes:
 async def cleaned_copy(bot: Bot, received: Received) -> tuple[bytes, str]:
     """Download and clean: (bytes, extension), or CannotClean with the reason."""
     data = await download(bot, received)
-    result = await asyncio.to_thread(clean, data, received.file_name, received.mime_type)
+    result = await clean_elsewhere(data, received.file_name, received.mime_type)
     log.info("evidence: a %s file cleaned (%s KB)", result.fmt, len(result.data) // 1024)
     return result.data, result.extension
 
@@ -374,6 +375,7 @@ def reason_text(language: str, reason: str) -> str:
         (MACROS, "evidence_reason_macros"),
         (EMBEDDED, "evidence_reason_embedded"),
         (NOT_FETCHED, "evidence_reason_not_fetched"),
+        (TOO_SLOW, "evidence_reason_too_slow"),
     ):
         if reason == known:
             return plain(language, key)

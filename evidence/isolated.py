@@ -1,0 +1,120 @@
+"""`clean` in a process of its own, for as long as CLEAN_SECONDS at most.
+
+Why not a thread of the bot: the parsers of Office XML, PDFs and pictures are C code that
+holds Python's lock for long stretches. Two residents' files of highly compressible XML being
+cleaned in the bot's threads stopped its event loop for 300 ms at a time, again and again for
+the seconds a cleaning lasts (bench/evidence_isolation.py), so everyone else's answers waited
+behind one person's files. A process of its own also gives what a thread cannot:
+
+- a wall-clock limit that holds: past CLEAN_SECONDS the process is killed, its slot freed and
+  the resident told the file took too long (`TOO_SLOW`); a thread cannot be stopped;
+- a memory limit (MEMORY_BYTES of address space) against a bomb the budgets of
+  evidence/office.py and evidence/pdf.py would miss: the cleaner fails, the bot does not;
+- a lower priority (nice), so the bot's own process is served first by the two cores;
+- none of the line's secrets: the child's environment has no `TIPBOT_` variable (the key, the
+  token), so a parser exploited by a hostile file finds nothing of them in its environment.
+
+The file goes to the child on its standard input and comes back on its standard output, never
+through the disk; the child writes nothing else anywhere, and what it prints on standard error
+(a library's complaint, which could quote the file) is dropped, never logged.
+
+    python -m evidence.isolated   # the child: one request on stdin, one answer on stdout
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+
+from evidence.clean import TOO_SLOW, UNREADABLE, CannotClean, Cleaned, clean
+
+log = logging.getLogger(__name__)
+
+#: Longest a file's cleaning may take (a video's ffmpeg has 120 s of its own, inside this).
+CLEAN_SECONDS = 150.0
+#: The child's address space: the cleaners need far less for a 20 MB file.
+MEMORY_BYTES = 3 * 1024**3
+#: How much lower than the bot the child runs (nice).
+NICENESS = 10
+
+
+async def clean_elsewhere(
+    data: bytes, file_name: str | None, mime_type: str | None, *,
+    seconds: float = CLEAN_SECONDS,
+) -> Cleaned:
+    """`clean(data, file_name, mime_type)` in a child process; CannotClean as `clean` raises
+    it, `TOO_SLOW` past `seconds`, `UNREADABLE` when the child fails otherwise."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "evidence.isolated",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, env=_environment(),
+    )
+    request = json.dumps({"name": file_name, "mime": mime_type}).encode() + b"\n" + data
+    try:
+        out, _ = await asyncio.wait_for(child.communicate(request), seconds)
+    except TimeoutError:
+        log.warning("evidence: a file's cleaning took longer than %.0f s; stopped", seconds)
+        raise CannotClean(TOO_SLOW) from None
+    finally:
+        if child.returncode is None:  # timed out, or the caller was cancelled
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            await child.wait()
+    return _answer(out, child.returncode)
+
+
+def _environment() -> dict[str, str]:
+    """The bot's environment without the line's settings (its key and token among them)."""
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith("TIPBOT_")}
+
+
+def _answer(out: bytes, status: int | None) -> Cleaned:
+    head, _, data = out.partition(b"\n")
+    try:
+        answer = json.loads(head) if status == 0 else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        log.warning("evidence: the cleaning process failed (exit %s)", status)
+        raise CannotClean(UNREADABLE)
+    if not answer.get("ok"):
+        raise CannotClean(str(answer.get("reason", UNREADABLE)))
+    return Cleaned(data, str(answer["extension"]), str(answer["fmt"]))
+
+
+def _limit_self() -> None:
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+
+
+def main() -> int:
+    """The child: read one request, clean, write one answer."""
+    _limit_self()
+    head, _, data = sys.stdin.buffer.read().partition(b"\n")
+    request = json.loads(head)
+    payload = b""
+    try:
+        result = clean(data, request.get("name"), request.get("mime"))
+    except CannotClean as error:
+        answer: dict[str, object] = {"ok": False, "reason": error.reason}
+    except Exception:  # MemoryError past the limit, a library's own failure: not cleaned
+        answer = {"ok": False, "reason": UNREADABLE}
+    else:
+        answer = {"ok": True, "extension": result.extension, "fmt": result.fmt}
+        payload = result.data
+    sys.stdout.buffer.write(json.dumps(answer).encode() + b"\n" + payload)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
