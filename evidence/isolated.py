@@ -11,8 +11,10 @@ behind one person's files. A process of its own also gives what a thread cannot:
 - a memory limit (MEMORY_BYTES of address space) against a bomb the budgets of
   evidence/office.py and evidence/pdf.py would miss: the cleaner fails, the bot does not;
 - a lower priority (nice), so the bot's own process is served first by the two cores;
-- none of the line's secrets: the child's environment has no `TIPBOT_` variable (the key, the
-  token), so a parser exploited by a hostile file finds nothing of them in its environment.
+- none of the line's settings in its environment: no `TIPBOT_` variable (the key, the token).
+  This is not a sandbox: the child runs as the bot's user, so a parser taken over by a hostile
+  file could still read the bot's files and, through /proc, the bot's own environment and
+  memory. Running it as another user or under seccomp is not done (docs/reviews.md).
 
 The file goes to the child on its standard input and comes back on its standard output, never
 through the disk; the child writes nothing else anywhere, and what it prints on standard error
