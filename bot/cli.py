@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from bot import audit_cli, data_cli, officers_cli
+from bot import audit_cli, core_dumps, data_cli, officers_cli
 from bot.config import Config, ConfigError, load_config, read_environment, read_secret
 from bot.logs import configure_logging
 from rules.areas import AreasFileError, load_areas
@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "run"
+    # Before any key is read: no core dump of the key or of what it opens (bot/core_dumps.py).
+    core_dumps.forbid()
     if command == "keygen":
         print(generate_master_key())
         return 0

@@ -11,10 +11,12 @@ behind one person's files. A process of its own also gives what a thread cannot:
 - a memory limit (MEMORY_BYTES of address space) against a bomb the budgets of
   evidence/office.py and evidence/pdf.py would miss: the cleaner fails, the bot does not;
 - a lower priority (nice), so the bot's own process is served first by the two cores;
-- none of the line's settings in its environment: no `TIPBOT_` variable (the key, the token).
-  This is not a sandbox: the child runs as the bot's user, so a parser taken over by a hostile
-  file could still read the bot's files and, through /proc, the bot's own environment and
-  memory. Running it as another user or under seccomp is not done (docs/reviews.md).
+- none of the line's settings in its environment: no `TIPBOT_` variable (the key, the token),
+  nor the path of systemd's credentials folder. The bot's own memory and environment are
+  closed to it (bot/core_dumps.py: the bot is not dumpable). This is not a sandbox: the child
+  runs as the bot's user, so a parser taken over by a hostile file could still read that
+  user's files, the key's file among them (docs/reviews.md). Another user, namespaces or
+  seccomp for the child are not done.
 
 The file goes to the child on its standard input and comes back on its standard output, never
 through the disk; the child writes nothing else anywhere, and what it prints on standard error
@@ -69,10 +71,15 @@ async def clean_elsewhere(
     return _answer(out, child.returncode)
 
 
+#: Besides the TIPBOT_ settings: where systemd put the key and token files (deploy/).
+_WITHHELD = ("CREDENTIALS_DIRECTORY",)
+
+
 def _environment() -> dict[str, str]:
-    """The bot's environment without the line's settings (its key and token among them)."""
+    """The bot's environment without the line's settings (its key and token among them) and
+    without the path of the credentials' folder."""
     return {name: value for name, value in os.environ.items()
-            if not name.startswith("TIPBOT_")}
+            if not name.startswith("TIPBOT_") and name not in _WITHHELD}
 
 
 def _answer(out: bytes, status: int | None) -> Cleaned:

@@ -53,9 +53,11 @@ async def test_past_its_time_the_child_is_killed_and_the_file_is_too_slow(
 def test_the_child_gets_none_of_the_lines_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIPBOT_KEY", "c2VjcmV0")
     monkeypatch.setenv("TIPBOT_TOKEN", "123:ABC")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", "/run/credentials/tipline.service")
     monkeypatch.setenv("PYTHONPATH", "/somewhere")
     environment = isolated._environment()
     assert not [name for name in environment if name.startswith("TIPBOT_")]
+    assert "CREDENTIALS_DIRECTORY" not in environment
     assert environment["PYTHONPATH"] == "/somewhere"
 
 
