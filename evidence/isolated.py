@@ -32,8 +32,12 @@ import contextlib
 import json
 import logging
 import os
+import shutil
+import signal
 import sys
+import tempfile
 
+from evidence import video
 from evidence.clean import TOO_SLOW, UNREADABLE, CannotClean, Cleaned, clean
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,8 @@ CLEAN_SECONDS = 150.0
 MEMORY_BYTES = 3 * 1024**3
 #: How much lower than the bot the child runs (nice).
 NICENESS = 10
+#: Besides the TIPBOT_ settings: where systemd put the key and token files (deploy/).
+_WITHHELD = ("CREDENTIALS_DIRECTORY",)
 
 
 async def clean_elsewhere(
@@ -51,28 +57,36 @@ async def clean_elsewhere(
     seconds: float = CLEAN_SECONDS,
 ) -> Cleaned:
     """`clean(data, file_name, mime_type)` in a child process; CannotClean as `clean` raises
-    it, `TOO_SLOW` past `seconds`, `UNREADABLE` when the child fails otherwise."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "evidence.isolated",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, env=_environment(),
-    )
-    request = json.dumps({"name": file_name, "mime": mime_type}).encode() + b"\n" + data
+    it, `TOO_SLOW` past `seconds`, `UNREADABLE` when the child fails otherwise.
+
+    The child has a session of its own, and it and whatever it started (ffmpeg) are killed as
+    a group when the time is up or the caller is cancelled; its scratch folder is the
+    parent's, removed here in every case (a killed child cannot remove the copy of the
+    original it gave ffmpeg). The child ignores SIGINT and SIGTERM: a stop of the bot (systemd
+    sends SIGTERM to every process of the service) lets the cleaning finish instead of
+    turning the file "unreadable" and handing the resident the choice to send it as it is."""
+    scratch = tempfile.mkdtemp(prefix="tipline-clean-", dir=video.memory_folder())
     try:
-        out, _ = await asyncio.wait_for(child.communicate(request), seconds)
-    except TimeoutError:
-        log.warning("evidence: a file's cleaning took longer than %.0f s; stopped", seconds)
-        raise CannotClean(TOO_SLOW) from None
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "evidence.isolated",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, env=_environment(), start_new_session=True,
+        )
+        request = json.dumps({"name": file_name, "mime": mime_type, "scratch": scratch}
+                             ).encode() + b"\n" + data
+        try:
+            out, _ = await asyncio.wait_for(child.communicate(request), seconds)
+        except TimeoutError:
+            log.warning("evidence: a file's cleaning took longer than %.0f s; stopped", seconds)
+            raise CannotClean(TOO_SLOW) from None
+        finally:
+            if child.returncode is None:  # timed out, or the caller was cancelled
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                await child.wait()
+        return _answer(out, child.returncode)
     finally:
-        if child.returncode is None:  # timed out, or the caller was cancelled
-            with contextlib.suppress(ProcessLookupError):
-                child.kill()
-            await child.wait()
-    return _answer(out, child.returncode)
-
-
-#: Besides the TIPBOT_ settings: where systemd put the key and token files (deploy/).
-_WITHHELD = ("CREDENTIALS_DIRECTORY",)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _environment() -> dict[str, str]:
@@ -83,6 +97,7 @@ def _environment() -> dict[str, str]:
 
 
 def _answer(out: bytes, status: int | None) -> Cleaned:
+    """The child's answer: a JSON line, then exactly `length` bytes of the copy."""
     head, _, data = out.partition(b"\n")
     try:
         answer = json.loads(head) if status == 0 else None
@@ -93,10 +108,15 @@ def _answer(out: bytes, status: int | None) -> Cleaned:
         raise CannotClean(UNREADABLE)
     if not answer.get("ok"):
         raise CannotClean(str(answer.get("reason", UNREADABLE)))
+    if answer.get("length") != len(data):
+        log.warning("evidence: the cleaning process's answer was cut or mixed; not used")
+        raise CannotClean(UNREADABLE)
     return Cleaned(data, str(answer["extension"]), str(answer["fmt"]))
 
 
 def _limit_self() -> None:
+    for stop in (signal.SIGINT, signal.SIGTERM):  # the parent decides when this one ends
+        signal.signal(stop, signal.SIG_IGN)
     with contextlib.suppress(ImportError, OSError, ValueError):
         import resource
 
@@ -106,10 +126,16 @@ def _limit_self() -> None:
 
 
 def main() -> int:
-    """The child: read one request, clean, write one answer."""
+    """The child: read one request, clean, write one answer. Standard output is kept for the
+    answer alone: a library that prints writes to /dev/null instead."""
+    answers = os.fdopen(os.dup(1), "wb")
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.close(quiet)
     _limit_self()
     head, _, data = sys.stdin.buffer.read().partition(b"\n")
     request = json.loads(head)
+    video.SCRATCH = request.get("scratch") or None
     payload = b""
     try:
         result = clean(data, request.get("name"), request.get("mime"))
@@ -118,10 +144,11 @@ def main() -> int:
     except Exception:  # MemoryError past the limit, a library's own failure: not cleaned
         answer = {"ok": False, "reason": UNREADABLE}
     else:
-        answer = {"ok": True, "extension": result.extension, "fmt": result.fmt}
         payload = result.data
-    sys.stdout.buffer.write(json.dumps(answer).encode() + b"\n" + payload)
-    sys.stdout.buffer.flush()
+        answer = {"ok": True, "extension": result.extension, "fmt": result.fmt,
+                  "length": len(payload)}
+    answers.write(json.dumps(answer).encode() + b"\n" + payload)
+    answers.flush()
     return 0
 
 

@@ -52,6 +52,18 @@ def clean_video(data: bytes, fmt: str) -> tuple[bytes, str]:
     return run_ffmpeg(data, arguments, extension), extension
 
 
+#: Where ffmpeg's private folders go when set (evidence/isolated.py sets it in its child to a
+#: folder of the parent's, which the parent removes whatever becomes of the child).
+SCRATCH: str | None = None
+
+
+def memory_folder() -> str | None:
+    """The memory-backed folder when the system has one (evidence should not touch the disk),
+    else the default; mkdtemp makes a private (0700), randomly named folder there."""
+    shm = "/dev/shm"  # noqa: S108
+    return shm if os.access(shm, os.W_OK) else None
+
+
 def run_ffmpeg(data: bytes, arguments: list[str], extension: str) -> bytes:
     """ffmpeg's output for `data` given as its input, with `arguments` before the output file.
 
@@ -61,11 +73,7 @@ def run_ffmpeg(data: bytes, arguments: list[str], extension: str) -> bytes:
     ffmpeg = ffmpeg_path()
     if ffmpeg is None:
         raise FfmpegMissing
-    # Memory-backed when the system has it: evidence should not touch the disk.
-    # mkdtemp makes a private (0700), randomly named folder there.
-    shm = "/dev/shm"  # noqa: S108
-    scratch = shm if os.access(shm, os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="tipline-", dir=scratch) as folder:
+    with tempfile.TemporaryDirectory(prefix="tipline-", dir=SCRATCH or memory_folder()) as folder:
         source = os.path.join(folder, "in")
         target = os.path.join(folder, f"out.{extension}")
         with open(source, "wb") as handle:

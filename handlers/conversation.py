@@ -19,9 +19,10 @@ from handlers.admin import export
 from handlers.admin import schedule as admin_schedule
 from handlers.officer import desk as officer_desk
 from handlers.officer import stats
+from handlers.resident import evidence as resident_evidence
 from handlers.resident import report as resident_report
 from handlers.resident import status as resident_status
-from handlers.resident.evidence import user_lock
+from handlers.resident.evidence import person_of, user_lock
 from handlers.shared import flows
 from handlers.shared.context import language_of, private_user, reads_of, services_of
 from handlers.shared.flows import Flow, Purpose, TypedDates
@@ -134,6 +135,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # Under the user's lock, as /cancel: a /status file whose cleaning finishes now must not
     # bring the ended session back (handlers/resident/status.py `_clean_addition`).
     async with user_lock(user.id):
+        resident_evidence.stop_cleanings(person_of(store.keyring, user.id))
         await flows.end(context, user.id)
         await resident_status.forget_files(context, user.id)
     await store.preferences.forget(user.id)

@@ -286,6 +286,8 @@ class PostgresDatabase(Database):
         batch = list(seq_of_params)
         if not batch:
             return []
+        if self.in_transaction:
+            return [await self.execute(sql, params) for params in batch]
         async with self.transaction():
             return [await self.execute(sql, params) for params in batch]
 

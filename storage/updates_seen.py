@@ -145,14 +145,25 @@ class UpdatesSeen:
         gets what `claim` would have said; `updates` (update id -> its JSON) are kept sealed
         with their claims.
 
-        One statement an update, with its payload, all in one group commit
+        On SQLite one statement an update, with its payload, all in one group commit
         (`Database.execute_grouped_many`): the claim is on every update's way (the batch is
         queued only once it is stored), and as two statements of their own, the claims and then
         the payloads, it took a third of a crowd's poll round (issue 16). A statement's
-        rowcount says whether it took the update: new, or already this holder's."""
+        rowcount says whether it took the update: new, or already this holder's. On
+        PostgreSQL the two statements stay (`_claimed_in_two`)."""
         if not update_ids:
             return {}
         known = updates or {}
+        if self._db.dialect != "sqlite":
+            claimed = await self._claimed_in_two(bot, update_ids, holder, known)
+        else:
+            claimed = await self._claimed_grouped(bot, update_ids, holder, known)
+        return await self._found(bot, update_ids, holder, known, claimed)
+
+    async def _claimed_grouped(
+        self, bot: int, update_ids: list[int], holder: str, known: dict[int, str]
+    ) -> set[int]:
+        """SQLite: an upsert an update, with its payload, in the group commit of the moment."""
         moment = _hour(time.time())
         outcomes = await self._db.execute_grouped_many(
             "INSERT INTO updates_seen (bot, update_id, state, holder, at, payload)"
@@ -163,8 +174,43 @@ class UpdatesSeen:
             [(bot, update_id, holder, moment, self._seal(bot, update_id, known.get(update_id)))
              for update_id in update_ids],
         )
-        claimed = {update_id for update_id, outcome in zip(update_ids, outcomes, strict=True)
-                   if outcome.rowcount == 1}
+        return {update_id for update_id, outcome in zip(update_ids, outcomes, strict=True)
+                if outcome.rowcount == 1}
+
+    async def _claimed_in_two(
+        self, bot: int, update_ids: list[int], holder: str, known: dict[int, str]
+    ) -> set[int]:
+        """PostgreSQL: the claims in one statement, then the payloads of those taken (the pool's
+        connections commit side by side, and one statement an update there would be one round
+        trip each under the writers' lock: the review of session 11). Not in one transaction,
+        and it need not be: the batch is queued only after this returns, and Telegram keeps it
+        until the next getUpdates, so a crash in between leaves it to be delivered again."""
+        claimed = {
+            int(row["update_id"])
+            for row in await self._db.fetchall(
+                "INSERT INTO updates_seen (bot, update_id, state, holder, at)"
+                " SELECT CAST(? AS BIGINT), CAST(ids.value AS BIGINT), 'handling',"
+                " CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) FROM json_each(?) ids WHERE true"
+                " ON CONFLICT (bot, update_id) DO UPDATE SET at = excluded.at"
+                " WHERE updates_seen.state = 'handling'"
+                " AND updates_seen.holder = excluded.holder"
+                " RETURNING update_id",
+                (bot, holder, _hour(time.time()), json.dumps(update_ids)),
+            )
+        }
+        sealed = [(self._seal(bot, update_id, known[update_id]), bot, update_id, holder)
+                  for update_id in update_ids if update_id in claimed and update_id in known]
+        if sealed:
+            await self._db.executemany(
+                "UPDATE updates_seen SET payload = ? WHERE bot = ? AND update_id = ?"
+                " AND holder = ? AND state = 'handling'", sealed)
+        return claimed
+
+    async def _found(
+        self, bot: int, update_ids: list[int], holder: str, known: dict[int, str],
+        claimed: set[int],
+    ) -> dict[int, Claim]:
+        """What each update of the batch is: claimed, or the state of the row that kept it."""
         found = {update_id: Claim(Seen.CLAIMED) for update_id in update_ids if update_id in claimed}
         others = [update_id for update_id in update_ids if update_id not in claimed]
         if others:

@@ -68,6 +68,9 @@ UPLOAD_TIMEOUT = 180.0
 _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 #: Jobs alive in this process (tokens only), so a flow can restart those a restart cut off.
 running: set[str] = set()
+#: The cleaning tasks under way, by person (the keyed hash, as `in_flight`): `/forget` stops
+#: theirs, so no copy is uploaded into the chat and nothing said there after its answer.
+_cleanings: dict[bytes, set[asyncio.Task[Any]]] = {}
 _EXTENSION = re.compile(r"[a-z0-9]{1,8}")
 
 
@@ -233,6 +236,30 @@ def original_extension(received: Received) -> str:
     name = (received.file_name or "").lower()
     extension = name.rsplit(".", 1)[1] if "." in name else ""
     return extension if _EXTENSION.fullmatch(extension) else "bin"
+
+
+def track(person: bytes, task: asyncio.Task[Any]) -> None:
+    """Remember `task` as one of `person`'s cleanings until it ends."""
+    _cleanings.setdefault(person, set()).add(task)
+
+    def ended(done: asyncio.Task[Any]) -> None:
+        tasks = _cleanings.get(person)
+        if tasks is not None:
+            tasks.discard(done)
+            if not tasks:
+                del _cleanings[person]
+
+    task.add_done_callback(ended)
+
+
+def stop_cleanings(person: bytes) -> int:
+    """Cancel `person`'s cleanings under way (`/forget`, under the user's lock); how many. A
+    cleaning's child process is killed with it (evidence/isolated.py); an upload already
+    handed to Telegram may still arrive."""
+    tasks = list(_cleanings.get(person, ()))
+    for task in tasks:
+        task.cancel()
+    return len(tasks)
 
 
 async def download(bot: Bot, received: Received) -> bytes:

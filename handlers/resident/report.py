@@ -516,10 +516,10 @@ def _start_cleaning(
         return
     resident_evidence.in_flight.take(person)
     resident_evidence.running.add(token)
-    context.application.create_task(
+    resident_evidence.track(person, context.application.create_task(
         _clean_in_background(context, user_id, chat_id, token, language, person),
         name="evidence",
-    )
+    ))
 
 
 def _resume_cleanings(

@@ -449,7 +449,8 @@ def _start(context: ContextTypes.DEFAULT_TYPE, job: _Job) -> None:
     person = person_of(services_of(context).store.keyring, job.user_id)
     resident_evidence.in_flight.take(person)
     resident_evidence.running.add(job.running_key)
-    context.application.create_task(_clean_addition(context, job, person), name="evidence")
+    resident_evidence.track(person, context.application.create_task(
+        _clean_addition(context, job, person), name="evidence"))
 
 
 async def _resume(
@@ -661,26 +662,43 @@ async def _not_cleaned(
     """A file that cannot be cleaned: while the resident is in the tip's /status session it
     waits there for their choice (send as it is, or leave it out), its buttons with the
     answer; else they are told it was not added and how to send it again."""
+    # The answer too is sent under the user's lock: a /forget comes wholly before (this task is
+    # stopped, nothing is said) or wholly after.
+    async with user_lock(job.user_id):
+        said = await _not_cleaned_kept(context, job, received, number)
+        if said is not None:
+            await _say_not_cleaned(context, job, received, number, reason, *said)
+
+
+async def _not_cleaned_kept(
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, received: Received, number: int
+) -> tuple[bool, StatusSession | None] | None:
+    """In one transaction: the file off its way, and waiting for the resident's choice in the
+    session of its tip if they are in it. None when another process has it (it tells the
+    resident); else (purged with its tip, the session it waits in)."""
     services = services_of(context)
-    language = job.language
     files = services.store.conversations.files
-    purged = False
-    async with user_lock(job.user_id), atomic(services.store.db):
+    async with atomic(services.store.db):
         if not await files.drop(job.subject, _holder(context)):
             if await files.exists(job.subject) or await services.store.tips.by_id(job.tip_id):
-                return  # taken over by another process: it tells the resident
-            purged = True  # with its tip (storage/purge.py): nobody else tells
-            session = None
-        else:
-            session = await flows.current_of(context, job.user_id, StatusSession)
-        if session is not None and session.tip_id == job.tip_id:
-            # Until the resident chooses, the original's file id waits here (encrypted).
-            waiting = {job.token: {"received": received.to_json(), "n": number,
-                                   "text": job.entry.get("text", "")}}
-            await flows.save(context, job.user_id,
-                             replace(session, undecided={**session.undecided, **waiting}))
-        else:
-            session = None
+                return None  # taken over by another process: it tells the resident
+            return True, None  # purged with its tip (storage/purge.py): nobody else tells
+        session = await flows.current_of(context, job.user_id, StatusSession)
+        if session is None or session.tip_id != job.tip_id:
+            return False, None
+        # Until the resident chooses, the original's file id waits here (encrypted).
+        waiting = {job.token: {"received": received.to_json(), "n": number,
+                               "text": job.entry.get("text", "")}}
+        await flows.save(context, job.user_id,
+                         replace(session, undecided={**session.undecided, **waiting}))
+        return False, session
+
+
+async def _say_not_cleaned(
+    context: ContextTypes.DEFAULT_TYPE, job: _Job, received: Received, number: int,
+    reason: str, purged: bool, session: StatusSession | None,
+) -> None:
+    language = job.language
     if purged:
         await context.bot.send_message(
             job.chat_id, text(language, "status_file_tip_gone", number=number))

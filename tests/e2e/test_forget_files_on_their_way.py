@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 
+import pytest
+
 from emulator import Emulator
 from storage.store import open_store
 from testing import evidence_samples as samples
@@ -42,10 +44,13 @@ def test_a_file_on_its_way_at_forget_is_neither_stored_nor_told(
 
     resident.send_command("/forget")
     wait_text(emulator, resident, FORGOTTEN)
-    # The held upload ends; the cleaning finds its file removed and stops there (the old code
-    # stored it and said "received").
-    wait(lambda: "removed by /forget); not stored here" in bot.logs()
-         or any(RECEIVED in (m.text or "") for m in emulator.messages(resident.id)), timeout=20)
+    # The cleaning is stopped; the upload it had already handed over ends (that copy arrives:
+    # docs/reviews.md); nothing is stored and no "received" follows (the old code said it).
+    wait(lambda: any(c.ok for c in emulator.calls_to("sendDocument", chat_id=RESIDENT_ID)),
+         timeout=20)
+    with pytest.raises(TimeoutError):
+        wait(lambda: any(RECEIVED in (m.text or "") for m in emulator.messages(resident.id)),
+             timeout=3)
     bot.stop()
 
     assert not any(RECEIVED in (m.text or "") for m in emulator.messages(resident.id))
@@ -65,3 +70,34 @@ async def _left_in(bot, code: str) -> tuple[int, int]:  # type: ignore[no-untype
         return len(await store.conversations.files.all()), stored
     finally:
         await store.close()
+
+
+def test_forget_stops_a_cleaning_under_way_before_its_copy_reaches_the_chat(
+    emulator: Emulator, make_bot  # type: ignore[no-untyped-def]
+) -> None:
+    """The file is still being fetched when `/forget` arrives: its cleaning is stopped, so no
+    cleaned copy is uploaded into the chat after the answer (the review of session 11: only
+    "received" was withheld, the copy still came)."""
+    bot = make_bot()
+    bot.add_officer(OFFICER_ID, "hong-van")
+    bot.start()
+    staff_joins(emulator, OFFICER_ID)
+    resident = emulator.user(RESIDENT_ID, "Nga")
+    code = report(emulator, resident)
+    open_additions(emulator, resident, code)
+    emulator.inject("latency", "getFile", delay=3, times=1)
+    resident.send_document(samples.pdf_with_author(), "Nguyen_Van_A.pdf", "application/pdf")
+    wait_text(emulator, resident, CLEANING)
+    wait(lambda: emulator.calls_to("getFile"), timeout=20)  # held
+
+    resident.send_command("/forget")
+    wait_text(emulator, resident, FORGOTTEN)
+    wait(lambda: any(c.ok for c in emulator.calls_to("getFile")), timeout=20)  # it ends
+    with pytest.raises(TimeoutError):  # a copy would follow within a second of the download
+        wait(lambda: emulator.calls_to("sendDocument", chat_id=RESIDENT_ID)
+             or any(RECEIVED in (m.text or "") for m in emulator.messages(resident.id)),
+             timeout=3)
+    bot.stop()
+    assert not any(m.media_kind == "document" for m in emulator.messages(resident.id))
+    on_their_way, files_stored = asyncio.run(_left_in(bot, code))
+    assert (on_their_way, files_stored) == (0, 0)
